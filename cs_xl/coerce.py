@@ -1,0 +1,379 @@
+"""Turn raw cell values into typed values, saying what was repaired or dropped.
+
+One parser per column kind of :mod:`cs_xl.schema`.  A parser takes one cell
+value and returns ``(value, problem)``: ``value`` is the typed value or
+``None`` (blank/undefined), ``problem`` is ``None`` when the cell was fine,
+else a :class:`Problem` naming the reason and the action taken.  Nothing is
+ever turned into 0: what cannot be read becomes ``None`` and is reported.
+
+:func:`coerce_values` applies a parser to a whole column (each distinct value
+parsed once) and is what both the loader and the metric functions use, so an
+Excel range and a loaded sheet are read by the same rules.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+from typing import Any, Callable, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+
+class Problem(NamedTuple):
+    reason: str
+    action: str  # "repaired" | "dropped" | "flagged"
+    # True when the only issue is that a value was typed as text (normal in CSV)
+    text_form: bool = False
+
+
+EXCEL_ERRORS = frozenset({
+    "#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!",
+    "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#N/A N/A",
+})
+BLANKS = frozenset({"", "-", "--", "—", "n/a", "na", "null", "none", "nan", "?"})
+
+DROP_ERROR = Problem("Excel error value", "dropped")
+DROP_NEGATIVE = Problem("negative value", "dropped")
+DROP_NOT_NUMBER = Problem("not a number", "dropped")
+DROP_NOT_FINITE = Problem("not a finite number", "dropped")
+DROP_BOOL_AS_NUMBER = Problem("TRUE/FALSE in a numeric column", "dropped")
+REPAIR_TEXT_NUMBER = Problem("number stored as text", "repaired", True)
+
+
+def norm_text(value: Any) -> str:
+    """NFKC-normalised, stripped text (full-width digits and letters → ASCII)."""
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def _is_blank(value: Any) -> bool:
+    if value is None or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() == ""
+
+
+def excel_error(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS
+
+
+# ---------------------------------------------------------------- numbers
+
+# unit words -> factor to minutes
+_UNIT_MIN = {
+    "": None, "分钟": 1, "分": 1, "min": 1, "mins": 1, "minute": 1, "minutes": 1, "m": 1,
+    "小时": 60, "时": 60, "h": 60, "hr": 60, "hrs": 60, "hour": 60, "hours": 60,
+    "秒": 1 / 60, "秒钟": 1 / 60, "s": 1 / 60, "sec": 1 / 60, "secs": 1 / 60,
+    "second": 1 / 60, "seconds": 1 / 60,
+    "天": 1440, "日": 1440, "d": 1440, "day": 1440, "days": 1440,
+}
+# suffixes that only label a plain number (ratings, counts)
+_PLAIN_SUFFIX = {"", "星", "颗星", "分", "star", "stars", "pt", "pts", "point", "points", "次", "个", "times"}
+_NUM = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
+_PART = re.compile(rf"\s*({_NUM})\s*([a-z\u4e00-\u9fff]*)\s*")
+_PLAIN = re.compile(rf"^{_NUM}$")
+
+
+def _split_units(text: str) -> list[tuple[float, str]] | None:
+    """'1h30m' -> [(1,'h'), (30,'m')]; None when the text is not number+unit parts."""
+    parts, pos = [], 0
+    text = text.replace(",", "")
+    while pos < len(text):
+        m = _PART.match(text, pos)
+        if not m or m.end() == pos:
+            return None
+        parts.append((float(m.group(1)), m.group(2)))
+        pos = m.end()
+    return parts or None
+
+
+def _number_from_text(text: str, unit: str | None) -> tuple[float | None, Problem | None]:
+    """Parse a number typed as text; ``unit`` is 'min', 's' or None (plain)."""
+    t = norm_text(text).casefold()
+    if t in BLANKS:
+        return None, None
+    if _PLAIN.match(t.replace(",", "")):
+        return float(t.replace(",", "")), REPAIR_TEXT_NUMBER
+    parts = _split_units(t)
+    if parts is None:
+        return None, DROP_NOT_NUMBER
+    if unit is None:
+        if len(parts) == 1 and parts[0][1] in _PLAIN_SUFFIX:
+            return parts[0][0], Problem(f"text with unit '{parts[0][1]}'", "repaired")
+        return None, DROP_NOT_NUMBER
+    factors = [_UNIT_MIN.get(u) for _, u in parts]
+    if any(f is None for f in factors):
+        return None, Problem("unit not recognised", "dropped")
+    minutes = sum(v * f for (v, _), f in zip(parts, factors))
+    value = minutes if unit == "min" else minutes * 60
+    units = "".join(u for _, u in parts)
+    target = "minutes" if unit == "min" else "seconds"
+    return value, Problem(f"text with unit '{units}' converted to {target}", "repaired")
+
+
+def _number(value: Any, unit: str | None, whole: bool = False) -> tuple[float | None, Problem | None]:
+    if _is_blank(value):
+        return None, None
+    problem = None
+    if isinstance(value, bool) or isinstance(value, np.bool_):
+        return None, DROP_BOOL_AS_NUMBER
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        number = float(value)
+    elif isinstance(value, (dt.timedelta, pd.Timedelta)):
+        secs = pd.Timedelta(value).total_seconds()
+        number = secs / 60 if unit == "min" else secs
+        problem = Problem("time value read as a duration", "repaired")
+    elif isinstance(value, dt.time):
+        secs = value.hour * 3600 + value.minute * 60 + value.second
+        number = secs / 60 if unit == "min" else secs
+        problem = Problem("time value read as a duration", "repaired")
+    elif isinstance(value, str):
+        if excel_error(value):
+            return None, DROP_ERROR
+        number, problem = _number_from_text(value, unit)
+        if number is None:
+            return None, problem
+    else:
+        return None, DROP_NOT_NUMBER
+    if not math.isfinite(number):
+        return None, DROP_NOT_FINITE
+    if number < 0:
+        return None, DROP_NEGATIVE
+    if whole and number != int(number):
+        return None, Problem("not a whole number", "dropped")
+    return number, problem
+
+
+def minutes(value):
+    return _number(value, "min")
+
+
+def seconds(value):
+    return _number(value, "s")
+
+
+def number(value):
+    return _number(value, None)
+
+
+def count(value):
+    return _number(value, None, whole=True)
+
+
+# ---------------------------------------------------------------- flags
+
+_TRUE = {"是", "y", "yes", "true", "t", "1", "1.0", "√", "✓", "✔", "对", "有", "满意", "已解决", "ok"}
+_FALSE = {"否", "n", "no", "false", "f", "0", "0.0", "×", "x", "✗", "✘", "错", "无", "不满意", "未解决"}
+_NO_ANSWER = {"未评价", "未知", "未填", "unknown", "not rated", "n/a", "na", "-", "--", "—"}
+
+
+def flag(value) -> tuple[bool | None, Problem | None]:
+    """是/否 and variants (Y/N, yes/no, TRUE/FALSE, 1/0, √/×) → True/False;
+    未评价 and blanks → None without a problem."""
+    if _is_blank(value):
+        return None, None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value), None
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        if value in (0, 1):
+            return bool(value), None
+        return None, Problem("not a yes/no value", "dropped")
+    if excel_error(value):
+        return None, DROP_ERROR
+    t = norm_text(value).casefold()
+    if t in _TRUE:
+        return True, None
+    if t in _FALSE:
+        return False, None
+    if t in _NO_ANSWER:
+        return None, None
+    return None, Problem("not a yes/no value", "dropped")
+
+
+# ---------------------------------------------------------------- priority
+
+_PRIORITY_WORDS = {
+    1: ("一级", "1级", "l1", "p1", "紧急", "最高", "urgent", "critical", "一", "p0"),
+    2: ("二级", "2级", "l2", "p2", "重要", "高", "high"),
+    3: ("三级", "3级", "l3", "p3", "普通", "中", "medium", "normal", "moderate"),
+    4: ("四级", "4级", "l4", "p4", "低频", "低", "low", "planning"),
+}
+_PRIORITY = {w: level for level, words in _PRIORITY_WORDS.items() for w in words}
+_LEADING_DIGIT = re.compile(r"^([1-4])\s*[-.:、 ]")
+
+
+def priority(value) -> tuple[int | None, Problem | None]:
+    """一级/1级/L1/P1/紧急/1 → 1 … 四级/L4/P4/低频/4 → 4; '1 - Critical' → 1."""
+    if _is_blank(value):
+        return None, None
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        if float(value) in (1.0, 2.0, 3.0, 4.0):
+            return int(value), None
+        return None, Problem("unknown priority", "dropped")
+    if excel_error(value):
+        return None, DROP_ERROR
+    t = norm_text(value).casefold()
+    if t in _PRIORITY:
+        return _PRIORITY[t], None
+    if t in {"1", "2", "3", "4"}:
+        return int(t), None
+    m = _LEADING_DIGIT.match(t)
+    if m:
+        return int(m.group(1)), None
+    return None, Problem("unknown priority", "dropped")
+
+
+# ---------------------------------------------------------------- dates
+
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_DATE_TEXT = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:[ tT]+(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2})(?:\.\d+)?)?秒?)?"
+    r"\s*(z|[+-]\d{2}:?\d{2})?$"
+)
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+
+
+def _moment_from_text(text: str) -> dt.datetime | None:
+    t = norm_text(text).casefold()
+    m = _DATE_TEXT.match(t)
+    if m:
+        y, mo, d, hh, mm, ss, _tz = m.groups()
+        parts = (int(y), int(mo), int(d), int(hh or 0), int(mm or 0), int(ss or 0))
+    elif (m := _COMPACT.match(t)):
+        parts = (int(m.group(1)), int(m.group(2)), int(m.group(3)), 0, 0, 0)
+    elif (m := _DMY.match(t)):
+        d, mo, y, hh, mm, ss = m.groups()
+        parts = (int(y), int(mo), int(d), int(hh or 0), int(mm or 0), int(ss or 0))
+    else:
+        return None
+    try:
+        return dt.datetime(*parts)
+    except ValueError:
+        return None
+
+
+def moment(value) -> tuple[pd.Timestamp | None, Problem | None]:
+    """A date-time from a datetime, an Excel serial number or text.
+
+    Text with a UTC offset keeps its wall-clock time (exports label local time
+    inconsistently; see FACTS.md).  Day-first text (29/2/2016) is accepted
+    only with a four-digit year last."""
+    if _is_blank(value):
+        return None, None
+    if isinstance(value, pd.Timestamp):
+        return value.tz_localize(None) if value.tzinfo else value, None
+    if isinstance(value, dt.datetime):
+        return pd.Timestamp(value.replace(tzinfo=None)), None
+    if isinstance(value, dt.date):
+        return pd.Timestamp(value), None
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        if 1 <= float(value) < 2958466:
+            return pd.Timestamp(_EXCEL_EPOCH + dt.timedelta(days=float(value))).round("s"), \
+                Problem("date stored as an Excel serial number", "repaired")
+        return None, Problem("not a date", "dropped")
+    if isinstance(value, str):
+        if excel_error(value):
+            return None, DROP_ERROR
+        if norm_text(value).casefold() in BLANKS:
+            return None, None
+        parsed = _moment_from_text(value)
+        if parsed is None:
+            return None, Problem("not a date", "dropped")
+        return pd.Timestamp(parsed), Problem("date stored as text", "repaired", True)
+    return None, Problem("not a date", "dropped")
+
+
+def day(value):
+    ts, problem = moment(value)
+    return (ts.normalize() if ts is not None else None), problem
+
+
+def text(value) -> tuple[str | None, Problem | None]:
+    if _is_blank(value):
+        return None, None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value)), None  # ids typed as numbers: 123.0 -> "123"
+    if excel_error(value):
+        return None, DROP_ERROR
+    if isinstance(value, (dt.datetime, dt.date)):
+        return str(pd.Timestamp(value).date() if isinstance(value, dt.date) and not isinstance(value, dt.datetime) else value), None
+    t = str(value).strip()
+    return (t or None), None
+
+
+PARSERS: dict[str, Callable[[Any], tuple[Any, Problem | None]]] = {
+    "minutes": minutes, "seconds": seconds, "number": number, "count": count,
+    "flag": flag, "priority": priority, "date": day, "datetime": moment, "text": text,
+}
+_NUMERIC_KINDS = {"minutes", "seconds", "number", "count"}
+
+
+def coerce_values(values, kind: str) -> tuple[pd.Series, list[tuple[int, Any, Problem]]]:
+    """Parse a column. Returns the typed Series (positional index) and the
+    problems as (position, original value, Problem)."""
+    series = values if isinstance(values, pd.Series) else pd.Series(list(values) if not isinstance(values, np.ndarray) else values, dtype=object if not isinstance(values, np.ndarray) else None)
+    series = series.reset_index(drop=True)
+    if kind in _NUMERIC_KINDS and pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        return _coerce_numeric_fast(series.astype(float), kind)
+    parser = PARSERS[kind]
+    cache: dict[Any, tuple[Any, Problem | None]] = {}
+    out, problems = [], []
+    for pos, raw in enumerate(series.tolist()):
+        try:
+            result = cache[raw]
+        except KeyError:
+            result = parser(raw)
+            cache[raw] = result
+        except TypeError:  # unhashable
+            result = parser(raw)
+        out.append(result[0])
+        if result[1] is not None:
+            problems.append((pos, raw, result[1]))
+    return _typed(out, kind), problems
+
+
+def _coerce_numeric_fast(series: pd.Series, kind: str):
+    arr = series.to_numpy(dtype=float, copy=True)
+    problems = []
+    bad_inf = np.isinf(arr)
+    bad_neg = arr < 0
+    bad_frac = (~np.isnan(arr)) & (arr != np.floor(arr)) if kind == "count" else np.zeros(len(arr), bool)
+    for mask, problem in ((bad_inf, DROP_NOT_FINITE), (bad_neg, DROP_NEGATIVE),
+                          (bad_frac, Problem("not a whole number", "dropped"))):
+        for pos in np.flatnonzero(mask):
+            problems.append((int(pos), float(series.iat[pos]), problem))
+        arr[mask] = np.nan
+    problems.sort(key=lambda p: p[0])
+    return pd.Series(arr), problems
+
+
+def _typed(values: list, kind: str) -> pd.Series:
+    if kind in _NUMERIC_KINDS:
+        return pd.Series([np.nan if v is None else v for v in values], dtype=float)
+    if kind in ("date", "datetime"):
+        return pd.Series(pd.to_datetime(pd.Series(values, dtype=object)), dtype="datetime64[ns]")
+    if kind == "priority":
+        return pd.Series(values, dtype="Int64")
+    if kind == "flag":
+        return pd.Series(values, dtype="boolean")
+    return pd.Series(values, dtype=object)
+
+
+def numbers(values, kind: str = "number") -> np.ndarray:
+    """Valid numbers of a column as a float array, NaN where invalid or blank."""
+    return coerce_values(values, kind)[0].to_numpy(dtype=float, na_value=np.nan)
+
+
+def flags(values) -> np.ndarray:
+    """是/否 column as a float array of 1.0 / 0.0 / NaN."""
+    return coerce_values(values, "flag")[0].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+
+
+def priorities(values) -> np.ndarray:
+    """Priority column as a float array of 1..4 / NaN."""
+    return coerce_values(values, "priority")[0].astype("Float64").to_numpy(dtype=float, na_value=np.nan)

@@ -1,0 +1,68 @@
+"""Every tunable of the tool in one object: thresholds, SLA tables, targets,
+alert rules, scope filters.  Defaults follow the seed documents (SPEC §2.4);
+the 参数 sheet of the template overrides them (see :mod:`cs_xl.params`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+
+# 一级 5 min, 二级 10 min, 三级/四级 30 min (seed 001: 处理时效承诺)
+DEFAULT_SLA_MIN = {1: 5.0, 2: 10.0, 3: 30.0, 4: 30.0}
+# 一级 must be solved within 1 hour (seed 001); the other levels are this
+# project's defaults (4 h / 1 day / 2 days), editable on the 参数 sheet.
+DEFAULT_RESOLVE_DEADLINE_MIN = {1: 60.0, 2: 240.0, 3: 1440.0, 4: 2880.0}
+
+# Targets per metric key: (value, direction) where direction is ">=" when
+# higher is better and "<=" when lower is better.
+DEFAULT_TARGETS = {
+    "frt_rate": (0.90, ">="),       # 首次响应时间≤3分钟占比达90% (seed 000)
+    "answer_rate": (0.90, ">="),    # 高峰期接通率提升至90%以上 (seed 001)
+    "avg_wait": (60.0, "<="),       # 平均等待时长…缩短至60秒内 (seed 001)
+    "ivr_rate": (0.60, ">="),       # 智能IVR分流率低于60%需优化 (seed 001)
+    "sla_rate": (0.90, ">="),
+    "resolution_rate": (0.90, ">="),
+    "fcr_rate": (0.80, ">="),       # 一线客服负责80%的常规咨询 (seed 001)
+    "csat_rate": (0.85, ">="),
+    "satisfied_rate": (0.90, ">="),
+    "nps": (30.0, ">="),
+    "complaint_rate": (0.05, "<="),
+    "service_level": (0.80, ">="),  # 80/20 convention
+    "abandon_rate": (0.10, "<="),
+}
+
+
+@dataclass
+class Settings:
+    # --- period and scope (None = everything)
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
+    teams: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    customer_types: tuple[str, ...] = ()
+    issue_types: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()
+    min_tenure_months: float | None = None  # 入职满N个月
+    # --- metric parameters
+    frt_threshold_min: float = 3.0
+    sla_min: dict[int, float] = field(default_factory=lambda: dict(DEFAULT_SLA_MIN))
+    resolve_deadline_min: dict[int, float] = field(default_factory=lambda: dict(DEFAULT_RESOLVE_DEADLINE_MIN))
+    default_priority: int = 3  # tickets without a priority are 三级 (SPEC §3 sla_rate)
+    service_level_s: float = 20.0
+    short_abandon_s: float | None = None  # e.g. 5: abandons under 5 s leave the rates
+    repeat_days: int = 7
+    target_service_level: float = 0.80  # for Erlang C staffing
+    # --- targets and alert rules
+    targets: dict[str, tuple[float, str]] = field(default_factory=lambda: dict(DEFAULT_TARGETS))
+    alert_wait_factor: float = 1.2   # avg wait > target × 1.2 (seed 001)
+    alert_queue_max: int = 50        # 排队人数超过50人 (seed 001)
+    # --- presentation
+    mask_names: bool = False
+    timezone: str = "Asia/Shanghai"
+    lang: str = "zh"
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+    def sla_for(self, level) -> float:
+        return self.sla_min.get(int(level), self.sla_min[self.default_priority])
