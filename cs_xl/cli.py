@@ -1,0 +1,287 @@
+"""``cs-xl`` — the command line.
+
+    cs-xl kpis BOOK_OR_CSV [--json] [--threshold T] [--by KEY] [--from D] [--to D] [--where KEY=VALUE …]
+    cs-xl demo [--out cs_demo.xlsx] [--seed N] [--lang zh|en]
+    cs-xl template [--lang zh|en] [--out PATH]
+    cs-xl refresh BOOK [--out PATH]
+
+Errors are one line on stderr and exit code 2; no tracebacks for bad input.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import sys
+import unicodedata
+from pathlib import Path
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line, exit code 2."""
+
+
+# ---------------------------------------------------------------- formatting
+
+def _width(text: str) -> int:
+    """Display width in a terminal: CJK characters take two columns."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    gap = " " * max(0, width - _width(text))
+    return gap + text if right else text + gap
+
+
+def format_value(value, fmt: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if fmt == "pct":
+        return f"{value:.1%}"
+    if fmt == "count":
+        return f"{value:,.0f}"
+    if fmt in ("min", "score", "nps"):
+        return f"{value:.2f}"
+    if fmt == "sec":
+        return f"{value:.1f}"
+    return f"{value}"
+
+
+_UNITS = {"min": "分钟", "sec": "秒"}
+
+
+def kpi_table(kpis: dict, catalogue) -> str:
+    """Aligned two-column table: 指标 (key) | 值."""
+    rows = []
+    for key, value in kpis.items():
+        info = catalogue[key]
+        unit = _UNITS.get(info.fmt, "")
+        label = f"{info.zh}{'(' + unit + ')' if unit else ''} ({key})"
+        rows.append((label, format_value(value, info.fmt)))
+    left = max(_width(r[0]) for r in rows)
+    right = max(_width(r[1]) for r in rows)
+    lines = [_pad("指标 (key)", left) + "  " + _pad("值", right, True), "-" * (left + right + 2)]
+    lines += [_pad(a, left) + "  " + _pad(b, right, True) for a, b in rows]
+    return "\n".join(lines)
+
+
+def grouped_table(frame, by: str, catalogue, keys) -> str:
+    """Groups as rows, the main KPIs as columns (only KPIs defined somewhere)."""
+    keys = [k for k in keys if frame[k].notna().any()]
+    header = [by] + [catalogue[k].zh for k in keys]
+    body = [[str(idx)] + [format_value(row[k], catalogue[k].fmt) for k in keys] for idx, row in frame.iterrows()]
+    widths = [max(_width(r[i]) for r in [header] + body) for i in range(len(header))]
+    fmt_row = lambda r: "  ".join(_pad(c, w, i > 0) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
+    return "\n".join([fmt_row(header), "-" * (sum(widths) + 2 * len(widths))] + [fmt_row(r) for r in body])
+
+
+def json_number(value):
+    """NaN → null; whole floats → int (counts); numpy scalars → Python numbers."""
+    if value is None:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return None
+        return int(value) if value.is_integer() and abs(value) < 2**53 else value
+    return value
+
+
+def _json_label(value):
+    if hasattr(value, "item"):
+        value = value.item()
+    return value if isinstance(value, (int, float, str)) else str(value)
+
+
+# ---------------------------------------------------------------- commands
+
+def _parse_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _parse_where(items) -> dict[str, list[str]]:
+    where: dict[str, list[str]] = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise CliError(f"--where expects KEY=VALUE, got {item!r}")
+        where.setdefault(key.strip(), []).extend(v.strip() for v in value.split(","))
+    return where
+
+
+def _column_key(ds, key: str) -> str:
+    """Accept a schema key or a header (客服组 / Team) for --by/--where."""
+    from . import kpis
+    from .schema import ALIASES, normalize_header
+    if kpis.has_column(ds, key):
+        return key
+    for aliases in ALIASES.values():
+        found = aliases.get(normalize_header(key))
+        if found and kpis.has_column(ds, found):
+            return found
+    sheets = ", ".join(ds.sheets.values()) or "the data"
+    raise CliError(f"column {key!r} not found in {sheets} of {ds.source} "
+                   f"(periods: day, week, month, weekday, hour)")
+
+
+def _settings_for(path: Path, args):
+    from .settings import Settings
+    settings = None
+    try:
+        from .params import read_params_from_book
+    except ImportError:  # pragma: no cover - params arrives with the template
+        read_params_from_book = None
+    if read_params_from_book and path.suffix.lower() in (".xlsx", ".xlsm"):
+        settings = read_params_from_book(path)
+    settings = settings or Settings()
+    changes = {}
+    if getattr(args, "threshold", None) is not None:
+        changes["frt_threshold_min"] = args.threshold
+    if getattr(args, "date_from", None):
+        changes["period_start"] = args.date_from
+    if getattr(args, "date_to", None):
+        changes["period_end"] = args.date_to
+    return settings.with_(**changes)
+
+
+def cmd_kpis(args) -> int:
+    from . import kpis, metrics
+    from .load import load
+    path = Path(args.path)
+    ds = load(path)
+    settings = _settings_for(path, args)
+    where = {_column_key(ds, k): v for k, v in _parse_where(args.where).items()}
+    scoped = kpis.apply_scope(ds, settings, where)
+    if args.by:
+        by = _column_key(ds, args.by)
+        frame = kpis.grouped(scoped, settings, by)
+        if args.json:
+            groups = [{by: _json_label(idx), **{k: json_number(v) for k, v in row.items()}}
+                      for idx, row in frame.iterrows()]
+            print(json.dumps(groups, ensure_ascii=False, indent=1))
+        else:
+            print(grouped_table(frame, by, metrics.CATALOGUE, MAIN_KEYS))
+        return 0
+    values = kpis.headline(scoped, settings)
+    if args.json:
+        out = {k: json_number(v) for k, v in values.items()}
+        out["data_quality"] = ds.quality.summary()
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+    else:
+        print(f"{ds.source}  ({', '.join(ds.sheets.values())})")
+        print(kpi_table(values, metrics.CATALOGUE))
+        print(_quality_line(ds.quality))
+    return 0
+
+
+MAIN_KEYS = ("volume", "frt_rate", "frt_avg", "frt_p90", "sla_rate", "resolution_rate", "fcr_rate",
+             "csat_rate", "nps", "complaint_rate", "offered", "answer_rate", "asa", "aht")
+
+
+def _quality_line(quality) -> str:
+    summary = quality.summary()
+    if not summary["issues"]:
+        return "数据质量: 无问题 (no data-quality issues)"
+    parts = ", ".join(f"{k} {v}" for k, v in sorted(summary["by_action"].items()))
+    return f"数据质量: {summary['issues']} issues ({parts}); details: cs-xl refresh → 数据质量 sheet"
+
+
+def cmd_demo(args) -> int:
+    from . import kpis, metrics, sample
+    from .load import load
+    out = Path(args.out)
+    print(f"writing demo workbook {out} (seed {args.seed}) …", file=sys.stderr)
+    sample.write_demo_inputs(out, seed=args.seed, lang=args.lang)
+    _refresh(out, None)
+    ds = load(out)
+    print(kpi_table(kpis.headline(ds), metrics.CATALOGUE))
+    print(_quality_line(ds.quality))
+    print(f"demo workbook: {out.resolve()}")
+    return 0
+
+
+def _refresh(path: Path, out: Path | None):
+    from .refresh import refresh
+    return refresh(path, out=out)
+
+
+def cmd_refresh(args) -> int:
+    path = Path(args.book)
+    if not path.exists():
+        raise CliError(f"no such file: {path}")
+    result = _refresh(path, Path(args.out) if args.out else None)
+    print(result)
+    return 0
+
+
+def cmd_template(args) -> int:
+    from .template import write_template
+    out = Path(args.out or ("cs_template.xlsx" if args.lang == "zh" else "cs_template_en.xlsx"))
+    write_template(out, lang=args.lang)
+    print(f"template written: {out.resolve()}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="cs-xl",
+        description="Customer-service response-time and effectiveness metrics for Excel workbooks and CSV exports.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    k = sub.add_parser("kpis", help="headline KPIs of a workbook or CSV export",
+                       description="Headline KPIs (SPEC §5) of a template workbook (.xlsx/.xlsm) or a CSV export.")
+    k.add_argument("path", help="workbook (.xlsx/.xlsm) or CSV file")
+    k.add_argument("--json", action="store_true", help="one JSON object (null = undefined) with data_quality counts")
+    k.add_argument("--threshold", type=float, metavar="T", help="FRT threshold in minutes (default 3)")
+    k.add_argument("--by", metavar="KEY", help="one result per group: a column key or header "
+                   "(agent_id, team, channel, issue_type, module, priority, customer_type, 客服组 …) "
+                   "or a period (day, week, month, weekday, hour)")
+    k.add_argument("--from", dest="date_from", type=_parse_date, metavar="D", help="period start YYYY-MM-DD")
+    k.add_argument("--to", dest="date_to", type=_parse_date, metavar="D", help="period end YYYY-MM-DD (inclusive)")
+    k.add_argument("--where", action="append", metavar="KEY=VALUE",
+                   help="keep records whose KEY equals VALUE (comma-separated values allowed); repeatable")
+    k.set_defaults(func=cmd_kpis)
+
+    d = sub.add_parser("demo", help="build a refreshed demo workbook from bundled sample data")
+    d.add_argument("--out", default="cs_demo.xlsx", help="output path (default cs_demo.xlsx)")
+    d.add_argument("--seed", type=int, default=7, help="random seed of the sample data (default 7)")
+    d.add_argument("--lang", choices=("zh", "en"), default="zh", help="template language (default zh)")
+    d.set_defaults(func=cmd_demo)
+
+    t = sub.add_parser("template", help="write the blank standard template")
+    t.add_argument("--lang", choices=("zh", "en"), default="zh")
+    t.add_argument("--out", help="output path (default cs_template.xlsx / cs_template_en.xlsx)")
+    t.set_defaults(func=cmd_template)
+
+    r = sub.add_parser("refresh", help="rebuild every summary sheet of a workbook (headless 刷新报表)")
+    r.add_argument("book", help="the workbook to refresh")
+    r.add_argument("--out", help="write the refreshed workbook here instead of in place")
+    r.set_defaults(func=cmd_refresh)
+    return p
+
+
+def main(argv=None) -> int:
+    from .load import LoadError
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (CliError, LoadError) as exc:
+        print(f"cs-xl: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (FileNotFoundError, PermissionError) as exc:
+        print(f"cs-xl: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("cs-xl: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
