@@ -1,0 +1,124 @@
+"""cs-xl command line: JSON contract, readable table, errors (exit 2, one line, no traceback)."""
+import csv
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cs_xl.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# SPEC §5 names these keys explicitly; SPEC §3 adds the rest of the catalogue
+SPEC5_KEYS = ("frt_rate frt_avg frt_median frt_p90 resolve_avg sla_rate resolution_rate fcr_rate csat_avg "
+              "csat_rate satisfied_rate nps complaint_rate repeat_complaint_rate answer_rate abandon_rate asa "
+              "avg_wait service_level aht ivr_rate volume offered").split()
+SPEC3_KEYS = ("volume frt_rate frt_avg frt_median frt_p90 resolve_avg resolve_median resolve_p90 handle_avg "
+              "sla_rate resolution_rate ontime_rate backlog fcr_rate csat_avg csat_rate satisfied_rate "
+              "survey_rate nps attitude_avg complaint_rate repeat_complaint_rate offered queued answer_rate "
+              "abandon_rate asa avg_wait service_level aht ivr_rate agents_needed").split()
+
+
+def run(*args, check_rc=None):
+    proc = subprocess.run([sys.executable, "-m", "cs_xl.cli", *map(str, args)],
+                          capture_output=True, text=True, cwd=ROOT)
+    if check_rc is not None:
+        assert proc.returncode == check_rc, proc.stderr
+    return proc
+
+
+@pytest.fixture
+def tickets_csv(tmp_path):
+    """A small English-header export: FRT ≤ 3 for 4 of 6 valid values."""
+    path = tmp_path / "tickets.csv"
+    rows = [
+        ["Date", "Agent ID", "Team", "First response (min)", "Resolution (min)", "Status"],
+        ["2024-03-01", "C001", "A", "1", "10", "已解决"],
+        ["2024-03-01", "C001", "A", "3", "20", "已解决"],
+        ["2024-03-02", "C002", "B", "4.5", "", "处理中"],
+        ["2024-03-02", "C002", "B", "2", "40", "已解决"],
+        ["2024-03-03", "C003", "B", "9", "60", "已关闭"],
+        ["2024-03-03", "C003", "B", "0.5", "5", "已解决"],
+        ["2024-03-04", "C003", "B", "#N/A", "", "待确认"],
+    ]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    return path
+
+
+def test_json_numbers_match_hand_computation(tickets_csv):
+    out = json.loads(run("kpis", tickets_csv, "--json", check_rc=0).stdout)
+    for key in SPEC3_KEYS + SPEC5_KEYS:
+        assert key in out, key
+    assert out["volume"] == 7
+    assert abs(out["frt_rate"] - 4 / 6) < 1e-9          # 1, 3, 2, 0.5 of 1, 3, 4.5, 2, 9, 0.5
+    assert abs(out["frt_avg"] - (1 + 3 + 4.5 + 2 + 9 + 0.5) / 6) < 1e-9
+    assert abs(out["resolution_rate"] - 5 / 7) < 1e-9
+    assert out["csat_rate"] is None and out["answer_rate"] is None  # no feedback/call sheet → null
+    assert out["data_quality"]["by_reason"].get("Excel error value") == 1
+
+
+def test_threshold_flag(tickets_csv):
+    out = json.loads(run("kpis", tickets_csv, "--json", "--threshold", "5", check_rc=0).stdout)
+    assert abs(out["frt_rate"] - 5 / 6) < 1e-9
+
+
+def test_by_team_one_object_per_group(tickets_csv):
+    groups = json.loads(run("kpis", tickets_csv, "--json", "--by", "team", check_rc=0).stdout)
+    assert [g["team"] for g in groups] == ["A", "B"]
+    assert abs(groups[0]["frt_rate"] - 1.0) < 1e-9       # 1, 3
+    assert abs(groups[1]["frt_rate"] - 2 / 4) < 1e-9     # 4.5, 2, 9, 0.5
+    # a header works as well as a key
+    by_header = json.loads(run("kpis", tickets_csv, "--json", "--by", "Team", check_rc=0).stdout)
+    assert by_header == groups
+
+
+def test_from_to_and_where(tickets_csv):
+    out = json.loads(run("kpis", tickets_csv, "--json", "--from", "2024-03-02", "--to", "2024-03-02",
+                         check_rc=0).stdout)
+    assert out["volume"] == 2 and abs(out["frt_rate"] - 1 / 2) < 1e-9
+    out = json.loads(run("kpis", tickets_csv, "--json", "--where", "agent_id=C003", check_rc=0).stdout)
+    assert out["volume"] == 3 and abs(out["frt_rate"] - 1 / 2) < 1e-9
+
+
+def test_readable_table_is_aligned_with_chinese_labels(tickets_csv):
+    text = run("kpis", tickets_csv, check_rc=0).stdout
+    assert "首次响应达标率" in text and "(frt_rate)" in text
+    assert "66.7%" in text  # 4/6
+    assert "—" in text      # undefined metrics are shown as a dash, never 0
+
+
+@pytest.mark.parametrize("args, pattern", [
+    (["kpis", "/nonexistent/book.xlsx"], r"book\.xlsx"),
+    (["kpis", "{tmp}/notes.txt"], r"notes\.txt"),
+    (["kpis", "{csv}", "--by", "nosuchcolumn"], r"nosuchcolumn"),
+    (["kpis", "{csv}", "--where", "novalue"], r"KEY=VALUE"),
+])
+def test_errors_are_one_line_exit_2(tmp_path, tickets_csv, args, pattern):
+    (tmp_path / "notes.txt").write_text("hello")
+    args = [a.format(tmp=tmp_path, csv=tickets_csv) for a in args]
+    proc = run(*args)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and re.search(pattern, lines[0]), proc.stderr
+
+
+def test_csv_without_known_headers_is_an_error(tmp_path):
+    path = tmp_path / "other.csv"
+    path.write_text("a,b,c\n1,2,3\n", encoding="utf-8")
+    proc = run("kpis", path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_readme_lists_every_command():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = build_parser()._subparsers._group_actions[0].choices
+    for name in commands:
+        assert f"cs-xl {name}" in readme, f"README does not mention cs-xl {name}"
+    first = readme.splitlines()[:12]
+    assert any("pip install -e . && cs-xl demo" in line for line in first)
+    assert any('pip install -e ".[test]" && pytest' in line for line in first)
