@@ -49,11 +49,19 @@ def norm_text(value: Any) -> str:
 
 
 def _is_blank(value: Any) -> bool:
-    if value is None or value is pd.NaT:
+    # pd.NA arrives from nullable columns (string, Int64); np.float32 NaN is not a float
+    if value is None or value is pd.NaT or value is pd.NA:
         return True
-    if isinstance(value, float) and math.isnan(value):
+    if isinstance(value, (float, np.floating)) and math.isnan(value):
+        return True
+    if isinstance(value, np.datetime64) and np.isnat(value):
         return True
     return isinstance(value, str) and value.strip() == ""
+
+
+def _is_placeholder(value: Any) -> bool:
+    """Text that stands for "no value" ('-', 'N/A', 'null' …): blank, not a problem."""
+    return isinstance(value, str) and norm_text(value).casefold() in BLANKS
 
 
 def excel_error(value: Any) -> bool:
@@ -75,12 +83,24 @@ _PLAIN_SUFFIX = {"", "星", "颗星", "分", "star", "stars", "pt", "pts", "poin
 _NUM = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
 _PART = re.compile(rf"\s*({_NUM})\s*([a-z\u4e00-\u9fff]*)\s*")
 _PLAIN = re.compile(rf"^{_NUM}$")
+# commas are thousands separators only in groups of three ("1,234.5"); "1,5" is
+# ambiguous (a European decimal comma?) and must not silently become 15
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$")
+
+
+def _strip_thousands(text: str) -> str | None:
+    """'1,234' -> '1234'; text without commas unchanged; None for other comma use."""
+    if "," not in text:
+        return text
+    return text.replace(",", "") if _THOUSANDS.match(text) else None
+
+
+_THOUSANDS_IN_TEXT = re.compile(r"(?<![\d,.])\d{1,3}(?:,\d{3})+(?![\d,])")
 
 
 def _split_units(text: str) -> list[tuple[float, str]] | None:
     """'1h30m' -> [(1,'h'), (30,'m')]; None when the text is not number+unit parts."""
     parts, pos = [], 0
-    text = text.replace(",", "")
     while pos < len(text):
         m = _PART.match(text, pos)
         if not m or m.end() == pos:
@@ -95,9 +115,11 @@ def _number_from_text(text: str, unit: str | None) -> tuple[float | None, Proble
     t = norm_text(text).casefold()
     if t in BLANKS:
         return None, None
-    if _PLAIN.match(t.replace(",", "")):
-        return float(t.replace(",", "")), REPAIR_TEXT_NUMBER
-    parts = _split_units(t)
+    plain = _strip_thousands(t)
+    if plain is not None and _PLAIN.match(plain):
+        return float(plain), REPAIR_TEXT_NUMBER
+    # unit parts may carry thousands separators too ("1,200秒"); any other comma is ambiguous
+    parts = _split_units(_THOUSANDS_IN_TEXT.sub(lambda m: m.group(0).replace(",", ""), t))
     if parts is None:
         return None, DROP_NOT_NUMBER
     if unit is None:
@@ -183,6 +205,8 @@ def flag(value) -> tuple[bool | None, Problem | None]:
         return None, Problem("not a yes/no value", "dropped")
     if excel_error(value):
         return None, DROP_ERROR
+    if _is_placeholder(value):
+        return None, None
     t = norm_text(value).casefold()
     if t in _TRUE:
         return True, None
@@ -197,12 +221,14 @@ def flag(value) -> tuple[bool | None, Problem | None]:
 
 _PRIORITY_WORDS = {
     1: ("一级", "1级", "l1", "p1", "紧急", "最高", "urgent", "critical", "一", "p0"),
-    2: ("二级", "2级", "l2", "p2", "重要", "高", "high"),
-    3: ("三级", "3级", "l3", "p3", "普通", "中", "medium", "normal", "moderate"),
-    4: ("四级", "4级", "l4", "p4", "低频", "低", "low", "planning"),
+    2: ("二级", "2级", "l2", "p2", "重要", "高", "high", "二"),
+    3: ("三级", "3级", "l3", "p3", "普通", "中", "medium", "normal", "moderate", "三"),
+    4: ("四级", "4级", "l4", "p4", "低频", "低", "low", "planning", "四"),
 }
 _PRIORITY = {w: level for level, words in _PRIORITY_WORDS.items() for w in words}
 _LEADING_DIGIT = re.compile(r"^([1-4])\s*[-.:、 ]")
+# "一级(紧急)", "P1 [urgent]": the label before a bracket decides
+_BRACKETED = re.compile(r"^([^(\[]+?)\s*[(\[].*$")
 
 
 def priority(value) -> tuple[int | None, Problem | None]:
@@ -215,7 +241,11 @@ def priority(value) -> tuple[int | None, Problem | None]:
         return None, Problem("unknown priority", "dropped")
     if excel_error(value):
         return None, DROP_ERROR
+    if _is_placeholder(value):
+        return None, None
     t = norm_text(value).casefold()
+    if (m := _BRACKETED.match(t)) and m.group(1) in _PRIORITY:
+        t = m.group(1)
     if t in _PRIORITY:
         return _PRIORITY[t], None
     if t in {"1", "2", "3", "4"}:
@@ -229,9 +259,17 @@ def priority(value) -> tuple[int | None, Problem | None]:
 # ---------------------------------------------------------------- dates
 
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+# datetime64[ns] (the frames' dtype) spans 1677-09-21 .. 2262-04-11; outside the
+# years below a "date" is a typo (20244-01-01) or a number in the wrong column
+_FIRST_YEAR, _LAST_YEAR = 1900, 2261
+DROP_DATE_RANGE = Problem(f"date outside {_FIRST_YEAR}-{_LAST_YEAR}", "dropped")
+
+
+def _in_range(ts: pd.Timestamp) -> bool:
+    return _FIRST_YEAR <= ts.year <= _LAST_YEAR
 _DATE_TEXT = re.compile(
     r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-    r"(?:[ tT]+(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2})(?:\.\d+)?)?秒?)?"
+    r"(?:[ tT]+(\d{1,2})[:时](\d{1,2})分?(?::?(\d{1,2})(?:\.\d+)?秒?)?)?"
     r"\s*(z|[+-]\d{2}:?\d{2})?$"
 )
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
@@ -258,6 +296,14 @@ def _moment_from_text(text: str) -> dt.datetime | None:
 
 
 def moment(value) -> tuple[pd.Timestamp | None, Problem | None]:
+    """See :func:`_moment`; dates outside the supported years are dropped."""
+    ts, problem = _moment(value)
+    if ts is not None and not _in_range(ts):
+        return None, DROP_DATE_RANGE
+    return ts, problem
+
+
+def _moment(value) -> tuple[pd.Timestamp | None, Problem | None]:
     """A date-time from a datetime, an Excel serial number or text.
 
     Text with a UTC offset keeps its wall-clock time (exports label local time
@@ -271,6 +317,8 @@ def moment(value) -> tuple[pd.Timestamp | None, Problem | None]:
         return pd.Timestamp(value.replace(tzinfo=None)), None
     if isinstance(value, dt.date):
         return pd.Timestamp(value), None
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value), None
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         if 1 <= float(value) < 2958466:
             return pd.Timestamp(_EXCEL_EPOCH + dt.timedelta(days=float(value))).round("s"), \
@@ -279,7 +327,7 @@ def moment(value) -> tuple[pd.Timestamp | None, Problem | None]:
     if isinstance(value, str):
         if excel_error(value):
             return None, DROP_ERROR
-        if norm_text(value).casefold() in BLANKS:
+        if _is_placeholder(value):
             return None, None
         parsed = _moment_from_text(value)
         if parsed is None:
@@ -324,11 +372,14 @@ def coerce_values(values, kind: str) -> tuple[pd.Series, list[tuple[int, Any, Pr
     cache: dict[Any, tuple[Any, Problem | None]] = {}
     out, problems = [], []
     for pos, raw in enumerate(series.tolist()):
+        # True == 1 == 1.0 share a hash, but a bool in a numeric column is a
+        # problem while 1.0 is not: bools get their own cache key
+        key = ("bool", raw) if raw.__class__ is bool else raw
         try:
-            result = cache[raw]
+            result = cache[key]
         except KeyError:
             result = parser(raw)
-            cache[raw] = result
+            cache[key] = result
         except TypeError:  # unhashable
             result = parser(raw)
         out.append(result[0])
@@ -345,6 +396,7 @@ def _coerce_numeric_fast(series: pd.Series, kind: str):
     bad_frac = (~np.isnan(arr)) & (arr != np.floor(arr)) if kind == "count" else np.zeros(len(arr), bool)
     for mask, problem in ((bad_inf, DROP_NOT_FINITE), (bad_neg, DROP_NEGATIVE),
                           (bad_frac, Problem("not a whole number", "dropped"))):
+        mask = mask & ~np.isnan(arr)  # one problem per cell: -inf is reported once, as not finite
         for pos in np.flatnonzero(mask):
             problems.append((int(pos), float(series.iat[pos]), problem))
         arr[mask] = np.nan
