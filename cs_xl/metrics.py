@@ -1,0 +1,821 @@
+"""Pure, vectorised metric functions: one per key of SPEC §3.
+
+Modelled on ``sklearn.metrics``: every function takes array-likes (lists,
+numpy arrays, pandas Series, or raw Excel values such as ``"5分钟"``,
+``"#N/A"``, ``"是"``, ``None``) and returns a Python ``float``.  Cells are
+read by :mod:`cs_xl.coerce`, the same rules the loader uses, so a UDF over an
+Excel range and a KPI over a loaded sheet agree.
+
+Conventions shared by every function:
+
+* *Valid* numbers are numeric, finite and ≥ 0; blanks, text that is not a
+  number, negative values and Excel errors are ignored (the loader reports
+  them; metrics never turn them into 0).
+* No valid input → ``nan`` (Excel ``#N/A``, JSON ``null``), never 0.  Counts
+  (volume, backlog, offered, queued) of no rows are 0.
+* Columns passed together must have the same length (``ValueError``
+  otherwise): they are rows of one table.
+* Durations compared with a limit (FRT ≤ 3 min, wait ≤ 20 s …) treat values
+  within ``TIE_TOLERANCE`` of the limit as equal to it, so a time computed
+  from two timestamps (``(B2-A2)*1440`` = 3.0000000000000004) still meets a
+  3-minute target: ties count as met.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from cs_xl import coerce, schema, settings
+
+# Absolute slack (in the column's unit: minutes or seconds) when comparing a
+# duration with a limit.  Float noise of a difference of two Excel date
+# serials is ~1e-6 s; nothing real is measured to 10 µs.
+TIE_TOLERANCE = 1e-5
+
+_RESOLVED = frozenset(coerce.norm_text(s).casefold() for s in schema.RESOLVED_STATUSES)
+_NUMERIC_KINDS = ("minutes", "seconds", "number", "count")
+
+
+# ------------------------------------------------------------------ inputs
+
+def _flat(values) -> Any:
+    """Accept a Series, array, list, 2-D range (list of rows) or one scalar."""
+    if isinstance(values, pd.Series):
+        return values
+    if isinstance(values, np.ndarray):
+        return values.ravel()
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        return [values]  # a single cell, e.g. =CS_AVG(A1)
+    out = []
+    for item in values:
+        if isinstance(item, (list, tuple, np.ndarray)):
+            out.extend(item)  # a row of a 2-D Excel range
+        else:
+            out.append(item)
+    return out
+
+
+def _coerced(values, kind: str) -> np.ndarray:
+    if kind in _NUMERIC_KINDS:
+        return coerce.numbers(_flat(values), kind)
+    if kind == "flag":
+        return coerce.flags(_flat(values))
+    if kind == "priority":
+        return coerce.priorities(_flat(values))
+    if kind == "date":
+        return coerce.coerce_values(_flat(values), "date")[0].to_numpy(dtype="datetime64[ns]")
+    if kind == "text":
+        return coerce.coerce_values(_flat(values), "text")[0].to_numpy(dtype=object)
+    raise ValueError(f"unknown column kind {kind!r}")
+
+
+def _inputs(**columns: tuple[Any, str]) -> dict[str, np.ndarray | None]:
+    """Coerce each ``name=(values, kind)``; ``None`` values stay ``None``.
+
+    Numeric kinds → float arrays (NaN = blank/invalid), ``flag`` → 1.0/0.0/NaN,
+    ``priority`` → 1..4/NaN, ``date`` → datetime64 (NaT), ``text`` → object
+    (None).  Raises ``ValueError`` naming the arguments when the given
+    columns differ in length.
+    """
+    out = {name: (None if values is None else _coerced(values, kind))
+           for name, (values, kind) in columns.items()}
+    lengths = {name: len(arr) for name, arr in out.items() if arr is not None}
+    if len(set(lengths.values())) > 1:
+        detail = ", ".join(f"{name}={n}" for name, n in lengths.items())
+        raise ValueError(f"columns must have the same number of rows: {detail}")
+    return out
+
+
+def _parameter(value, name: str, kind: str = "number") -> float:
+    """A scalar argument (threshold, seconds, volume …) as a float ≥ 0.
+
+    Text such as ``"3分钟"`` or ``"20秒"`` is read by the column's rules."""
+    parsed, _problem = coerce.PARSERS[kind](value)
+    if parsed is None:
+        raise ValueError(f"{name} must be a number ≥ 0, got {value!r}")
+    return float(parsed)
+
+
+def _level_table(table: Mapping | None, default: Mapping, name: str) -> np.ndarray:
+    """Per-priority limits as a lookup array indexed by level 1..4 (NaN = missing).
+
+    Keys may be 1, "一级", "L1", "P1" …; values minutes (``"5分钟"`` ok)."""
+    lookup = np.full(5, np.nan)
+    for key, limit in (default if table is None else table).items():
+        level, _ = coerce.priority(key)
+        if level is None:
+            raise ValueError(f"{name}: unknown priority level {key!r}")
+        lookup[level] = _parameter(limit, f"{name}[{key!r}]", "minutes")
+    return lookup
+
+
+def _row_limits(levels: np.ndarray | None, n: int, lookup: np.ndarray,
+                default_priority: int, name: str) -> np.ndarray:
+    """Limit per row: its level's entry; blank/unknown levels and levels
+    missing from the table use ``default_priority``'s entry."""
+    default_level, _ = coerce.priority(default_priority)
+    if default_level is None:
+        raise ValueError(f"default_priority must be a level 1..4, got {default_priority!r}")
+    rows = np.full(n, lookup[default_level]) if levels is None else lookup[np.nan_to_num(levels, nan=0).astype(int)]
+    rows = np.where(np.isnan(rows), lookup[default_level], rows)
+    if np.isnan(rows).any():
+        raise ValueError(f"{name} has no entry for the default priority level {default_level}")
+    return rows
+
+
+# ------------------------------------------------------------------ arithmetic
+
+def _valid(x: np.ndarray) -> np.ndarray:
+    return ~np.isnan(x)
+
+
+def _is_true(flag_values: np.ndarray) -> np.ndarray:
+    return flag_values == 1.0
+
+
+def _is_false(flag_values: np.ndarray) -> np.ndarray:
+    return flag_values == 0.0
+
+
+def _at_most(x: np.ndarray, limit) -> np.ndarray:
+    """x ≤ limit, ties (within TIE_TOLERANCE) included; NaN → False."""
+    return x <= np.asarray(limit) + TIE_TOLERANCE
+
+
+def _below(x: np.ndarray, limit) -> np.ndarray:
+    """x < limit, values within TIE_TOLERANCE of the limit count as equal; NaN → False."""
+    return x < np.asarray(limit) - TIE_TOLERANCE
+
+
+def _in_range(x: np.ndarray, low: float, high: float) -> np.ndarray:
+    return (x >= low) & (x <= high)
+
+
+def _share(numerator: np.ndarray, denominator: np.ndarray) -> float:
+    """count(numerator & denominator) / count(denominator); nan when the denominator is empty."""
+    total = int(np.count_nonzero(denominator))
+    if total == 0:
+        return float("nan")
+    return int(np.count_nonzero(numerator & denominator)) / total
+
+
+def _mean_of(x: np.ndarray) -> float:
+    """Mean of the non-NaN entries; nan when there are none."""
+    x = x[_valid(x)]
+    return float(x.mean()) if x.size else float("nan")
+
+
+def _percentile_of(x: np.ndarray, p: float) -> float:
+    """PERCENTILE.INC of the non-NaN entries (see :func:`percentile_inc`)."""
+    x = np.sort(x[_valid(x)])
+    if x.size == 0:
+        return float("nan")
+    rank = p * (x.size - 1)
+    low = int(math.floor(rank))
+    high = min(low + 1, x.size - 1)
+    return float(x[low] + (x[high] - x[low]) * (rank - low))
+
+
+def _fraction(p, name: str = "p") -> float:
+    value = _parameter(p, name)
+    if value > 1:
+        raise ValueError(f"{name} must be between 0 and 1, got {p!r}")
+    return value
+
+
+# ------------------------------------------------------------------ statistics
+
+def percentile_inc(values, p: float, kind: str = "number") -> float:
+    """Excel ``PERCENTILE.INC``: sort the n valid values x₀ ≤ … ≤ xₙ₋₁,
+    rank r = p·(n−1), result = x⌊r⌋ + (r−⌊r⌋)·(x⌊r⌋₊₁ − x⌊r⌋).
+
+    ``p`` in [0, 1] (``ValueError`` otherwise).  Example:
+    ``percentile_inc([1, 2, 3, 4], 0.9)`` → r = 2.7 → 3 + 0.7·(4−3) = 3.7.
+    """
+    p = _fraction(p)
+    return _percentile_of(_inputs(values=(values, kind))["values"], p)
+
+
+def mean(values, kind: str = "number") -> float:
+    """Σ valid / count(valid).  ``mean([1, "2", None, "x", -5])`` → (1+2)/2 = 1.5."""
+    return _mean_of(_inputs(values=(values, kind))["values"])
+
+
+def median(values, kind: str = "number") -> float:
+    """PERCENTILE.INC at p = 0.5 (the middle value, or the mean of the two
+    middle values).  ``median([1, 2, 10, 20])`` → (2+10)/2 = 6."""
+    return percentile_inc(values, 0.5, kind)
+
+
+# ------------------------------------------------------------------ tickets
+
+def volume(ticket_id) -> float:
+    """受理量 = count(distinct non-blank ids) + count(rows whose id is blank).
+
+    Rows without an id cannot be deduplicated, so each is a ticket.
+    ``volume(["A", "A", "B", None])`` → 2 + 1 = 3.
+    """
+    ids = _inputs(ticket_id=(ticket_id, "text"))["ticket_id"]
+    known = pd.Series(ids[pd.notna(ids)], dtype=object)
+    return float(known.nunique() + (len(ids) - len(known)))
+
+
+def frt_rate(frt, threshold: float = 3.0) -> float:
+    """首次响应达标率 = count(frt ≤ T) / count(valid frt); ties count as met.
+
+    ``frt_rate([1, 2, 3, 10, None, "x"], 3)`` → {1, 2, 3} of {1, 2, 3, 10} = 3/4.
+    """
+    limit = _parameter(threshold, "threshold", "minutes")
+    x = _inputs(frt=(frt, "minutes"))["frt"]
+    return _share(_at_most(x, limit), _valid(x))
+
+
+def frt_avg(frt) -> float:
+    """Mean first-response minutes.  ``frt_avg(["2分钟", 4])`` → (2+4)/2 = 3."""
+    return mean(frt, "minutes")
+
+
+def frt_median(frt) -> float:
+    """Median first-response minutes (PERCENTILE.INC at 0.5)."""
+    return median(frt, "minutes")
+
+
+def frt_p90(frt) -> float:
+    """90th percentile of first-response minutes (PERCENTILE.INC at 0.9)."""
+    return percentile_inc(frt, 0.9, "minutes")
+
+
+def resolve_avg(resolve) -> float:
+    """Mean resolution minutes (from first response to resolved)."""
+    return mean(resolve, "minutes")
+
+
+def resolve_median(resolve) -> float:
+    """Median resolution minutes (PERCENTILE.INC at 0.5)."""
+    return median(resolve, "minutes")
+
+
+def resolve_p90(resolve) -> float:
+    """90th percentile of resolution minutes (PERCENTILE.INC at 0.9)."""
+    return percentile_inc(resolve, 0.9, "minutes")
+
+
+def handle_avg(frt, resolve) -> float:
+    """总处理时长 = mean(frt + resolve) over rows where both are valid.
+
+    ``handle_avg([1, 2, None], [10, None, 5])`` → only row 1: 1 + 10 = 11.
+    """
+    cols = _inputs(frt=(frt, "minutes"), resolve=(resolve, "minutes"))
+    return _mean_of(cols["frt"] + cols["resolve"])  # NaN + x = NaN drops half-filled rows
+
+
+def sla_rate(frt, priority=None, sla: Mapping | None = None, default_priority: int = 3) -> float:
+    """响应时效达成率 = count(frt ≤ SLA(priority)) / count(valid frt).
+
+    ``sla`` maps level → minutes (default ``settings.DEFAULT_SLA_MIN``: 一级 5,
+    二级 10, 三级/四级 30); keys may be 1 / "一级" / "L1" / "P1".  Rows whose
+    priority is blank or unknown, or whose level is missing from ``sla``,
+    use ``default_priority`` (三级).  Example: frt [4, 6, 20], priority
+    [一级, 一级, None] → 4 ≤ 5 yes, 6 ≤ 5 no, 20 ≤ 30 yes → 2/3.
+    """
+    cols = _inputs(frt=(frt, "minutes"), priority=(priority, "priority"))
+    lookup = _level_table(sla, settings.DEFAULT_SLA_MIN, "sla")
+    x = cols["frt"]
+    limits = _row_limits(cols["priority"], len(x), lookup, default_priority, "sla")
+    return _share(_at_most(x, limits), _valid(x))
+
+
+def is_resolved(status=None, resolve=None) -> np.ndarray:
+    """Per row: is the ticket resolved?
+
+    A row with a non-blank status is resolved when the status is one of
+    ``schema.RESOLVED_STATUSES`` (已解决/已关闭/resolved/closed/solved;
+    width- and case-insensitive).  A row without a status (no status column,
+    or a blank cell) is resolved when its resolution time is valid.
+    ``is_resolved(["已解决", "处理中", None], [5, 5, 7])`` → [True, False, True].
+    """
+    if status is None and resolve is None:
+        raise ValueError("is_resolved needs a status column or a resolution-time column")
+    cols = _inputs(status=(status, "text"), resolve=(resolve, "minutes"))
+    n = len(next(a for a in cols.values() if a is not None))
+    by_time = _valid(cols["resolve"]) if cols["resolve"] is not None else np.zeros(n, bool)
+    if cols["status"] is None:
+        return by_time
+    labels = pd.Series(cols["status"], dtype=object)
+    has_status = labels.notna().to_numpy()
+    by_status = labels.map(lambda s: coerce.norm_text(s).casefold() in _RESOLVED, na_action="ignore")
+    by_status = by_status.fillna(False).to_numpy(dtype=bool)
+    return np.where(has_status, by_status, by_time)
+
+
+def resolution_rate(status=None, resolve=None) -> float:
+    """问题解决率 = count(resolved rows) / count(rows) (see :func:`is_resolved`).
+
+    ``resolution_rate(["已解决", "处理中", "已关闭", "待确认"])`` → 2/4.
+    """
+    resolved = is_resolved(status, resolve)
+    return _share(resolved, np.ones(len(resolved), bool))
+
+
+def ontime_rate(resolve, priority=None, deadlines: Mapping | None = None, status=None,
+                default_priority: int = 3) -> float:
+    """按时完成率 = count(resolved, resolve ≤ deadline(priority)) / count(resolved with a valid resolve time).
+
+    ``deadlines`` maps level → minutes (default
+    ``settings.DEFAULT_RESOLVE_DEADLINE_MIN``: 一级 60 …); blank/unknown
+    priorities use ``default_priority``.  Example: resolve [30, 90],
+    priority [一级, 一级] → 30 ≤ 60 yes, 90 ≤ 60 no → 1/2.
+    """
+    cols = _inputs(resolve=(resolve, "minutes"), priority=(priority, "priority"),
+                   status=(status, "text"))
+    x = cols["resolve"]
+    lookup = _level_table(deadlines, settings.DEFAULT_RESOLVE_DEADLINE_MIN, "deadlines")
+    limits = _row_limits(cols["priority"], len(x), lookup, default_priority, "deadlines")
+    resolved = is_resolved(cols["status"], x) & _valid(x)
+    return _share(_at_most(x, limits), resolved)
+
+
+def backlog(status=None, resolve=None) -> float:
+    """未完成 = count(rows not resolved): status 处理中/待确认 (or any other
+    non-resolved status), or no status and no resolution time.
+
+    ``backlog(["已解决", "处理中", "待确认", None], [5, None, None, None])`` → 3.
+    """
+    return float(np.count_nonzero(~is_resolved(status, resolve)))
+
+
+def fcr_rate(flag=None, contacts=None, transferred=None, reopened=None,
+             status=None, resolve=None) -> float:
+    """一次解决率 = count(resolved at first contact) / count(resolved, first-contact known).
+
+    First contact, per row: the 一次解决 flag (是/否) when the row has one;
+    otherwise contacts == 1 and not transferred and not reopened (blank
+    transferred/reopened = no).  Rows where neither is known are left out.
+    Resolved = :func:`is_resolved` when a status or resolve column is given,
+    else every row.  Example: flag [是, 否, 是, None] → 2/3.
+    """
+    if flag is None and contacts is None:
+        raise ValueError("fcr_rate needs the first-contact flag or the contacts column")
+    cols = _inputs(flag=(flag, "flag"), contacts=(contacts, "count"),
+                   transferred=(transferred, "flag"), reopened=(reopened, "flag"),
+                   status=(status, "text"), resolve=(resolve, "minutes"))
+    n = len(next(a for a in cols.values() if a is not None))
+    no_flag = np.full(n, np.nan)
+    by_flag = no_flag if cols["flag"] is None else cols["flag"]
+    first = np.where(_valid(by_flag), by_flag, _first_contact_from_counts(cols, n))
+    if status is None and resolve is None:
+        resolved = np.ones(n, bool)
+    else:
+        resolved = is_resolved(cols["status"], cols["resolve"])
+    return _share(_is_true(first), resolved & _valid(first))
+
+
+def _first_contact_from_counts(cols: dict, n: int) -> np.ndarray:
+    """1.0 when contacts == 1 and not transferred/reopened, 0.0 otherwise, NaN when contacts unknown."""
+    if cols["contacts"] is None:
+        return np.full(n, np.nan)
+    contacts = cols["contacts"]
+    escalated = np.zeros(n, bool)
+    for extra in ("transferred", "reopened"):
+        if cols[extra] is not None:
+            escalated |= _is_true(cols[extra])
+    first = ((contacts == 1) & ~escalated).astype(float)
+    return np.where(_valid(contacts), first, np.nan)
+
+
+# ------------------------------------------------------------------ feedback
+
+def _ratings(rating, low: float, high: float) -> np.ndarray:
+    """Scores in [low, high] (others NaN)."""
+    x = _inputs(rating=(rating, "number"))["rating"]
+    return np.where(_in_range(x, low, high), x, np.nan)
+
+
+def csat_avg(rating) -> float:
+    """平均评分 = mean of ratings in 1..5 (outside the scale ignored).
+
+    ``csat_avg([5, "4星", 0, 9, None])`` → (5+4)/2 = 4.5.
+    """
+    return _mean_of(_ratings(rating, 1, 5))
+
+
+def csat_rate(rating) -> float:
+    """满意度(CSAT) = count(4 ≤ rating ≤ 5) / count(1 ≤ rating ≤ 5).
+
+    ``csat_rate([5, 4, 3, 1, 7])`` → 2/4.
+    """
+    x = _ratings(rating, 1, 5)
+    return _share(x >= 4, _valid(x))
+
+
+def satisfied_rate(yes_no) -> float:
+    """满意率 = 是 / (是 + 否); 未评价 and blanks excluded.
+
+    ``satisfied_rate(["是", "否", "是", "未评价"])`` → 2/3.
+    """
+    x = _inputs(yes_no=(yes_no, "flag"))["yes_no"]
+    return _share(_is_true(x), _valid(x))
+
+
+def survey_rate(rating, volume) -> float:
+    """评价率 = count(ratings in 1..5) / volume (volume a number; 0 → nan).
+
+    ``survey_rate([5, None, 3], 6)`` → 2/6.
+    """
+    total = _parameter(volume, "volume")
+    if total == 0:
+        return float("nan")
+    return int(np.count_nonzero(_valid(_ratings(rating, 1, 5)))) / total
+
+
+def nps(score) -> float:
+    """净推荐值 = 100 × (count(9–10) − count(0–6)) / count(0–10).
+
+    ``nps([10, 9, 8, 6, 0])`` → 100 × (2 − 2)/5 = 0.
+    """
+    x = _ratings(score, 0, 10)
+    promoters = _share(x >= 9, _valid(x))
+    detractors = _share(x <= 6, _valid(x))
+    return 100.0 * (promoters - detractors)
+
+
+def attitude_avg(score) -> float:
+    """服务态度 = mean of scores in 1..5.  ``attitude_avg([5, 3, 6])`` → 4."""
+    return _mean_of(_ratings(score, 1, 5))
+
+
+def complaint_rate(complaint, volume=None) -> float:
+    """投诉率 = count(是) / volume; volume defaults to the number of rows.
+
+    ``complaint_rate(["是", "否", None, "否"])`` → 1/4;
+    ``complaint_rate(["是"], volume=10)`` → 1/10.
+    """
+    x = _inputs(complaint=(complaint, "flag"))["complaint"]
+    total = float(len(x)) if volume is None else _parameter(volume, "volume")
+    if total == 0:
+        return float("nan")
+    return int(np.count_nonzero(_is_true(x))) / total
+
+
+def repeat_complaint_rate(customer, date=None, complaint=None, repeat_7d=None, days: float = 7) -> float:
+    """重复投诉率 = complaining customers with a repeat / complaining customers.
+
+    Complaint rows: ``complaint`` is 是 (``complaint=None``: every row).
+    Rows without a customer id are left out.
+
+    * With ``date``: only dated complaint rows count.  A customer repeats
+      when two of their complaints are at most ``days`` calendar days apart
+      (0 ≤ Δ ≤ days, so a second complaint on the same day is a repeat).
+      Example: A on 1 and 8 March (Δ = 7), B on 1 and 9 March (Δ = 8), C
+      once → 1/3.
+    * Else with ``repeat_7d``: a customer repeats when any of their complaint
+      rows has repeat_7d > 0 (blank = 0).  ``customer=None`` treats each row
+      as its own customer.
+    """
+    if date is None and repeat_7d is None:
+        raise ValueError("repeat_complaint_rate needs dates or the repeat_7d column")
+    window = _parameter(days, "days")
+    cols = _inputs(customer=(customer, "text"), date=(date, "date"),
+                   complaint=(complaint, "flag"), repeat_7d=(repeat_7d, "count"))
+    n = len(next(a for a in cols.values() if a is not None))
+    if cols["customer"] is None:
+        if date is not None:
+            raise ValueError("repeat_complaint_rate with dates needs customer ids")
+        cols["customer"] = np.arange(n).astype(object)
+    rows = pd.notna(cols["customer"])
+    if cols["complaint"] is not None:
+        rows &= _is_true(cols["complaint"])
+    if date is not None:
+        return _repeat_share_by_date(cols["customer"][rows], cols["date"][rows], window)
+    flagged = np.nan_to_num(cols["repeat_7d"][rows], nan=0.0) > 0
+    repeats = pd.Series(flagged).groupby(pd.Series(cols["customer"][rows], dtype=object)).any()
+    return float(repeats.mean()) if len(repeats) else float("nan")
+
+
+def _repeat_share_by_date(customers: np.ndarray, days_: np.ndarray, window: float) -> float:
+    frame = pd.DataFrame({"customer": customers, "day": days_}).dropna()
+    if frame.empty:
+        return float("nan")
+    frame = frame.sort_values(["customer", "day"], kind="stable")
+    gap_days = frame.groupby("customer")["day"].diff().dt.days  # NaN for each customer's first complaint
+    repeats = (gap_days <= window).groupby(frame["customer"]).any()
+    return float(repeats.mean())
+
+
+# ------------------------------------------------------------------ calls
+
+def _present(values) -> np.ndarray:
+    """True for non-blank cells (Excel errors count: the row is still a record)."""
+    typed, problems = coerce.coerce_values(_flat(values), "text")
+    present = typed.notna().to_numpy(copy=True)
+    present[[pos for pos, _raw, _problem in problems]] = True
+    return present
+
+
+def _queued_mask(ivr: np.ndarray | None, n: int) -> np.ndarray:
+    """Calls that asked for an agent: every call not self-served in the IVR."""
+    return np.ones(n, bool) if ivr is None else ~_is_true(ivr)
+
+
+def offered(start) -> float:
+    """呼入量 = count(rows with a non-blank value), all calls.
+
+    ``offered(["2024-03-01 09:00", None, "#N/A"])`` → 2.
+    """
+    return float(np.count_nonzero(_present(start)))
+
+
+def queued(ivr_selfserved) -> float:
+    """转人工量 = offered − IVR self-served = rows − count(IVR 是).
+
+    ``queued(["是", "否", None])`` → 3 − 1 = 2.
+    """
+    ivr = _inputs(ivr=(ivr_selfserved, "flag"))["ivr"]
+    return float(np.count_nonzero(_queued_mask(ivr, len(ivr))))
+
+
+def answer_rate(answered, ivr_selfserved=None) -> float:
+    """人工接通率 = answered / queued.
+
+    Queued = not IVR self-served, with a known 是否接通 (blank rows left out).
+    ``answer_rate(["是", "否", "是", "是"], ["否", "否", "否", "是"])`` → 2/3.
+    """
+    cols = _inputs(answered=(answered, "flag"), ivr=(ivr_selfserved, "flag"))
+    a = cols["answered"]
+    return _share(_is_true(a), _queued_mask(cols["ivr"], len(a)) & _valid(a))
+
+
+def abandon_rate(answered, wait_s=None, ivr_selfserved=None, short_abandon_s=None) -> float:
+    """放弃率 = (queued − answered) / queued.
+
+    With ``short_abandon_s = N``, unanswered calls whose wait < N s leave both
+    numerator and denominator (a valid wait is needed to call it short).
+    Example: answered [是, 否, 否, 是], wait [10, 3, 40, 5], N = 5 →
+    the 3 s abandon leaves: 1 abandon of 3 calls → 1/3.
+    """
+    cols = _inputs(answered=(answered, "flag"), wait=(wait_s, "seconds"), ivr=(ivr_selfserved, "flag"))
+    a = cols["answered"]
+    calls = _queued_mask(cols["ivr"], len(a)) & _valid(a)
+    if short_abandon_s is not None:
+        if cols["wait"] is None:
+            raise ValueError("abandon_rate with short_abandon_s needs the wait_s column")
+        limit = _parameter(short_abandon_s, "short_abandon_s", "seconds")
+        calls &= ~(_is_false(a) & _below(cols["wait"], limit))
+    return _share(_is_false(a), calls)
+
+
+def asa(wait_s, answered) -> float:
+    """平均应答速度 = mean wait of answered calls (valid waits only), seconds.
+
+    ``asa([10, 30, 99], ["是", "是", "否"])`` → (10+30)/2 = 20.
+    """
+    cols = _inputs(wait=(wait_s, "seconds"), answered=(answered, "flag"))
+    return _mean_of(np.where(_is_true(cols["answered"]), cols["wait"], np.nan))
+
+
+def avg_wait(wait_s, ivr_selfserved=None) -> float:
+    """平均等待时长 = mean wait of queued calls (answered or not), seconds.
+
+    ``avg_wait([10, 30, 5], [None, "否", "是"])`` → (10+30)/2 = 20.
+    """
+    cols = _inputs(wait=(wait_s, "seconds"), ivr=(ivr_selfserved, "flag"))
+    w = cols["wait"]
+    return _mean_of(np.where(_queued_mask(cols["ivr"], len(w)), w, np.nan))
+
+
+def service_level(wait_s, answered, seconds: float = 20, ivr_selfserved=None) -> float:
+    """服务水平 = count(answered, wait ≤ X s) / count(queued).
+
+    Queued as in :func:`answer_rate`; abandoned calls count in the
+    denominator (they missed the target); answered calls without a valid
+    wait cannot be classified and are left out.  Example: wait [5, 20, 30,
+    8], answered [是, 是, 是, 否], X = 20 → 2/4.
+    """
+    cols = _inputs(wait=(wait_s, "seconds"), answered=(answered, "flag"), ivr=(ivr_selfserved, "flag"))
+    limit = _parameter(seconds, "seconds", "seconds")
+    w, a = cols["wait"], cols["answered"]
+    calls = _queued_mask(cols["ivr"], len(a)) & _valid(a) & ~(_is_true(a) & ~_valid(w))
+    return _share(_is_true(a) & _at_most(w, limit), calls)
+
+
+def aht(talk, hold=None, wrap=None, answered=None) -> float:
+    """平均处理时长 = mean(talk + hold + wrap) over answered calls, seconds.
+
+    Missing hold/wrap count as 0; rows without a valid talk time are left
+    out; ``answered=None`` takes every row.
+    ``aht([100, 200, None], [20, None, 5], [30, 10, 5])`` → (150 + 210)/2 = 180.
+    """
+    cols = _inputs(talk=(talk, "seconds"), hold=(hold, "seconds"), wrap=(wrap, "seconds"),
+                   answered=(answered, "flag"))
+    total = cols["talk"].copy()
+    for part in ("hold", "wrap"):
+        if cols[part] is not None:
+            total += np.nan_to_num(cols[part], nan=0.0)
+    if cols["answered"] is not None:
+        total = np.where(_is_true(cols["answered"]), total, np.nan)
+    return _mean_of(total)
+
+
+def ivr_rate(ivr_selfserved) -> float:
+    """IVR分流率 = count(IVR 是) / offered (rows).  ``ivr_rate(["是", "否", None, "是"])`` → 2/4."""
+    ivr = _inputs(ivr=(ivr_selfserved, "flag"))["ivr"]
+    return _share(_is_true(ivr), np.ones(len(ivr), bool))
+
+
+# ------------------------------------------------------------------ Erlang C staffing
+
+def _agents(value) -> int:
+    n = _parameter(value, "agents")
+    if n != int(n):
+        raise ValueError(f"agents must be a whole number, got {value!r}")
+    return int(n)
+
+
+def _erlang_b_steps(traffic: float):
+    """Yield Erlang B blocking B(N, A) for N = 0, 1, 2 …
+
+    Recurrence B(0) = 1, B(N) = A·B(N−1) / (N + A·B(N−1)): no factorials,
+    no overflow for any N."""
+    blocking, agents = 1.0, 0
+    while True:
+        yield agents, blocking
+        agents += 1
+        blocking = traffic * blocking / (agents + traffic * blocking)
+
+
+def _erlang_c_from_b(blocking: float, agents: int, traffic: float) -> float:
+    """C(N, A) = N·B / (N − A·(1 − B)) for N > A."""
+    return agents * blocking / (agents - traffic * (1 - blocking))
+
+
+def erlang_c(traffic: float, agents: int) -> float:
+    """Erlang C probability that a call waits, P(wait) = C(N, A).
+
+    A = traffic in Erlangs (arrivals × AHT), N = agents.  For N > A,
+    C = N·B / (N − A(1 − B)) with B the Erlang B blocking from its stable
+    recurrence; N ≤ A (queue grows without bound) → 1; A = 0 → 0.
+    Example: A = 10, N = 11 → ≈ 0.6821.
+    """
+    a = _parameter(traffic, "traffic")
+    n = _agents(agents)
+    if a == 0:
+        return 0.0
+    if n <= a:
+        return 1.0
+    for step, blocking in _erlang_b_steps(a):
+        if step == n:
+            return float(_erlang_c_from_b(blocking, n, a))
+    raise AssertionError("unreachable")
+
+
+def _traffic(calls_per_hour, aht_s) -> tuple[float, float, float]:
+    calls = _parameter(calls_per_hour, "calls_per_hour")
+    handle = _parameter(aht_s, "aht_s", "seconds")
+    if calls > 0 and handle == 0:
+        raise ValueError("aht_s must be > 0 when calls arrive")
+    return calls, handle, calls * handle / 3600.0
+
+
+def _service_level_from_c(c: float, agents: int, traffic: float, handle: float, target: float) -> float:
+    """SL = 1 − C·exp(−(N − A)·t / AHT)."""
+    return 1.0 - c * math.exp(-(agents - traffic) * target / handle)
+
+
+def erlang_service_level(calls_per_hour: float, aht_s: float, agents: int, target_s: float = 20) -> float:
+    """Share of calls answered within ``target_s`` with N agents (Erlang C).
+
+    A = calls_per_hour × aht_s / 3600; SL = 1 − C(N, A)·exp(−(N − A)·t/AHT);
+    N ≤ A → 0 (the queue never clears); no calls → 1.
+    """
+    calls, handle, a = _traffic(calls_per_hour, aht_s)
+    n = _agents(agents)
+    t = _parameter(target_s, "target_s", "seconds")
+    if calls == 0:
+        return 1.0
+    if n <= a:
+        return 0.0
+    return float(_service_level_from_c(erlang_c(a, n), n, a, handle, t))
+
+
+def agents_needed(calls_per_hour: float, aht_s: float, target_sl: float = 0.8, target_s: float = 20,
+                  max_agents: int = 1000) -> float:
+    """建议在线人数 = the fewest N > A with erlang_service_level(N) ≥ target_sl.
+
+    A = calls_per_hour × aht_s / 3600.  No calls → 0; no N ≤ ``max_agents``
+    meets the target → nan.  Example: 100 calls/h, AHT 180 s (A = 5),
+    80 % in 20 s → 8 agents (SL(7) ≈ 0.74, SL(8) ≈ 0.88).
+    """
+    calls, handle, a = _traffic(calls_per_hour, aht_s)
+    goal = _fraction(target_sl, "target_sl")
+    t = _parameter(target_s, "target_s", "seconds")
+    limit = _agents(max_agents)
+    if calls == 0:
+        return 0.0
+    # one pass of the Erlang B recurrence serves every candidate N
+    for n, blocking in _erlang_b_steps(a):
+        if n > limit:
+            return float("nan")
+        if n > a and _service_level_from_c(_erlang_c_from_b(blocking, n, a), n, a, handle, t) >= goal:
+            return float(n)
+    raise AssertionError("unreachable")
+
+
+# ------------------------------------------------------------------ catalogue
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """What a metric is called and how it is shown.
+
+    ``fmt``: pct (fraction shown as %), min (minutes), sec (seconds), count,
+    score (1–5 scale), nps (−100…100).  ``higher_is_better``: None when the
+    direction is neutral (volumes, staffing)."""
+    key: str
+    zh: str
+    en: str
+    fmt: str
+    higher_is_better: bool | None
+    definition_zh: str
+    definition_en: str
+
+
+FORMATS = ("pct", "min", "sec", "count", "score", "nps")
+
+_M = MetricInfo
+CATALOGUE: dict[str, MetricInfo] = {m.key: m for m in (
+    _M("volume", "受理量", "Tickets", "count", None,
+       "按工单编号去重后的工单数(无编号的行各算一单)", "Distinct tickets by ticket ID (rows without an ID count once each)"),
+    _M("frt_rate", "首次响应达标率", "FRT within target", "pct", True,
+       "首次响应时间≤T分钟的工单数 ÷ 有效首次响应时间的工单数(T默认3分钟,等于T算达标)",
+       "Tickets with first response ≤ T min ÷ tickets with a valid first response (T = 3 by default; ties count as met)"),
+    _M("frt_avg", "平均首次响应时间", "Avg first response", "min", False,
+       "有效首次响应时间(分钟)的平均值", "Mean of valid first-response minutes"),
+    _M("frt_median", "首次响应时间中位数", "Median first response", "min", False,
+       "有效首次响应时间(分钟)的中位数", "Median of valid first-response minutes"),
+    _M("frt_p90", "首次响应时间90分位", "First response P90", "min", False,
+       "有效首次响应时间的第90百分位(同Excel PERCENTILE.INC)", "90th percentile of first-response minutes (Excel PERCENTILE.INC)"),
+    _M("resolve_avg", "平均解决时长", "Avg resolution time", "min", False,
+       "从首次响应到解决的分钟数的平均值", "Mean minutes from first response to resolution"),
+    _M("resolve_median", "解决时长中位数", "Median resolution time", "min", False,
+       "从首次响应到解决的分钟数的中位数", "Median minutes from first response to resolution"),
+    _M("resolve_p90", "解决时长90分位", "Resolution P90", "min", False,
+       "解决时长的第90百分位(同Excel PERCENTILE.INC)", "90th percentile of resolution minutes (Excel PERCENTILE.INC)"),
+    _M("handle_avg", "平均总处理时长", "Avg total handling time", "min", False,
+       "首次响应时间+解决时长的平均值(两者都有的工单)", "Mean of first response + resolution over tickets having both"),
+    _M("sla_rate", "响应时效达成率", "SLA met", "pct", True,
+       "首次响应时间≤该优先级时效(一级5、二级10、三/四级30分钟)的工单占比;无优先级按三级",
+       "Share of tickets answered within their priority's SLA (L1 5, L2 10, L3/L4 30 min); no priority = L3"),
+    _M("resolution_rate", "问题解决率", "Resolution rate", "pct", True,
+       "状态为已解决/已关闭(无状态时有解决时长)的工单 ÷ 工单数",
+       "Tickets resolved or closed (or with a resolution time when there is no status) ÷ tickets"),
+    _M("ontime_rate", "按时完成率", "Resolved on time", "pct", True,
+       "在该优先级完成时限内解决的工单 ÷ 已解决工单(一级60分钟)",
+       "Resolved tickets within their priority's deadline ÷ resolved tickets (L1 60 min)"),
+    _M("backlog", "未完成工单", "Open tickets", "count", False,
+       "状态为处理中/待确认或尚未解决的工单数(每周稽核清单)", "Tickets in progress / pending or not yet resolved (the weekly audit list)"),
+    _M("fcr_rate", "一次解决率", "First contact resolution", "pct", True,
+       "首次接触即解决的工单 ÷ 已解决工单(一次解决=是,或联系1次且未转接未重开)",
+       "Resolved at first contact ÷ resolved (flag yes, or one contact, not transferred or reopened)"),
+    _M("csat_avg", "平均评分", "Avg rating", "score", True,
+       "1–5星评分的平均值", "Mean of 1–5 star ratings"),
+    _M("csat_rate", "满意度(CSAT)", "CSAT", "pct", True,
+       "4–5星评价数 ÷ 有效评价数", "4–5 star ratings ÷ valid ratings"),
+    _M("satisfied_rate", "满意率", "Satisfied", "pct", True,
+       "是 ÷ (是+否),未评价不计", "Yes ÷ (yes + no); not rated excluded"),
+    _M("survey_rate", "评价率", "Survey response rate", "pct", True,
+       "有效评分数 ÷ 受理量", "Valid ratings ÷ tickets"),
+    _M("nps", "净推荐值(NPS)", "NPS", "nps", True,
+       "100×(9–10分占比 − 0–6分占比),在0–10分有效回答中", "100 × (share 9–10 − share 0–6) among 0–10 answers"),
+    _M("attitude_avg", "服务态度评分", "Attitude score", "score", True,
+       "服务态度1–5分的平均值", "Mean attitude score (1–5)"),
+    _M("complaint_rate", "投诉率", "Complaint rate", "pct", False,
+       "投诉数 ÷ 服务量", "Complaints ÷ volume"),
+    _M("repeat_complaint_rate", "重复投诉率", "Repeat complaint rate", "pct", False,
+       "7天内再次投诉的投诉客户 ÷ 投诉客户(有日期按日期,否则按7天内重复投诉次数>0)",
+       "Complaining customers with another complaint within 7 days ÷ complaining customers (dates, else repeat count > 0)"),
+    _M("offered", "呼入量", "Calls offered", "count", None,
+       "全部呼入话务数", "All incoming calls"),
+    _M("queued", "转人工量", "Calls queued for an agent", "count", None,
+       "呼入量 − IVR自助完成量", "Offered − self-served in the IVR"),
+    _M("answer_rate", "人工接通率", "Answer rate", "pct", True,
+       "人工接通数 ÷ 转人工量", "Answered ÷ queued"),
+    _M("abandon_rate", "放弃率", "Abandon rate", "pct", False,
+       "(转人工量 − 接通数) ÷ 转人工量;设短放弃阈值N秒时,等待<N秒放弃的来电不计入分子分母",
+       "(Queued − answered) ÷ queued; with a short-abandon threshold N s, calls abandoned in < N s are left out"),
+    _M("asa", "平均应答速度", "Avg speed of answer", "sec", False,
+       "已接通来电的平均等待秒数", "Mean wait (s) of answered calls"),
+    _M("avg_wait", "平均等待时长", "Avg wait", "sec", False,
+       "转人工来电(接通或放弃)的平均等待秒数", "Mean wait (s) of queued calls, answered or not"),
+    _M("service_level", "服务水平", "Service level", "pct", True,
+       "X秒内接通数 ÷ 转人工量(默认X=20秒,80/20标准)", "Answered within X s ÷ queued (X = 20 s by default, the 80/20 rule)"),
+    _M("aht", "平均处理时长(AHT)", "Avg handling time", "sec", False,
+       "已接通来电的(通话+保持+话后处理)平均秒数,缺项按0", "Mean talk + hold + wrap-up (s) of answered calls; missing parts count as 0"),
+    _M("ivr_rate", "IVR分流率", "IVR self-service rate", "pct", True,
+       "IVR自助完成量 ÷ 呼入量", "Self-served in the IVR ÷ offered"),
+    _M("agents_needed", "建议在线人数", "Agents needed", "count", None,
+       "按Erlang C,满足服务水平目标(默认20秒内接通80%)所需的最少在线人数",
+       "Fewest agents meeting the service-level target (default 80 % in 20 s) by Erlang C"),
+)}
