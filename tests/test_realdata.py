@@ -329,13 +329,13 @@ def template_csv(tmp_path_factory):
 @pytest.fixture(scope="module")
 def in_process(template_csv):
     """name → the data set and headline KPIs computed in this process."""
-    from cs_xl.kpis import headline
-    from cs_xl.load import load
     runs: dict[str, ProductRun] = {}
 
     def get(name: str) -> ProductRun:
         if name not in runs:
-            path = template_csv(name)
+            path = template_csv(name)  # skips first when the data is absent
+            from cs_xl.kpis import headline
+            from cs_xl.load import load
             ds = load(path)
             runs[name] = ProductRun(path, ds, headline(ds))
         return runs[name]
@@ -537,8 +537,8 @@ def test_helpdesk_minutes_are_computed_from_the_timestamps(in_process):
 
 
 def test_cli_json_has_every_kpi_key_and_data_quality(via_cli):
-    from cs_xl.kpis import KPI_KEYS
     out = via_cli("servicenow")
+    from cs_xl.kpis import KPI_KEYS
     assert set(KPI_KEYS) <= set(out)
     quality = out["data_quality"]
     assert quality["issues"] >= 715  # at least the unassigned incidents
@@ -547,9 +547,9 @@ def test_cli_json_has_every_kpi_key_and_data_quality(via_cli):
 # ---------------------------------------------------------------- settings change the numbers as defined
 
 def test_technion_service_level_at_30_seconds(in_process):
+    require("technion")
     from cs_xl.kpis import headline
     from cs_xl.settings import Settings
-    require("technion")
     rows = [r for r in read_rows(SOURCES["technion"].path, delimiter="\t") if r["outcome"] != "PHANTOM"]
     within_30 = sum(r["outcome"] == "AGENT" and int(r["q_time"]) <= 30 for r in rows)
     got = headline(in_process("technion").dataset, Settings(service_level_s=30))["service_level"]
@@ -559,9 +559,9 @@ def test_technion_service_level_at_30_seconds(in_process):
 def test_technion_short_abandons_leave_the_abandon_rate(in_process):
     """With a 5 s short-abandon threshold, unanswered calls that waited < 5 s
     leave numerator and denominator: (HANG − short) / (calls − short)."""
+    require("technion")
     from cs_xl.kpis import headline
     from cs_xl.settings import Settings
-    require("technion")
     rows = [r for r in read_rows(SOURCES["technion"].path, delimiter="\t") if r["outcome"] != "PHANTOM"]
     hang = sum(r["outcome"] == "HANG" for r in rows)
     short = sum(r["outcome"] == "HANG" and int(r["q_time"]) < 5 for r in rows)
@@ -570,8 +570,8 @@ def test_technion_short_abandons_leave_the_abandon_rate(in_process):
 
 
 def test_technion_aht_per_agent(in_process):
-    from cs_xl.kpis import grouped
     require("technion")
+    from cs_xl.kpis import grouped
     talk: dict[str, list[int]] = {}
     for r in read_rows(SOURCES["technion"].path, delimiter="\t"):
         if r["outcome"] == "AGENT" and r["server"] != "NO_SERVER":
@@ -586,9 +586,9 @@ SERVICENOW_DEADLINES = {1: 240.0, 2: 480.0, 3: 2_880.0, 4: 5_760.0}  # chosen fo
 
 def test_servicenow_ontime_rate_against_chosen_deadlines(in_process):
     """ontime = resolved within the deadline of its priority / resolved with a time."""
+    require("servicenow")
     from cs_xl.kpis import headline
     from cs_xl.settings import Settings
-    require("servicenow")
     on_time = timed = 0
     for row in servicenow_final_rows().values():
         spent = servicenow_resolve_minutes(row)
@@ -602,8 +602,8 @@ def test_servicenow_ontime_rate_against_chosen_deadlines(in_process):
 
 
 def test_servicenow_resolve_median_per_priority(in_process):
-    from cs_xl.kpis import grouped
     require("servicenow")
+    from cs_xl.kpis import grouped
     per_level: dict[int, list[float]] = {}
     for row in servicenow_final_rows().values():
         spent = servicenow_resolve_minutes(row)
