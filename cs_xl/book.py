@@ -1,0 +1,165 @@
+"""Loading and saving workbooks: the only module that does either with openpyxl.
+
+Everything that writes a user's workbook goes through :func:`save_atomic`, so
+the guarantees live in one place:
+
+* the new file is written to a temporary file *in the same directory* (so the
+  final rename never crosses a file system), flushed and fsync'ed;
+* the previous file is kept beside it as ``BOOK.bak`` (e.g. ``book.xlsx.bak``);
+* only then ``os.replace`` swaps the new file in — an atomic rename, so a crash
+  at any moment leaves either the old or the new workbook, never half of one;
+* any failure removes the temporary file and raises :class:`BookError` with a
+  message naming the file; the original is untouched.
+
+:func:`rewrite_sheets` is the small interface the refresh uses ("replace these
+sheets by what ``draw`` makes").  It is implemented today as a full openpyxl
+load + save; a later step can rewrite only the generated sheets' XML parts of
+the package behind the same signature (see FACTS.md: a full load + save of a
+100k-row book costs tens of seconds).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Callable, Iterable
+
+import openpyxl
+from openpyxl.workbook.workbook import Workbook
+
+MACRO_SUFFIXES = (".xlsm", ".xltm")
+
+
+class BookError(Exception):
+    """A workbook could not be opened or saved; the message names the file."""
+
+
+def backup_path(path: Path) -> Path:
+    """Where the previous version of ``path`` is kept: ``book.xlsx`` → ``book.xlsx.bak``."""
+    path = Path(path)
+    return path.with_name(path.name + ".bak")
+
+
+def open_book(path) -> Workbook:
+    """Load a workbook for editing; macros (``vbaProject.bin``) are kept for .xlsm.
+
+    openpyxl parses the XML with defusedxml when it is installed, which is the
+    XML-bomb protection SPEC §6 asks for; macros are carried, never run.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise BookError(f"{path}: no such workbook")
+    keep_vba = path.suffix.lower() in MACRO_SUFFIXES
+    try:
+        return openpyxl.load_workbook(path, keep_vba=keep_vba, keep_links=True)
+    except PermissionError as exc:
+        raise BookError(f"{path}: cannot read the workbook ({exc.strerror}); "
+                        "is it open and locked in another program?") from exc
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise BookError(f"{path}: not a readable .xlsx/.xlsm workbook ({exc})") from exc
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the rename itself durable (no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _new_temp(path: Path) -> Path:
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    return Path(name)
+
+
+def _copy_mode(source: Path, target: Path) -> None:
+    """Give the new file the old file's permissions (mkstemp creates 0600)."""
+    if source.exists():
+        shutil.copymode(source, target)
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(target, 0o666 & ~umask)
+
+
+def _keep_backup(path: Path) -> None:
+    """Copy the current file to BOOK.bak, itself atomically (copy to a temp, rename)."""
+    if not path.exists():
+        return
+    bak = backup_path(path)
+    tmp = _new_temp(path)
+    try:
+        shutil.copy2(path, tmp)
+        os.replace(tmp, bak)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def save_atomic(wb: Workbook, path, backup: bool = True) -> Path:
+    """Save ``wb`` to ``path`` atomically, keeping the previous file as ``path.bak``.
+
+    Raises :class:`BookError` (the original file unchanged, no temp file left)
+    when the directory is not writable, the file is locked, or saving fails.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise BookError(f"{path}: the folder {path.parent} does not exist")
+    try:
+        tmp = _new_temp(path)
+    except PermissionError as exc:
+        raise BookError(f"{path}: cannot write in {path.parent} ({exc.strerror})") from exc
+    try:
+        wb.save(tmp)
+        _fsync_file(tmp)
+        _copy_mode(path, tmp)
+        if backup:
+            _keep_backup(path)
+        os.replace(tmp, path)
+    except PermissionError as exc:
+        raise BookError(f"{path}: cannot replace the workbook ({exc.strerror}); "
+                        "close it in Excel/WPS or check the file's permissions — nothing was changed") from exc
+    except OSError as exc:
+        raise BookError(f"{path}: saving failed ({exc}); the original file was not changed") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+    return path
+
+
+def rewrite_sheets(source, target, names: Iterable[str], draw: Callable[[Workbook, dict[str, int]], list[str]],
+                   backup: bool = True, on_save: Callable[[], None] | None = None) -> list[str]:
+    """Replace the sheets called ``names`` of the workbook ``source``, save to ``target``.
+
+    Every sheet in ``names`` that exists is removed; ``draw(wb, positions)``
+    then creates the new sheets (``positions`` maps each removed name to its
+    former index so a re-created sheet goes back where it was) and returns the
+    names it drew.  All other sheets are left as they are.  Saved with
+    :func:`save_atomic`; ``on_save()`` is called just before saving (progress).
+    """
+    wb = open_book(source)
+    names = set(names)
+    positions = {}
+    for index, title in enumerate(wb.sheetnames):
+        if title in names:
+            positions[title] = index
+    for title in positions:
+        wb.remove(wb[title])
+    drawn = draw(wb, positions)
+    if on_save:
+        on_save()
+    save_atomic(wb, target, backup=backup)
+    return drawn

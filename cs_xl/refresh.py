@@ -1,0 +1,140 @@
+"""The headless 「刷新报表」: rebuild every generated sheet of a workbook.
+
+    load the input sheets (calamine)  →  read 参数  →  apply scope
+    →  build the report model  →  open the book, drop the generated sheets,
+       draw them again  →  save atomically (BOOK.bak kept)
+
+Input sheets, 说明, 参数 and any sheet the user added are never touched: only
+the sheets named in :func:`cs_xl.report.generated_sheet_names` are replaced.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, TextIO
+
+from . import kpis, render_xlsx, report
+from .book import rewrite_sheets
+from .dataset import DataSet
+from .settings import Settings
+
+Progress = Callable[[int, int, str], None]  # (step done, steps in all, message)
+
+
+@dataclass
+class RefreshResult:
+    path: Path                       # the workbook written
+    sheets: list[str]                # generated sheets drawn, in report order
+    records_used: dict[str, int]     # per input table, inside period and scope
+    records_loaded: dict[str, int]   # per input table, as loaded
+    records_dropped: int             # rows the loader left out (see report.dropped_records)
+    issues: int                      # data-quality issues reported
+    lang: str
+    seconds: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        used = ", ".join(f"{k} {v:,}/{self.records_loaded.get(k, 0):,}" for k, v in self.records_used.items())
+        return (f"refreshed {self.path}: {len(self.sheets)} sheets ({', '.join(self.sheets)}); "
+                f"records used {used or 'none'}; dropped {self.records_dropped:,}; "
+                f"data-quality issues {self.issues:,}; {self.seconds:.1f} s")
+
+
+class ConsoleProgress:
+    """Per-step progress: a bar redrawn in place on a terminal, plain lines otherwise."""
+
+    def __init__(self, stream: TextIO | None = None, width: int = 24):
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def __call__(self, done: int, total: int, message: str) -> None:
+        if self.tty:
+            filled = round(self.width * done / max(total, 1))
+            bar = "█" * filled + "·" * (self.width - filled)
+            end = "\n" if done >= total else ""
+            self.stream.write(f"\r[{bar}] {done}/{total} {message}\033[K{end}")
+        else:
+            self.stream.write(f"[{done}/{total}] {message}\n")
+        self.stream.flush()
+
+    def line(self, message: str) -> None:
+        """A message of its own (records used/dropped), never overwritten by the bar."""
+        self.stream.write(("\r\033[K" if self.tty else "") + message + "\n")
+        self.stream.flush()
+
+
+def _counts(ds: DataSet) -> dict[str, int]:
+    return {t: len(f) for t in ("tickets", "feedback", "calls") if (f := ds.table(t)) is not None}
+
+
+def settings_for(path: Path, ds: DataSet) -> Settings:
+    """Settings of the book's 参数 sheet; defaults (language from the input sheets' names) when absent."""
+    from .params import read_params_from_book
+    settings = read_params_from_book(path)
+    if settings is None:
+        settings = Settings(lang=report.detect_lang(ds))
+    return settings
+
+
+def refresh(path, out=None, progress: Progress | None = None) -> RefreshResult:
+    """Rebuild every generated sheet of the workbook ``path``; write to ``out`` (default: in place).
+
+    ``progress(done, total, message)`` is called per step (default: a
+    :class:`ConsoleProgress` on stderr).  Raises ``load.LoadError`` for
+    unreadable input, ``params.ParamsError`` for a bad 参数 cell and
+    ``book.BookError`` when the book cannot be opened or saved — in every
+    case the workbook on disk is unchanged.
+    """
+    from .load import load  # imported late: load pulls in python-calamine
+
+    started = time.perf_counter()
+    path = Path(path)
+    target = Path(out) if out is not None else path
+    progress = progress or ConsoleProgress()
+    say_line = getattr(progress, "line", lambda m: progress(0, 0, m))
+    timings: dict[str, float] = {}
+    total = 3 + 2 * len(report.SHEET_NAMES) + 1  # load, params, scope, build ×6, draw ×6, save
+    step = 0
+
+    def tick(message: str) -> None:
+        nonlocal step
+        step += 1
+        progress(step, total, message)
+
+    def timed(name: str, t0: float) -> None:
+        timings[name] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    tick(f"读取数据 / loading {path.name}")
+    ds = load(path)
+    timed("load", t0)
+    t0 = time.perf_counter()
+    tick("读取参数 / reading settings")
+    settings = settings_for(path, ds)
+    timed("params", t0)
+    t0 = time.perf_counter()
+    tick("筛选范围 / applying period and scope")
+    scoped = kpis.apply_scope(ds, settings)
+    timed("scope", t0)
+    loaded, used = _counts(ds), _counts(scoped)
+    dropped = report.dropped_records(ds)
+    say_line("records used " + ", ".join(f"{k} {used[k]:,} of {loaded[k]:,}" for k in loaded)
+             + f"; dropped {dropped:,}; data-quality issues {len(ds.quality):,}")
+
+    t0 = time.perf_counter()
+    model = report.build_report(ds, settings, lang=settings.lang, scoped=scoped,
+                                on_sheet=lambda name: tick(f"计算 / building {name}"))
+    timed("build", t0)
+
+    def draw(wb, positions):
+        return render_xlsx.render(model, wb, positions, on_sheet=lambda name: tick(f"绘制 / drawing {name}"))
+
+    t0 = time.perf_counter()
+    names = report.generated_sheet_names(model.lang)
+    drawn = rewrite_sheets(path, target, names, draw, on_save=lambda: tick(f"保存 / saving {target.name}"))
+    timed("open+draw+save", t0)
+    return RefreshResult(target, drawn, used, loaded, dropped, len(ds.quality), model.lang,
+                         time.perf_counter() - started, timings)

@@ -1,0 +1,349 @@
+"""Draw a report model (:mod:`cs_xl.report`) into an openpyxl workbook.
+
+Layout only: blocks are stacked top to bottom, charts sit to the right of the
+table they plot.  No metric arithmetic happens here — every number comes from
+the model.  Conventions:
+
+* number formats by the model's ``fmt``: pct → ``0.0%``, min → ``0.0``,
+  sec → ``0``, count → ``#,##0``, nps → ``0.0`` …;
+* an undefined number (``None``/NaN) is an *empty cell*, always — never 0 and
+  never a dash, so charts show a gap instead of a false zero;
+* text that looks like a formula (``=…``) is written as text, never as a
+  formula (SPEC §6, CSV/formula injection);
+* charts are native Excel charts (``openpyxl.chart``) titled in the report's
+  language; the heatmap gets a colour scale and the KPI cards a ✓/✗ colour.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.formatting.rule import CellIsRule, ColorScaleRule, FormulaRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from .template import write_text_safe
+from .report import ChartSpec, HeatmapBlock, KpiCards, Report, SheetModel, TableBlock, TextBlock
+
+NUMBER_FORMATS = {
+    "pct": "0.0%", "min": "0.0", "sec": "0", "count": "#,##0", "nps": "0.0", "score": "0.00",
+    "int": "0", "date": "yyyy-mm-dd", "text": "General",
+    "growth": "+0.0%;-0.0%;0.0%", "delta_pct": "+0.0%;-0.0%;0.0%",
+    "delta_min": "+0.0;-0.0;0.0", "delta_sec": "+0;-0;0", "delta_num": "+0.0;-0.0;0.0",
+}
+AXIS_FORMATS = {"pct": "0%", "count": "#,##0", "min": "0", "sec": "0", "nps": "0", "score": "0.0"}
+MET, MISSED, UNKNOWN = "✓", "✗", "—"
+
+TITLE_FONT = Font(bold=True, size=14)
+BLOCK_FONT = Font(bold=True, size=11)
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+HEADER_BORDER = Border(bottom=Side(style="thin", color="808080"))
+NOTE_FONT = Font(italic=True, color="666666")
+ALERT_FONT = Font(color="C00000", bold=True)
+GOOD_FILL = PatternFill("solid", fgColor="C6EFCE", bgColor="C6EFCE")
+BAD_FILL = PatternFill("solid", fgColor="FFC7CE", bgColor="FFC7CE")
+GOOD_FONT = Font(color="006100", bold=True)
+BAD_FONT = Font(color="9C0006", bold=True)
+
+CHART_ROWS = 16          # rows a default-height chart covers (7.5 cm / 0.53 cm per row, rounded up)
+CHART_WIDTH_CM = 16.0
+MAX_COL_WIDTH = 40
+
+
+@dataclass
+class Placed:
+    """Where a table was drawn: header row, first data row, last data row, column of each key."""
+    header_row: int
+    first_row: int
+    last_row: int
+    columns: dict[str, int]
+    fmts: dict[str, str]
+    right: int               # last column used
+    charts: int = 0          # charts already anchored beside it
+
+
+# ---------------------------------------------------------------- cells
+
+def cell_value(value: Any) -> Any:
+    """A model value as something openpyxl writes faithfully; undefined → None."""
+    if value is None:
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()  # numpy scalar
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime()
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    return value
+
+
+def write(ws: Worksheet, row: int, col: int, value: Any, fmt: str = "text"):
+    cell = ws.cell(row=row, column=col)
+    value = cell_value(value)
+    write_text_safe(cell, value)  # text that looks like a formula stays text (formula injection)
+    if value is not None and not isinstance(value, str):
+        if isinstance(value, (dt.date, dt.datetime)) and fmt not in ("date",):
+            cell.number_format = NUMBER_FORMATS["date"]
+        else:
+            cell.number_format = NUMBER_FORMATS.get(fmt, "General")
+    return cell
+
+
+def display_width(value: Any) -> int:
+    """Roughly how many character columns a value needs (CJK counts twice; numbers ~10)."""
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        return _text_width(value)
+    return 10
+
+
+def _text_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+class Widths:
+    """Tracks the widest content per column so the sheet gets sensible widths."""
+
+    def __init__(self):
+        self.widths: dict[int, int] = {}
+
+    def see(self, col: int, value: Any) -> None:
+        self.see_width(col, display_width(value))
+
+    def see_width(self, col: int, width: int) -> None:
+        self.widths[col] = max(self.widths.get(col, 0), width)
+
+    def apply(self, ws: Worksheet) -> None:
+        for col, width in self.widths.items():
+            ws.column_dimensions[get_column_letter(col)].width = min(MAX_COL_WIDTH, max(8, width + 2))
+
+
+# ---------------------------------------------------------------- blocks
+
+def draw_heading(ws: Worksheet, row: int, text: str, font: Font = BLOCK_FONT) -> int:
+    ws.cell(row=row, column=1, value=cell_value(text)).font = font
+    return row + 1
+
+
+def draw_table(ws: Worksheet, row: int, block: TableBlock, widths: Widths) -> tuple[int, Placed]:
+    if block.title:
+        row = draw_heading(ws, row, block.title)
+    header_row = row
+    for j, spec in enumerate(block.columns, start=1):
+        cell = write(ws, header_row, j, spec.header)
+        cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, HEADER_BORDER
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        widths.see_width(j, min(_text_width(spec.header), 24))  # long headers wrap
+    fmts = [spec.fmt for spec in block.columns]
+    for i, values in enumerate(block.rows, start=header_row + 1):
+        for j, (value, fmt) in enumerate(zip(values, fmts), start=1):
+            write(ws, i, j, value, fmt)
+            widths.see(j, value)
+    last_row = header_row + len(block.rows)
+    placed = Placed(header_row, header_row + 1, last_row, {s.key: j for j, s in enumerate(block.columns, 1)},
+                    {s.key: s.fmt for s in block.columns}, len(block.columns))
+    row = last_row + 1
+    if block.note:
+        ws.cell(row=row, column=1, value=cell_value(block.note)).font = NOTE_FONT
+        row += 1
+    return row, placed
+
+
+def _fmt_of_value(fmt: str) -> str:
+    return fmt if fmt in NUMBER_FORMATS else "General"
+
+
+def draw_kpi_cards(ws: Worksheet, row: int, block: KpiCards, widths: Widths) -> tuple[int, Placed]:
+    """One line per card: label | value | target | gap | ✓/✗, coloured by conditional formatting."""
+    if block.title:
+        row = draw_heading(ws, row, block.title)
+    header_row = row
+    for j, text in enumerate(block.headers, start=1):
+        cell = write(ws, header_row, j, text)
+        cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, HEADER_BORDER
+        widths.see(j, text)
+    for i, card in enumerate(block.cards, start=header_row + 1):
+        fmt = _fmt_of_value(card.fmt)
+        gap_fmt = {"pct": "delta_pct", "min": "delta_min", "sec": "delta_sec"}.get(card.fmt, "delta_num")
+        write(ws, i, 1, card.label)
+        write(ws, i, 2, card.value, fmt).font = Font(bold=True, size=12)
+        write(ws, i, 3, card.target, fmt)
+        write(ws, i, 4, card.gap, gap_fmt)
+        status = ws.cell(row=i, column=5, value=MET if card.met else MISSED if card.met is False else UNKNOWN)
+        status.alignment = Alignment(horizontal="center")
+        widths.see(1, card.label)
+        for j in (2, 3, 4):
+            widths.see(j, 1.0)
+    last_row = header_row + len(block.cards)
+    if block.cards:
+        status_range = f"E{header_row + 1}:E{last_row}"
+        ws.conditional_formatting.add(status_range, CellIsRule(operator="equal", formula=[f'"{MET}"'],
+                                                               fill=GOOD_FILL, font=GOOD_FONT))
+        ws.conditional_formatting.add(status_range, CellIsRule(operator="equal", formula=[f'"{MISSED}"'],
+                                                               fill=BAD_FILL, font=BAD_FONT))
+        # the value itself turns red/green with its status, so the eye finds misses at once
+        value_range = f"B{header_row + 1}:B{last_row}"
+        first = header_row + 1
+        ws.conditional_formatting.add(value_range, FormulaRule(formula=[f'$E{first}="{MISSED}"'], font=BAD_FONT))
+        ws.conditional_formatting.add(value_range, FormulaRule(formula=[f'$E{first}="{MET}"'], font=GOOD_FONT))
+    placed = Placed(header_row, header_row + 1, last_row,
+                    {"label": 1, "value": 2, "target": 3, "gap": 4, "met": 5}, {}, 5)
+    return last_row + 1, placed
+
+
+def draw_heatmap(ws: Worksheet, row: int, block: HeatmapBlock, widths: Widths) -> tuple[int, Placed]:
+    if block.title:
+        row = draw_heading(ws, row, block.title)
+    header_row = row
+    corner = write(ws, header_row, 1, block.corner)
+    corner.font, corner.fill = HEADER_FONT, HEADER_FILL
+    widths.see(1, block.corner)
+    for j, label in enumerate(block.col_labels, start=2):
+        cell = write(ws, header_row, j, label, "int")
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.alignment = Alignment(horizontal="center")
+    for i, (label, values) in enumerate(zip(block.row_labels, block.values), start=header_row + 1):
+        write(ws, i, 1, label).font = HEADER_FONT
+        for j, value in enumerate(values, start=2):
+            write(ws, i, j, value, block.fmt)
+    last_row = header_row + len(block.row_labels)
+    last_col = 1 + len(block.col_labels)
+    for j in range(2, last_col + 1):
+        ws.column_dimensions[get_column_letter(j)].width = 6
+    if block.row_labels and block.col_labels:
+        cells = f"B{header_row + 1}:{get_column_letter(last_col)}{last_row}"
+        ws.conditional_formatting.add(cells, ColorScaleRule(
+            start_type="min", start_color="FFFFFF", mid_type="percentile", mid_value=50,
+            mid_color="FFEB84", end_type="max", end_color="F8696B"))
+    placed = Placed(header_row, header_row + 1, last_row, {}, {}, last_col)
+    return last_row + 1, placed
+
+
+def draw_text(ws: Worksheet, row: int, block: TextBlock) -> int:
+    font = {"alert": ALERT_FONT, "heading": BLOCK_FONT}.get(block.style, NOTE_FONT)
+    for line in block.lines:
+        ws.cell(row=row, column=1, value=cell_value(line)).font = font
+        row += 1
+    return row
+
+
+def make_chart(ws: Worksheet, spec: ChartSpec, placed: Placed):
+    """A native chart over the table's cells (series titles from the header row)."""
+    if spec.kind == "line":
+        chart = LineChart()
+    else:
+        chart = BarChart()
+        chart.type = "bar" if spec.kind == "bar" else "col"
+        chart.gapWidth = 60
+    chart.title = spec.title
+    chart.style = 10
+    for key in spec.value_cols:
+        col = placed.columns[key]
+        chart.add_data(Reference(ws, min_col=col, min_row=placed.header_row, max_row=placed.last_row),
+                       titles_from_data=True)
+    cat_col = placed.columns[spec.category_col]
+    chart.set_categories(Reference(ws, min_col=cat_col, min_row=placed.first_row, max_row=placed.last_row))
+    fmt = placed.fmts.get(spec.value_cols[0], "")
+    if fmt in AXIS_FORMATS:
+        chart.y_axis.number_format = AXIS_FORMATS[fmt]
+    if spec.y_title:
+        chart.y_axis.title = spec.y_title
+    # openpyxl ≥ 3.1 marks axes as deleted unless told otherwise; Excel then hides them
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    if len(spec.value_cols) == 1:
+        chart.legend = None
+    n = placed.last_row - placed.first_row + 1
+    if spec.kind == "bar":
+        chart.x_axis.scaling.orientation = "maxMin"  # first row at the top, as in the table
+    chart.width = CHART_WIDTH_CM
+    chart.height = max(7.5, 0.55 * n) if spec.kind == "bar" else 7.5
+    return chart
+
+
+def chart_rows(chart) -> int:
+    return max(CHART_ROWS, math.ceil(chart.height / 0.5) + 1)
+
+
+# ---------------------------------------------------------------- sheets
+
+def render_sheet(wb: Workbook, model: SheetModel, index: int | None = None) -> Worksheet:
+    """Create the sheet ``model.name`` (at ``index`` when given) and draw every block."""
+    ws = wb.create_sheet(model.name, index)
+    widths = Widths()
+    row = draw_heading(ws, 1, model.title, TITLE_FONT) + 1
+    placed: dict[str, Placed] = {}
+    floor = row  # rows below this are free of charts
+    for block in model.blocks:
+        if isinstance(block, ChartSpec):
+            floor = max(floor, place_chart(ws, block, placed, row))
+            continue
+        row = max(row, floor)
+        if isinstance(block, TableBlock):
+            row, placed[block.name] = draw_table(ws, row, block, widths)
+        elif isinstance(block, KpiCards):
+            row, placed[block.name] = draw_kpi_cards(ws, row, block, widths)
+        elif isinstance(block, HeatmapBlock):
+            row, placed[block.name] = draw_heatmap(ws, row, block, widths)
+        elif isinstance(block, TextBlock):
+            row = draw_text(ws, row, block)
+        else:
+            raise TypeError(f"unknown report block {type(block).__name__} on sheet {model.name}")
+        row += 1
+    widths.apply(ws)
+    ws.sheet_view.zoomScale = 90
+    return ws
+
+
+def place_chart(ws: Worksheet, spec: ChartSpec, placed: dict[str, Placed], row: int) -> int:
+    """Anchor a chart beside (or below) its table; returns the first row below the chart."""
+    table = placed.get(spec.table_name)
+    if table is None or table.last_row < table.first_row:
+        return row  # nothing to plot: an empty chart would only confuse
+    chart = make_chart(ws, spec, table)
+    rows = chart_rows(chart)
+    if spec.anchor == "below":
+        top, col = row, 1
+    else:
+        top, col = table.header_row - 1 + table.charts * rows, table.right + 2
+    table.charts += 1
+    ws.add_chart(chart, f"{get_column_letter(col)}{max(1, top)}")
+    return max(1, top) + rows
+
+
+def render(report: Report, wb: Workbook, positions: dict[str, int] | None = None,
+           on_sheet: Callable[[str], None] | None = None) -> list[str]:
+    """Draw every sheet of ``report`` into ``wb``.
+
+    ``positions`` maps a sheet name to the index it should take (where the old
+    generated sheet was); other sheets are appended in report order.  The
+    summary sheet becomes the active one.  Returns the names drawn.
+    """
+    positions = positions or {}
+    placed_first = sorted((positions[s.name], s) for s in report.sheets if s.name in positions)
+    # re-insert in ascending index order so earlier insertions don't shift later targets
+    order = [s for _, s in placed_first] + [s for s in report.sheets if s.name not in positions]
+    drawn = {}
+    for model in order:
+        if on_sheet:
+            on_sheet(model.name)
+        index = positions.get(model.name)
+        drawn[model.name] = render_sheet(wb, model, min(index, len(wb.sheetnames)) if index is not None else None)
+    first = drawn[report.sheets[0].name] if report.sheets else None
+    if first is not None:
+        for ws in wb.worksheets:
+            ws.sheet_view.tabSelected = False
+        wb.active = wb.sheetnames.index(first.title)
+        first.sheet_view.tabSelected = True
+    return [s.name for s in report.sheets]

@@ -1,0 +1,724 @@
+"""Data set + settings → the report model: what every generated sheet shows.
+
+The model is plain dataclasses (no openpyxl or xlwings types), so one model
+feeds two renderers: :mod:`cs_xl.render_xlsx` (files, headless) and the live
+xlwings renderer.  Every metric number comes from :mod:`cs_xl.kpis` (which
+calls :mod:`cs_xl.metrics`); this module only *arranges* those numbers and
+derives presentation figures from them:
+
+* gap to target            = value − target
+* 环比 / 同比 of a count     = value / base − 1          (growth rate)
+* 环比 / 同比 of a rate/time = value − base              (difference, e.g. percentage points)
+* rank                     = 1 + number of agents with a strictly better value
+
+Undefined numbers are ``None`` in the model (never 0); renderers draw them as
+empty cells.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pandas as pd
+
+from . import kpis, metrics
+from .dataset import ROW, DataSet
+from .schema import PRIORITIES, TABLES
+from .settings import Settings
+
+# ---------------------------------------------------------------- the model
+
+
+@dataclass
+class ColumnSpec:
+    key: str
+    header: str
+    fmt: str = "text"  # pct | min | sec | count | score | nps | int | date | text | growth | delta_pct | delta_min
+
+
+@dataclass
+class KpiCard:
+    key: str
+    label: str
+    value: float | None
+    target: float | None
+    gap: float | None          # value − target
+    met: bool | None           # None: no target or value undefined
+    fmt: str
+
+
+@dataclass
+class KpiCards:
+    name: str
+    title: str
+    headers: tuple[str, str, str, str, str]  # label, value, target, gap, met
+    cards: list[KpiCard]
+
+
+@dataclass
+class TableBlock:
+    name: str
+    title: str
+    columns: list[ColumnSpec]
+    rows: list[list]
+    note: str = ""
+
+
+@dataclass
+class ChartSpec:
+    kind: str                  # "bar" (horizontal) | "col" (vertical bars) | "line"
+    title: str
+    table_name: str
+    category_col: str
+    value_cols: list[str]
+    anchor: str = "right"      # "right" of its table | "below" the previous block
+    y_title: str = ""
+
+
+@dataclass
+class HeatmapBlock:
+    name: str
+    title: str
+    corner: str                # header of the row-label column
+    row_labels: list[str]
+    col_labels: list[Any]
+    values: list[list]         # len(row_labels) × len(col_labels)
+    fmt: str = "count"
+
+
+@dataclass
+class TextBlock:
+    lines: list[str]
+    style: str = "note"        # note | alert | heading
+
+
+@dataclass
+class SheetModel:
+    key: str                   # language-independent: summary, agents, breakdowns, trends, load, quality
+    name: str                  # the sheet's tab name
+    title: str                 # heading in A1
+    blocks: list = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    lang: str
+    sheets: list[SheetModel]
+
+
+# ---------------------------------------------------------------- names and words
+
+SHEET_NAMES: dict[str, tuple[str, str]] = {
+    "summary": ("汇总", "Summary"),
+    "agents": ("按客服", "By agent"),
+    "breakdowns": ("按维度", "Breakdowns"),
+    "trends": ("趋势", "Trends"),
+    "load": ("时段负荷", "Load"),
+    "quality": ("数据质量", "Data quality"),
+}
+
+# SPEC §5 headline metrics, in dashboard order
+HEADLINE_KEYS = (
+    "volume", "frt_rate", "frt_avg", "frt_median", "frt_p90", "sla_rate", "resolve_avg",
+    "resolution_rate", "fcr_rate", "csat_avg", "csat_rate", "satisfied_rate", "nps",
+    "complaint_rate", "repeat_complaint_rate", "offered", "answer_rate", "abandon_rate",
+    "asa", "avg_wait", "service_level", "aht", "ivr_rate",
+)
+AGENT_KEYS = ("volume", "frt_rate", "frt_avg", "resolution_rate", "fcr_rate", "csat_avg", "csat_rate",
+              "nps", "complaint_rate")
+BREAKDOWN_DIMS = ("team", "channel", "issue_type", "module", "priority", "customer_type")
+BREAKDOWN_KEYS = ("volume", "frt_rate", "frt_avg", "sla_rate", "resolution_rate", "fcr_rate",
+                  "csat_rate", "complaint_rate")
+TREND_GRAINS = ("day", "week", "month")
+TREND_KEYS = ("volume", "frt_rate", "frt_avg", "resolution_rate", "csat_rate", "complaint_rate",
+              "offered", "answer_rate")
+DELTA_KEYS = ("volume", "frt_rate")  # the metrics whose 环比/同比 are shown
+RANK_KEY = "frt_rate"                # agents are ranked on the seed's headline metric
+
+WORDS: dict[str, tuple[str, str]] = {
+    "summary_title": ("客户服务 KPI 汇总", "Customer-service KPI summary"),
+    "kpi_block": ("核心指标 (对照目标)", "Headline KPIs against targets"),
+    "kpi_headers": (("指标", "数值", "目标", "差距", "达标"), ("Metric", "Value", "Target", "Gap", "Met")),
+    "targets_block": ("比率指标与目标", "Rates against targets"),
+    "targets_chart": ("比率指标 vs 目标", "Rates vs targets"),
+    "value": ("数值", "Value"), "target": ("目标", "Target"), "metric": ("指标", "Metric"),
+    "period_block": ("统计期间", "Period"),
+    "period_start": ("期间开始", "From"), "period_end": ("期间结束", "To"),
+    "used_tickets": ("工单记录(使用)", "Ticket records used"),
+    "used_feedback": ("反馈记录(使用)", "Feedback records used"),
+    "used_calls": ("话务记录(使用)", "Call records used"),
+    "out_of_scope": ("范围外记录", "Records out of scope"),
+    "dropped": ("剔除记录", "Records dropped"),
+    "issues": ("数据问题", "Data-quality issues"),
+    "alerts": ("预警", "Alerts"),
+    "alert_miss": ("{label} 为 {value}, 未达目标 {target}", "{label} is {value}, target {target} not met"),
+    "alert_wait": ("平均等待时长 {value} 秒, 超过目标 {target} 秒 × {factor}",
+                   "Average wait {value} s exceeds target {target} s × {factor}"),
+    "no_alerts": ("全部指标达标或无目标。", "Every KPI with a target meets it."),
+    "agents_title": ("客服绩效 (按客服)", "Agent scorecard"),
+    "agent_id": ("客服工号", "Agent ID"), "agent_name": ("客服姓名", "Agent name"),
+    "rank": ("排名", "Rank"),
+    "rank_note": ("排名按{label}从高到低; 姓名{masked}。", "Ranked by {label}, best first; names {masked}."),
+    "masked": ("已脱敏", "masked"), "unmasked": ("未脱敏", "shown"),
+    "tenure_note": ("范围: 入职满 {n} 个月的客服。", "Scope: agents with at least {n} months of tenure."),
+    "agents_chart": ("{label} 按客服", "{label} by agent"),
+    "breakdowns_title": ("分维度统计", "Breakdowns"),
+    "by": ("按{dim}", "By {dim}"),
+    "breakdown_chart": ("{label} 按{dim}", "{label} by {dim}"),
+    "no_dims": ("数据中没有可分组的列 (客服组、渠道、问题类型、业务模块、优先级、客户类型)。",
+                "The data has none of the breakdown columns (team, channel, issue type, module, priority, "
+                "customer type)."),
+    "trends_title": ("趋势 (环比 / 同比)", "Trends (period over period / year over year)"),
+    "grain_day": ("按日", "By day"), "grain_week": ("按周 (ISO)", "By ISO week"),
+    "grain_month": ("按月", "By month"),
+    "period": ("期间", "Period"),
+    "mom": ("{label} 环比", "{label} vs previous"), "yoy": ("{label} 同比", "{label} vs last year"),
+    "trend_note": ("环比: 与上一期比较; 同比: 与去年同期比较。受理量为增长率, 比率为百分点差。",
+                   "vs previous: against the period before; vs last year: the same period a year earlier. "
+                   "Volume as growth rate, rates as percentage-point differences."),
+    "trend_chart": ("{grain} {label}", "{label} {grain}"),
+    "load_title": ("时段负荷 (工单 + 来电)", "Load by weekday and hour (tickets + calls)"),
+    "heatmap": ("星期 × 小时 到达量", "Arrivals by weekday × hour"),
+    "weekday": ("星期", "Weekday"), "hour": ("小时", "Hour"),
+    "weekdays": (("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+                 ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")),
+    "by_hour": ("按小时到达量", "Arrivals by hour"),
+    "load_note": ("工单按创建时间、来电按呼入时间计。", "Tickets counted at creation time, calls at call start."),
+    "quality_title": ("数据质量", "Data quality"),
+    "by_reason": ("问题原因统计", "Issues by reason"),
+    "reason": ("原因", "Reason"), "action": ("处理", "Action"), "count": ("数量", "Count"),
+    "issue_list": ("问题明细", "Issues, cell by cell"),
+    "sheet": ("工作表", "Sheet"), "row": ("行号", "Row"), "column": ("列", "Column"),
+    "cell_value": ("原值", "Value"),
+    "no_issues": ("没有发现数据问题。", "No data-quality issues found."),
+    "audit": ("每周核查: 未完成记录", "Weekly audit: incomplete records"),
+    "audit_note": ("状态为 处理中/待确认, 或缺少解决时间的记录; 行号为 Excel 行号。",
+                   "Records with an open status (处理中/待确认) or no resolution; row numbers as shown in Excel."),
+    "week": ("周", "Week"), "ticket_id": ("工单编号", "Ticket ID"), "date": ("日期", "Date"),
+    "status": ("状态", "Status"), "issue_type": ("问题类型", "Issue type"),
+    "resolve_min": ("问题解决时间(分钟)", "Resolution (min)"), "why": ("原因", "Why"),
+    "why_open": ("状态 {status}", "status {status}"),
+    "why_unresolved": ("缺少解决时间", "no resolution time"),
+}
+
+DIM_WORDS = {
+    "team": ("客服组", "team"), "channel": ("渠道", "channel"), "issue_type": ("问题类型", "issue type"),
+    "module": ("业务模块", "module"), "priority": ("优先级", "priority"),
+    "customer_type": ("客户类型", "customer type"),
+}
+
+
+def word(key: str, lang: str) -> Any:
+    zh, en = WORDS[key]
+    return zh if lang == "zh" else en
+
+
+def sheet_name(key: str, lang: str) -> str:
+    zh, en = SHEET_NAMES[key]
+    return zh if lang == "zh" else en
+
+
+def generated_sheet_names(lang: str) -> list[str]:
+    """Tab names of every generated sheet in ``lang``: the only sheets a refresh replaces."""
+    return [sheet_name(k, lang) for k in SHEET_NAMES]
+
+
+# ---------------------------------------------------------------- small pure helpers
+
+def clean(value) -> Any:
+    """NaN / NaT / numpy scalars → plain Python; undefined → None (never 0)."""
+    if value is None:
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def mask_name(name) -> Any:
+    """``李娜`` → ``*娜``, ``张小明`` → ``**明``: every character but the last hidden."""
+    if name is None or (isinstance(name, float) and math.isnan(name)):
+        return None
+    text = str(name).strip()
+    if len(text) <= 1:
+        return "*" if text else text
+    return "*" * (len(text) - 1) + text[-1]
+
+
+def gap_to_target(value, target) -> float | None:
+    """value − target; None when either is undefined."""
+    value, target = clean(value), clean(target)
+    if value is None or target is None:
+        return None
+    return value - target
+
+
+def meets(value, target, direction: str) -> bool | None:
+    """True when value is on the right side of target (``>=``: at least, ``<=``: at most)."""
+    value, target = clean(value), clean(target)
+    if value is None or target is None:
+        return None
+    return value >= target if direction == ">=" else value <= target
+
+
+def growth(value, base) -> float | None:
+    """value / base − 1 (环比/同比 growth of a count); None without a positive base."""
+    value, base = clean(value), clean(base)
+    if value is None or base is None or base == 0:
+        return None
+    return value / base - 1
+
+
+def difference(value, base) -> float | None:
+    """value − base (环比/同比 of a rate or a time: percentage points / minutes)."""
+    return gap_to_target(value, base)
+
+
+def previous_label(label: str, grain: str) -> str | None:
+    """The label of the period just before ``label`` (day ``2024-03-01``, ISO week ``2024-W09``, month ``2024-03``)."""
+    if grain == "day":
+        return (dt.date.fromisoformat(label) - dt.timedelta(days=1)).isoformat()
+    if grain == "week":
+        year, week = label.split("-W")
+        monday = dt.date.fromisocalendar(int(year), int(week), 1) - dt.timedelta(days=7)
+        return _week_label(monday)
+    year, month = (int(p) for p in label.split("-"))
+    return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
+
+
+def year_ago_label(label: str, grain: str) -> str | None:
+    """The same period one year earlier; None when it does not exist (29 Feb, ISO week 53)."""
+    if grain == "day":
+        day = dt.date.fromisoformat(label)
+        try:
+            return day.replace(year=day.year - 1).isoformat()
+        except ValueError:
+            return None
+    if grain == "week":
+        year, week = (int(p) for p in label.split("-W"))
+        try:
+            dt.date.fromisocalendar(year - 1, week, 1)
+        except ValueError:
+            return None
+        return f"{year - 1}-W{week:02d}"
+    year, month = (int(p) for p in label.split("-"))
+    return f"{year - 1}-{month:02d}"
+
+
+def _week_label(day: dt.date) -> str:
+    iso = day.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
+
+
+def ranks(values: list, higher_is_better: bool) -> list[int | None]:
+    """Competition rank (1 = best; ties share a rank; undefined values get None)."""
+    defined = [v for v in (clean(x) for x in values) if v is not None]
+    out = []
+    for v in (clean(x) for x in values):
+        if v is None:
+            out.append(None)
+        else:
+            better = sum(1 for o in defined if (o > v if higher_is_better else o < v))
+            out.append(1 + better)
+    return out
+
+
+def priority_label(level, lang: str) -> str:
+    level = int(level)
+    return PRIORITIES[level - 1] if lang == "zh" else f"P{level}"
+
+
+# ---------------------------------------------------------------- labels and formats
+
+def metric_label(key: str, lang: str, settings: Settings) -> str:
+    """The metric's name with its unit / threshold, e.g. 首次响应达标率(≤3分钟)."""
+    info = metrics.CATALOGUE[key]
+    name = info.zh if lang == "zh" else info.en
+    if key == "frt_rate":
+        t = f"{settings.frt_threshold_min:g}"
+        return f"{name}(≤{t}分钟)" if lang == "zh" else f"{name} (≤ {t} min)"
+    unit = {"min": ("分钟", "min"), "sec": ("秒", "s")}.get(info.fmt)
+    if unit:
+        return f"{name}({unit[0]})" if lang == "zh" else f"{name} ({unit[1]})"
+    return name
+
+
+def metric_fmt(key: str) -> str:
+    return metrics.CATALOGUE[key].fmt
+
+
+def metric_columns(keys, lang: str, settings: Settings) -> list[ColumnSpec]:
+    return [ColumnSpec(k, metric_label(k, lang, settings), metric_fmt(k)) for k in keys]
+
+
+def delta_fmt(key: str) -> str:
+    """Format of a 环比/同比 column: growth for counts, a signed difference otherwise."""
+    fmt = metric_fmt(key)
+    if fmt == "count":
+        return "growth"
+    return {"pct": "delta_pct", "min": "delta_min", "sec": "delta_sec"}.get(fmt, "delta_num")
+
+
+def delta(key: str, value, base) -> float | None:
+    return growth(value, base) if metric_fmt(key) == "count" else difference(value, base)
+
+
+# ---------------------------------------------------------------- sheet builders
+
+@dataclass
+class Context:
+    """Everything a sheet builder needs; built once per report."""
+    loaded: DataSet            # as loaded (for record counts and the quality report)
+    scoped: DataSet            # inside the period and scope of the settings
+    settings: Settings
+    lang: str
+    headline: dict[str, float]
+
+    def w(self, key: str):
+        return word(key, self.lang)
+
+    def label(self, key: str) -> str:
+        return metric_label(key, self.lang, self.settings)
+
+
+def kpi_cards(ctx: Context) -> list[KpiCard]:
+    cards = []
+    for key in HEADLINE_KEYS:
+        if key not in ctx.headline:
+            continue
+        value = clean(ctx.headline[key])
+        target, direction = ctx.settings.targets.get(key, (None, ">="))
+        cards.append(KpiCard(key, ctx.label(key), value, clean(target), gap_to_target(value, target),
+                             meets(value, target, direction), metric_fmt(key)))
+    return cards
+
+
+def _frame_len(frame) -> int:
+    return 0 if frame is None else len(frame)
+
+
+def dropped_records(ds: DataSet) -> int:
+    """Records the loader left out: rows with a quality issue that are not in the loaded frames."""
+    kept: dict[str, set] = {}
+    for table, sheet in ds.sheets.items():
+        frame = ds.table(table)
+        kept[sheet] = set(frame[ROW].tolist()) if frame is not None and ROW in frame.columns else set()
+    gone = {(i.sheet, i.row) for i in ds.quality.issues
+            if i.row is not None and i.sheet in kept and i.row not in kept[i.sheet]}
+    return len(gone)
+
+
+def _period_bounds(ctx: Context) -> tuple[Any, Any]:
+    """The period of the settings, else the span of dates in the scoped data."""
+    start, end = ctx.settings.period_start, ctx.settings.period_end
+    if start is not None and end is not None:
+        return start, end
+    stamps = []
+    for table, col in (("tickets", "date"), ("feedback", "date"), ("calls", "start")):
+        frame = ctx.scoped.table(table)
+        if frame is not None and col in frame.columns:
+            stamps.append(frame[col].dropna())
+    if stamps and sum(len(s) for s in stamps):
+        when = pd.concat(stamps)
+        start = start or when.min().date()
+        end = end or when.max().date()
+    return start, end
+
+
+def period_table(ctx: Context) -> TableBlock:
+    start, end = _period_bounds(ctx)
+    used = [_frame_len(ctx.scoped.table(t)) for t in ("tickets", "feedback", "calls")]
+    loaded = sum(_frame_len(ctx.loaded.table(t)) for t in ("tickets", "feedback", "calls"))
+    cols = [ColumnSpec("period_start", ctx.w("period_start"), "date"),
+            ColumnSpec("period_end", ctx.w("period_end"), "date"),
+            ColumnSpec("used_tickets", ctx.w("used_tickets"), "count"),
+            ColumnSpec("used_feedback", ctx.w("used_feedback"), "count"),
+            ColumnSpec("used_calls", ctx.w("used_calls"), "count"),
+            ColumnSpec("out_of_scope", ctx.w("out_of_scope"), "count"),
+            ColumnSpec("dropped", ctx.w("dropped"), "count"),
+            ColumnSpec("issues", ctx.w("issues"), "count"),
+            ColumnSpec("volume", ctx.label("volume"), "count"),
+            ColumnSpec("offered", ctx.label("offered"), "count")]
+    row = [start, end, *used, loaded - sum(used), dropped_records(ctx.loaded), len(ctx.loaded.quality),
+           clean(ctx.headline.get("volume")), clean(ctx.headline.get("offered"))]
+    return TableBlock("period", ctx.w("period_block"), cols, [row])
+
+
+def alert_lines(ctx: Context, cards: list[KpiCard]) -> list[str]:
+    lines = []
+    for card in cards:
+        if card.met is False:
+            lines.append(ctx.w("alert_miss").format(label=card.label, value=_plain(card.value, card.fmt),
+                                                    target=_plain(card.target, card.fmt)))
+    wait = clean(ctx.headline.get("avg_wait"))
+    wait_target = ctx.settings.targets.get("avg_wait", (None, "<="))[0]
+    factor = ctx.settings.alert_wait_factor
+    # rule of seed 001: average wait above target × 1.2 is an alert of its own (stronger than a missed target)
+    if wait is not None and wait_target is not None and wait > wait_target * factor:
+        lines.append(ctx.w("alert_wait").format(value=_plain(wait, "sec"), target=_plain(wait_target, "sec"),
+                                                factor=f"{factor:g}"))
+    return ["⚠ " + line for line in lines]
+
+
+def _plain(value, fmt: str) -> str:
+    """A number as text for alert sentences (cells keep real numbers)."""
+    if value is None:
+        return "—"
+    if fmt == "pct":
+        return f"{value:.1%}"
+    if fmt in ("count", "sec"):
+        return f"{value:,.0f}"
+    return f"{value:.1f}"
+
+
+def build_summary(ctx: Context) -> SheetModel:
+    cards = kpi_cards(ctx)
+    blocks: list = [period_table(ctx),
+                    KpiCards("kpis", ctx.w("kpi_block"), ctx.w("kpi_headers"), cards)]
+    rated = [c for c in cards if c.fmt == "pct" and c.target is not None]
+    if rated:
+        blocks.append(TableBlock(
+            "targets", ctx.w("targets_block"),
+            [ColumnSpec("label", ctx.w("metric"), "text"), ColumnSpec("value", ctx.w("value"), "pct"),
+             ColumnSpec("target", ctx.w("target"), "pct")],
+            [[c.label, c.value, c.target] for c in rated]))
+        blocks.append(ChartSpec("bar", ctx.w("targets_chart"), "targets", "label", ["value", "target"]))
+    alerts = alert_lines(ctx, cards)
+    blocks.append(TextBlock([ctx.w("alerts")], "heading"))
+    blocks.append(TextBlock(alerts or [ctx.w("no_alerts")], "alert" if alerts else "note"))
+    return SheetModel("summary", sheet_name("summary", ctx.lang), ctx.w("summary_title"), blocks)
+
+
+def agent_names(ds: DataSet, mask: bool) -> dict:
+    """agent_id → name (the last name typed for that id), masked on request."""
+    t = ds.tickets
+    if t is None or "agent_id" not in t.columns or "agent_name" not in t.columns:
+        return {}
+    names = t.dropna(subset=["agent_id", "agent_name"]).drop_duplicates("agent_id", keep="last")
+    pairs = dict(zip(names["agent_id"], names["agent_name"]))
+    return {k: mask_name(v) for k, v in pairs.items()} if mask else pairs
+
+
+def _group_rows(frame: pd.DataFrame, keys, label=lambda v: v) -> list[list]:
+    return [[label(clean(idx)), *(clean(row[k]) for k in keys)] for idx, row in frame.iterrows()]
+
+
+def build_agents(ctx: Context) -> SheetModel:
+    blocks: list = []
+    if not kpis.has_column(ctx.scoped, "agent_id"):
+        blocks.append(TextBlock([ctx.w("no_dims")]))
+        return SheetModel("agents", sheet_name("agents", ctx.lang), ctx.w("agents_title"), blocks)
+    keys = [k for k in AGENT_KEYS if k in kpis.KPI_KEYS]
+    frame = kpis.grouped(ctx.scoped, ctx.settings, "agent_id")
+    names = agent_names(ctx.scoped, ctx.settings.mask_names)
+    rank_values = frame[RANK_KEY].tolist() if RANK_KEY in frame.columns else [None] * len(frame)
+    rank = ranks(rank_values, metrics.CATALOGUE[RANK_KEY].higher_is_better)
+    rows = []
+    for (agent, row), r in zip(frame.iterrows(), rank):
+        agent = clean(agent)
+        rows.append([agent, names.get(agent), *(clean(row[k]) for k in keys), r])
+    columns = ([ColumnSpec("agent_id", ctx.w("agent_id"), "text"),
+                ColumnSpec("agent_name", ctx.w("agent_name"), "text")]
+               + metric_columns(keys, ctx.lang, ctx.settings)
+               + [ColumnSpec("rank", ctx.w("rank"), "int")])
+    note = ctx.w("rank_note").format(label=ctx.label(RANK_KEY),
+                                     masked=ctx.w("masked" if ctx.settings.mask_names else "unmasked"))
+    if ctx.settings.min_tenure_months and ctx.scoped.has("tickets", "hire_date"):
+        note += " " + ctx.w("tenure_note").format(n=f"{ctx.settings.min_tenure_months:g}")
+    blocks.append(TableBlock("agents", ctx.w("agents_title"), columns, rows, note))
+    category = "agent_name" if names else "agent_id"
+    blocks.append(ChartSpec("bar", ctx.w("agents_chart").format(label=ctx.label(RANK_KEY)), "agents",
+                            category, [RANK_KEY]))
+    return SheetModel("agents", sheet_name("agents", ctx.lang), ctx.w("agents_title"), blocks)
+
+
+def breakdown_dims(ds: DataSet) -> list[str]:
+    return [d for d in BREAKDOWN_DIMS if ds.has("tickets", d)]
+
+
+def build_breakdowns(ctx: Context) -> SheetModel:
+    blocks: list = []
+    keys = [k for k in BREAKDOWN_KEYS if k in kpis.KPI_KEYS]
+    dims = breakdown_dims(ctx.scoped)
+    for dim in dims:
+        dim_word = DIM_WORDS[dim][0 if ctx.lang == "zh" else 1]
+        frame = kpis.grouped(ctx.scoped, ctx.settings, dim)
+        label = (lambda v: priority_label(v, ctx.lang)) if dim == "priority" else (lambda v: v)
+        rows = _group_rows(frame, keys, label)
+        columns = [ColumnSpec(dim, dim_word if ctx.lang == "zh" else dim_word.capitalize(), "text")] \
+            + metric_columns(keys, ctx.lang, ctx.settings)
+        name = f"by_{dim}"
+        blocks.append(TableBlock(name, ctx.w("by").format(dim=dim_word), columns, rows))
+        blocks.append(ChartSpec("bar", ctx.w("breakdown_chart").format(label=ctx.label("frt_rate"), dim=dim_word),
+                                name, dim, ["frt_rate"]))
+    if not dims:
+        blocks.append(TextBlock([ctx.w("no_dims")]))
+    return SheetModel("breakdowns", sheet_name("breakdowns", ctx.lang), ctx.w("breakdowns_title"), blocks)
+
+
+def trend_rows(frame: pd.DataFrame, grain: str, keys, delta_keys) -> list[list]:
+    """One row per period: metric values, then 环比 and 同比 of each delta key."""
+    by_label = {str(idx): row for idx, row in frame.iterrows()}
+    rows = []
+    for label, row in by_label.items():
+        prev, year_ago = by_label.get(previous_label(label, grain)), by_label.get(year_ago_label(label, grain) or "")
+        out = [label]
+        for key in keys:
+            out.append(clean(row[key]))
+            if key in delta_keys:
+                out.append(None if prev is None else delta(key, row[key], prev[key]))
+                out.append(None if year_ago is None else delta(key, row[key], year_ago[key]))
+        rows.append(out)
+    return rows
+
+
+def trend_columns(ctx: Context, keys, delta_keys) -> list[ColumnSpec]:
+    cols = [ColumnSpec("period", ctx.w("period"), "text")]
+    for key in keys:
+        label = ctx.label(key)
+        cols.append(ColumnSpec(key, label, metric_fmt(key)))
+        if key in delta_keys:
+            cols.append(ColumnSpec(f"{key}_mom", ctx.w("mom").format(label=label), delta_fmt(key)))
+            cols.append(ColumnSpec(f"{key}_yoy", ctx.w("yoy").format(label=label), delta_fmt(key)))
+    return cols
+
+
+def build_trends(ctx: Context) -> SheetModel:
+    keys = [k for k in TREND_KEYS if k in kpis.KPI_KEYS]
+    blocks: list = [TextBlock([ctx.w("trend_note")])]
+    for grain in TREND_GRAINS:
+        frame = kpis.grouped(ctx.scoped, ctx.settings, grain)
+        grain_word = ctx.w(f"grain_{grain}")
+        name = f"trend_{grain}"
+        blocks.append(TableBlock(name, grain_word, trend_columns(ctx, keys, DELTA_KEYS),
+                                 trend_rows(frame, grain, keys, DELTA_KEYS)))
+        blocks.append(ChartSpec("line", ctx.w("trend_chart").format(grain=grain_word, label=ctx.label("volume")),
+                                name, "period", ["volume"]))
+        blocks.append(ChartSpec("line", ctx.w("trend_chart").format(grain=grain_word, label=ctx.label("frt_rate")),
+                                name, "period", ["frt_rate", "csat_rate"]))
+    return SheetModel("trends", sheet_name("trends", ctx.lang), ctx.w("trends_title"), blocks)
+
+
+def build_load(ctx: Context) -> SheetModel:
+    matrix = kpis.load_matrix(ctx.scoped)
+    days = ctx.w("weekdays")
+    heat = HeatmapBlock("heatmap", ctx.w("heatmap"), f"{ctx.w('weekday')} \\ {ctx.w('hour')}",
+                        [days[int(d)] for d in matrix.index], [int(h) for h in matrix.columns],
+                        [[clean(v) for v in row] for row in matrix.to_numpy().tolist()])
+    blocks: list = [TextBlock([ctx.w("load_note")]), heat]
+    frame = kpis.grouped(ctx.scoped, ctx.settings, "hour") if _has_hours(ctx.scoped) else None
+    if frame is not None and len(frame):
+        keys = ["volume", "offered"]
+        blocks.append(TableBlock("by_hour", ctx.w("by_hour"),
+                                 [ColumnSpec("hour", ctx.w("hour"), "int")] + metric_columns(keys, ctx.lang, ctx.settings),
+                                 _group_rows(frame, keys)))
+        blocks.append(ChartSpec("col", ctx.w("by_hour"), "by_hour", "hour", keys))
+    return SheetModel("load", sheet_name("load", ctx.lang), ctx.w("load_title"), blocks)
+
+
+def _has_hours(ds: DataSet) -> bool:
+    return ds.has("tickets", "created_at") or ds.has("calls", "start")
+
+
+def _cell_text(value) -> Any:
+    """A quality issue's original value as a cell: numbers and text as they are, anything else as text."""
+    value = clean(value)
+    if value is None or isinstance(value, (int, float, str)):
+        return value
+    return str(value)
+
+
+def audit_records(ds: DataSet) -> pd.DataFrame:
+    """The weekly audit list: the tickets the ``backlog`` metric counts
+    (not resolved per :func:`cs_xl.metrics.is_resolved`: status 处理中/待确认 …,
+    or no status and no resolution time)."""
+    t = ds.tickets
+    if t is None or not ({"status", "resolve_min"} & set(t.columns)):
+        return t.iloc[0:0] if t is not None else pd.DataFrame()
+    status = t["status"] if "status" in t.columns else None
+    resolve = t["resolve_min"] if "resolve_min" in t.columns else None
+    return t[~metrics.is_resolved(status, resolve)]
+
+
+def audit_table(ctx: Context) -> TableBlock:
+    t = audit_records(ctx.scoped)
+    names = agent_names(ctx.scoped, ctx.settings.mask_names)
+    specs = [("week", "text"), ("row", "int"), ("ticket_id", "text"), ("date", "date"), ("agent_id", "text"),
+             ("agent_name", "text"), ("issue_type", "text"), ("status", "text"), ("resolve_min", "min"),
+             ("why", "text")]
+    cols = [ColumnSpec(k, ctx.w(k), f) for k, f in specs]
+    rows = []
+    for rec in t.to_dict("records"):
+        get = lambda k: clean(rec.get(k))  # noqa: E731
+        date, status = get("date"), get("status")
+        why = ctx.w("why_open").format(status=status) if status is not None else ctx.w("why_unresolved")
+        day = date.date() if date is not None else None
+        rows.append([_week_label(day) if day is not None else None, get(ROW), get("ticket_id"), day,
+                     get("agent_id"), names.get(get("agent_id")), get("issue_type"), status,
+                     get("resolve_min"), why])
+    rows.sort(key=lambda r: (r[0] or "", r[1] or 0))
+    return TableBlock("audit", ctx.w("audit"), cols, rows, ctx.w("audit_note"))
+
+
+def build_quality(ctx: Context) -> SheetModel:
+    issues = ctx.loaded.quality.issues
+    counts = Counter((i.sheet, i.reason, i.action) for i in issues)
+    reason_rows = [[sheet, reason, action, n] for (sheet, reason, action), n
+                   in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    blocks: list = []
+    if not issues:
+        blocks.append(TextBlock([ctx.w("no_issues")]))
+    blocks.append(TableBlock("by_reason", ctx.w("by_reason"),
+                             [ColumnSpec("sheet", ctx.w("sheet"), "text"),
+                              ColumnSpec("reason", ctx.w("reason"), "text"),
+                              ColumnSpec("action", ctx.w("action"), "text"),
+                              ColumnSpec("count", ctx.w("count"), "count")], reason_rows))
+    if reason_rows:
+        blocks.append(ChartSpec("bar", ctx.w("by_reason"), "by_reason", "reason", ["count"]))
+    blocks.append(audit_table(ctx))
+    blocks.append(TableBlock("issues", ctx.w("issue_list"),
+                             [ColumnSpec("sheet", ctx.w("sheet"), "text"), ColumnSpec("row", ctx.w("row"), "int"),
+                              ColumnSpec("column", ctx.w("column"), "text"),
+                              ColumnSpec("value", ctx.w("cell_value"), "text"),
+                              ColumnSpec("reason", ctx.w("reason"), "text"),
+                              ColumnSpec("action", ctx.w("action"), "text")],
+                             [[i.sheet, i.row, i.column, _cell_text(i.value), i.reason, i.action] for i in issues]))
+    return SheetModel("quality", sheet_name("quality", ctx.lang), ctx.w("quality_title"), blocks)
+
+
+BUILDERS: dict[str, Callable[[Context], SheetModel]] = {
+    "summary": build_summary, "agents": build_agents, "breakdowns": build_breakdowns,
+    "trends": build_trends, "load": build_load, "quality": build_quality,
+}
+
+
+def detect_lang(ds: DataSet) -> str:
+    """English when the input sheets carry the English template's names, else Chinese."""
+    english = {t.sheet_en for t in TABLES.values()}
+    return "en" if ds.sheets and all(s in english for s in ds.sheets.values()) else "zh"
+
+
+def build_report(ds: DataSet, settings: Settings | None = None, lang: str | None = None,
+                 scoped: DataSet | None = None, on_sheet: Callable[[str], None] | None = None) -> Report:
+    """The whole report.  ``ds`` is the data set as loaded; ``scoped`` its part
+    inside the settings' period and scope (computed here when not given).
+    ``on_sheet(name)`` is called before each sheet is built (progress)."""
+    settings = settings or Settings()
+    lang = lang or settings.lang or detect_lang(ds)
+    scoped = scoped if scoped is not None else kpis.apply_scope(ds, settings)
+    ctx = Context(ds, scoped, settings, lang, kpis.headline(scoped, settings))
+    sheets = []
+    for key, build in BUILDERS.items():
+        if on_sheet:
+            on_sheet(sheet_name(key, lang))
+        sheets.append(build(ctx))
+    return Report(lang, sheets)

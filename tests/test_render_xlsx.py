@@ -1,0 +1,174 @@
+"""render_xlsx draws a hand-made report model; everything is checked on the saved file."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import openpyxl
+import pytest
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+from cs_xl.render_xlsx import NUMBER_FORMATS, render, render_sheet
+from cs_xl.report import (ChartSpec, ColumnSpec, HeatmapBlock, KpiCard, KpiCards, Report, SheetModel,
+                          TableBlock, TextBlock)
+
+
+def table(rows, name="t"):
+    return TableBlock(name, "标题", [ColumnSpec("group", "组", "text"), ColumnSpec("rate", "达标率", "pct"),
+                                     ColumnSpec("mins", "分钟", "min"), ColumnSpec("n", "数量", "count")], rows,
+                      note="说明文字")
+
+
+def saved(tmp_path, model: Report, before=()):
+    wb = openpyxl.Workbook()
+    wb.active.title = "输入"
+    for title in before:
+        wb.create_sheet(title)
+    render(model, wb)
+    path = tmp_path / "out.xlsx"
+    wb.save(path)
+    return openpyxl.load_workbook(path)
+
+
+def plain(ref: str) -> str:
+    return ref.replace("$", "")
+
+
+def anchor(chart) -> tuple[int, int]:
+    """(column, row) of a chart's top-left cell, 1-based."""
+    letters, row = coordinate_from_string(chart.anchor)
+    return column_index_from_string(letters), row
+
+
+def find(ws, value):
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value == value:
+                return cell
+    raise AssertionError(f"{value!r} not on sheet {ws.title}")
+
+
+def test_numbers_get_their_formats_and_undefined_is_an_empty_cell(tmp_path):
+    rows = [["甲", 0.9, 2.5, 1200], ["乙", None, math.nan, 0]]
+    wb = saved(tmp_path, Report("zh", [SheetModel("s", "表", "标题行", [table(rows)])]))
+    ws = wb["表"]
+    head = find(ws, "组")
+    r = head.row
+    assert [c.value for c in ws[r + 1][:4]] == ["甲", 0.9, 2.5, 1200]
+    assert ws.cell(r + 1, 2).number_format == "0.0%"
+    assert ws.cell(r + 1, 3).number_format == "0.0"
+    assert ws.cell(r + 1, 4).number_format == "#,##0"
+    # None and NaN are both empty — not 0, not a dash
+    assert ws.cell(r + 2, 2).value is None and ws.cell(r + 2, 3).value is None
+    # a real 0 stays 0
+    assert ws.cell(r + 2, 4).value == 0
+    assert ws.cell(r + 3, 1).value == "说明文字"
+    assert ws["A1"].value == "标题行"
+
+
+def test_format_table_matches_the_contract():
+    assert (NUMBER_FORMATS["pct"], NUMBER_FORMATS["min"], NUMBER_FORMATS["sec"], NUMBER_FORMATS["count"],
+            NUMBER_FORMATS["nps"]) == ("0.0%", "0.0", "0", "#,##0", "0.0")
+
+
+def test_text_that_looks_like_a_formula_is_written_as_text(tmp_path):
+    rows = [["=HYPERLINK(\"http://x\")", 0.5, 1.0, 1], ["+1+2", 0.5, 1.0, 1], ["bad\x07char", 0.1, 1, 1]]
+    wb = saved(tmp_path, Report("zh", [SheetModel("s", "表", "t", [table(rows)])]))
+    ws = wb["表"]
+    cell = find(ws, '=HYPERLINK("http://x")')
+    assert cell.data_type == "s"  # a formula would load back with data_type "f"
+    assert find(ws, "+1+2").data_type == "s"
+    assert find(ws, "bad\ufffdchar")  # control characters Excel rejects are replaced, not fatal
+
+
+def test_dates_are_date_cells(tmp_path):
+    block = TableBlock("p", "", [ColumnSpec("d", "日期", "date")], [[dt.date(2024, 3, 1)]])
+    ws = saved(tmp_path, Report("zh", [SheetModel("s", "表", "t", [block])]))["表"]
+    cell = find(ws, dt.datetime(2024, 3, 1))
+    assert cell.number_format == "yyyy-mm-dd"
+
+
+def test_chart_plots_the_table_cells_with_its_title(tmp_path):
+    rows = [["甲", 0.9, 2.5, 10], ["乙", 0.7, 3.5, 20], ["丙", 0.8, 1.0, 5]]
+    model = Report("zh", [SheetModel("s", "表", "t", [
+        table(rows), ChartSpec("bar", "达标率 按组", "t", "group", ["rate"]),
+        ChartSpec("line", "数量走势", "t", "group", ["n", "mins"])])])
+    wb = openpyxl.Workbook()
+    render(model, wb)
+    ws = wb["表"]
+    bar, line = ws._charts
+    head = find(ws, "组").row
+    assert bar.tagname == "barChart" and bar.type == "bar"
+    assert line.tagname == "lineChart"
+    title = "".join(r.t for p in bar.title.tx.rich.p for r in p.r)
+    assert title == "达标率 按组"
+    series = bar.series[0]
+    assert plain(series.val.numRef.f) == f"'表'!B{head + 1}:B{head + 3}"
+    assert plain(series.tx.strRef.f) == f"'表'!B{head}"
+    categories = series.cat.strRef or series.cat.numRef
+    assert plain(categories.f) == f"'表'!A{head + 1}:A{head + 3}"
+    assert len(line.series) == 2
+    assert plain(line.series[1].val.numRef.f) == f"'表'!C{head + 1}:C{head + 3}"
+    # charts sit to the right of the table (4 columns + a gap), not on top of it, one below the other
+    (bar_col, bar_row), (line_col, line_row) = anchor(bar), anchor(line)
+    assert bar_col >= 5 and line_col == bar_col and line_row >= bar_row + 15
+
+
+def test_no_chart_for_an_empty_table_and_next_block_below_charts(tmp_path):
+    model = Report("zh", [SheetModel("s", "表", "t", [
+        table([], "empty"), ChartSpec("bar", "空", "empty", "group", ["rate"]),
+        table([["甲", 0.5, 1, 1]], "one"), ChartSpec("bar", "一", "one", "group", ["rate"]),
+        TextBlock(["after"])])])
+    wb = openpyxl.Workbook()
+    render(model, wb)
+    ws = wb["表"]
+    assert len(ws._charts) == 1
+    chart = ws._charts[0]
+    # the text after a charted table starts below the chart, so the chart covers no cells
+    assert find(ws, "after").row > anchor(chart)[1] + 14
+
+
+def test_kpi_cards_show_tick_cross_and_dash_with_conditional_formatting(tmp_path):
+    cards = KpiCards("k", "核心指标", ("指标", "数值", "目标", "差距", "达标"), [
+        KpiCard("frt_rate", "达标率", 0.95, 0.9, 0.05, True, "pct"),
+        KpiCard("avg_wait", "等待", 80.0, 60.0, 20.0, False, "sec"),
+        KpiCard("nps", "NPS", None, 30.0, None, None, "nps")])
+    ws = saved(tmp_path, Report("zh", [SheetModel("summary", "汇总", "t", [cards])]))["汇总"]
+    r = find(ws, "达标率").row
+    assert [c.value for c in ws[r][:5]] == ["达标率", 0.95, 0.9, 0.05, "✓"]
+    assert [c.value for c in ws[r + 1][:5]] == ["等待", 80, 60, 20, "✗"]
+    assert [c.value for c in ws[r + 2][:5]] == ["NPS", None, 30, None, "—"]
+    assert ws.cell(r, 2).number_format == "0.0%" and ws.cell(r + 1, 2).number_format == "0"
+    rules = {str(rng.sqref): [rule for rule in rng.rules] for rng in ws.conditional_formatting}
+    status = rules[f"E{r}:E{r + 2}"]
+    assert {tuple(rule.formula) for rule in status} == {('"✓"',), ('"✗"',)}
+    assert f"B{r}:B{r + 2}" in rules
+
+
+def test_heatmap_has_a_colour_scale_over_its_values(tmp_path):
+    heat = HeatmapBlock("h", "热力", "星期 \\ 小时", ["周一", "周二"], [0, 1, 2], [[1, 2, 3], [4, 5, None]])
+    ws = saved(tmp_path, Report("zh", [SheetModel("load", "时段负荷", "t", [heat])]))["时段负荷"]
+    r = find(ws, "周一").row
+    assert [c.value for c in ws[r][:4]] == ["周一", 1, 2, 3]
+    assert ws.cell(r + 1, 4).value is None
+    (rng,) = list(ws.conditional_formatting)
+    assert str(rng.sqref) == f"B{r}:D{r + 1}"
+    assert rng.rules[0].type == "colorScale"
+
+
+def test_sheets_go_back_to_their_positions_and_summary_is_active(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.title = "说明"
+    for title in ("参数", "输入", "手工表"):
+        wb.create_sheet(title)
+    model = Report("zh", [SheetModel("summary", "汇总", "t", []), SheetModel("trends", "趋势", "t", [])])
+    render(model, wb, positions={"汇总": 1})
+    assert wb.sheetnames == ["说明", "汇总", "参数", "输入", "手工表", "趋势"]
+    assert wb.active.title == "汇总"
+    assert [ws.sheet_view.tabSelected for ws in wb.worksheets].count(True) == 1
+
+
+def test_unknown_block_is_a_clear_error():
+    wb = openpyxl.Workbook()
+    with pytest.raises(TypeError, match="unknown report block dict on sheet X"):
+        render_sheet(wb, SheetModel("x", "X", "t", [{"not": "a block"}]))
