@@ -46,6 +46,8 @@ def _flat(values) -> Any:
     """Accept a Series, array, list, 2-D range (list of rows) or one scalar."""
     if isinstance(values, pd.Series):
         return values
+    if isinstance(values, pd.DataFrame):  # a one-column range read by pandas
+        return values.to_numpy(dtype=object).ravel()
     if isinstance(values, np.ndarray):
         return values.ravel()
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
@@ -73,16 +75,25 @@ def _coerced(values, kind: str) -> np.ndarray:
     raise ValueError(f"unknown column kind {kind!r}")
 
 
-def _inputs(**columns: tuple[Any, str]) -> dict[str, np.ndarray | None]:
-    """Coerce each ``name=(values, kind)``; ``None`` values stay ``None``.
+OPTIONAL = "optional"  # third element of an _inputs spec: None means "no such column"
+
+
+def _inputs(**columns: tuple) -> dict[str, np.ndarray | None]:
+    """Coerce each ``name=(values, kind)`` or ``name=(values, kind, OPTIONAL)``.
+
+    An optional column given as ``None`` stays ``None``; a required one
+    raises ``ValueError`` (a single blank cell is ``[None]``, not ``None``).
 
     Numeric kinds → float arrays (NaN = blank/invalid), ``flag`` → 1.0/0.0/NaN,
     ``priority`` → 1..4/NaN, ``date`` → datetime64 (NaT), ``text`` → object
     (None).  Raises ``ValueError`` naming the arguments when the given
     columns differ in length.
     """
-    out = {name: (None if values is None else _coerced(values, kind))
-           for name, (values, kind) in columns.items()}
+    out = {}
+    for name, (values, kind, *optional) in columns.items():
+        if values is None and not optional:
+            raise ValueError(f"{name} is required (got None)")
+        out[name] = None if values is None else _coerced(values, kind)
     lengths = {name: len(arr) for name, arr in out.items() if arr is not None}
     if len(set(lengths.values())) > 1:
         detail = ", ".join(f"{name}={n}" for name, n in lengths.items())
@@ -282,7 +293,7 @@ def sla_rate(frt, priority=None, sla: Mapping | None = None, default_priority: i
     use ``default_priority`` (三级).  Example: frt [4, 6, 20], priority
     [一级, 一级, None] → 4 ≤ 5 yes, 6 ≤ 5 no, 20 ≤ 30 yes → 2/3.
     """
-    cols = _inputs(frt=(frt, "minutes"), priority=(priority, "priority"))
+    cols = _inputs(frt=(frt, "minutes"), priority=(priority, "priority", OPTIONAL))
     lookup = _level_table(sla, settings.DEFAULT_SLA_MIN, "sla")
     x = cols["frt"]
     limits = _row_limits(cols["priority"], len(x), lookup, default_priority, "sla")
@@ -300,15 +311,16 @@ def is_resolved(status=None, resolve=None) -> np.ndarray:
     """
     if status is None and resolve is None:
         raise ValueError("is_resolved needs a status column or a resolution-time column")
-    cols = _inputs(status=(status, "text"), resolve=(resolve, "minutes"))
+    cols = _inputs(status=(status, "text", OPTIONAL), resolve=(resolve, "minutes", OPTIONAL))
     n = len(next(a for a in cols.values() if a is not None))
     by_time = _valid(cols["resolve"]) if cols["resolve"] is not None else np.zeros(n, bool)
     if cols["status"] is None:
         return by_time
     labels = pd.Series(cols["status"], dtype=object)
     has_status = labels.notna().to_numpy()
-    by_status = labels.map(lambda s: coerce.norm_text(s).casefold() in _RESOLVED, na_action="ignore")
-    by_status = by_status.fillna(False).to_numpy(dtype=bool)
+    # a status column holds a handful of distinct labels: normalise each once
+    verdict = {label: coerce.norm_text(label).casefold() in _RESOLVED for label in labels.dropna().unique()}
+    by_status = labels.map(verdict).fillna(False).to_numpy(dtype=bool)
     return np.where(has_status, by_status, by_time)
 
 
@@ -330,8 +342,8 @@ def ontime_rate(resolve, priority=None, deadlines: Mapping | None = None, status
     priorities use ``default_priority``.  Example: resolve [30, 90],
     priority [一级, 一级] → 30 ≤ 60 yes, 90 ≤ 60 no → 1/2.
     """
-    cols = _inputs(resolve=(resolve, "minutes"), priority=(priority, "priority"),
-                   status=(status, "text"))
+    cols = _inputs(resolve=(resolve, "minutes"), priority=(priority, "priority", OPTIONAL),
+                   status=(status, "text", OPTIONAL))
     x = cols["resolve"]
     lookup = _level_table(deadlines, settings.DEFAULT_RESOLVE_DEADLINE_MIN, "deadlines")
     limits = _row_limits(cols["priority"], len(x), lookup, default_priority, "deadlines")
@@ -360,9 +372,9 @@ def fcr_rate(flag=None, contacts=None, transferred=None, reopened=None,
     """
     if flag is None and contacts is None:
         raise ValueError("fcr_rate needs the first-contact flag or the contacts column")
-    cols = _inputs(flag=(flag, "flag"), contacts=(contacts, "count"),
-                   transferred=(transferred, "flag"), reopened=(reopened, "flag"),
-                   status=(status, "text"), resolve=(resolve, "minutes"))
+    cols = _inputs(flag=(flag, "flag", OPTIONAL), contacts=(contacts, "count", OPTIONAL),
+                   transferred=(transferred, "flag", OPTIONAL), reopened=(reopened, "flag", OPTIONAL),
+                   status=(status, "text", OPTIONAL), resolve=(resolve, "minutes", OPTIONAL))
     n = len(next(a for a in cols.values() if a is not None))
     no_flag = np.full(n, np.nan)
     by_flag = no_flag if cols["flag"] is None else cols["flag"]
@@ -475,12 +487,14 @@ def repeat_complaint_rate(customer, date=None, complaint=None, repeat_7d=None, d
     * Else with ``repeat_7d``: a customer repeats when any of their complaint
       rows has repeat_7d > 0 (blank = 0).  ``customer=None`` treats each row
       as its own customer.
+    * Neither dates nor repeat counts: undefined → nan (nothing says when a
+      complaint came back).
     """
     if date is None and repeat_7d is None:
-        raise ValueError("repeat_complaint_rate needs dates or the repeat_7d column")
+        return float("nan")
     window = _parameter(days, "days")
-    cols = _inputs(customer=(customer, "text"), date=(date, "date"),
-                   complaint=(complaint, "flag"), repeat_7d=(repeat_7d, "count"))
+    cols = _inputs(customer=(customer, "text", OPTIONAL), date=(date, "date", OPTIONAL),
+                   complaint=(complaint, "flag", OPTIONAL), repeat_7d=(repeat_7d, "count", OPTIONAL))
     n = len(next(a for a in cols.values() if a is not None))
     if cols["customer"] is None:
         if date is not None:
@@ -510,6 +524,8 @@ def _repeat_share_by_date(customers: np.ndarray, days_: np.ndarray, window: floa
 
 def _present(values) -> np.ndarray:
     """True for non-blank cells (Excel errors count: the row is still a record)."""
+    if values is None:
+        raise ValueError("start is required (got None)")
     typed, problems = coerce.coerce_values(_flat(values), "text")
     present = typed.notna().to_numpy(copy=True)
     present[[pos for pos, _raw, _problem in problems]] = True
@@ -544,7 +560,7 @@ def answer_rate(answered, ivr_selfserved=None) -> float:
     Queued = not IVR self-served, with a known 是否接通 (blank rows left out).
     ``answer_rate(["是", "否", "是", "是"], ["否", "否", "否", "是"])`` → 2/3.
     """
-    cols = _inputs(answered=(answered, "flag"), ivr=(ivr_selfserved, "flag"))
+    cols = _inputs(answered=(answered, "flag"), ivr=(ivr_selfserved, "flag", OPTIONAL))
     a = cols["answered"]
     return _share(_is_true(a), _queued_mask(cols["ivr"], len(a)) & _valid(a))
 
@@ -553,16 +569,16 @@ def abandon_rate(answered, wait_s=None, ivr_selfserved=None, short_abandon_s=Non
     """放弃率 = (queued − answered) / queued.
 
     With ``short_abandon_s = N``, unanswered calls whose wait < N s leave both
-    numerator and denominator (a valid wait is needed to call it short).
+    numerator and denominator.  A call without a valid wait cannot be called
+    short and stays (so without a wait column the rule changes nothing).
     Example: answered [是, 否, 否, 是], wait [10, 3, 40, 5], N = 5 →
     the 3 s abandon leaves: 1 abandon of 3 calls → 1/3.
     """
-    cols = _inputs(answered=(answered, "flag"), wait=(wait_s, "seconds"), ivr=(ivr_selfserved, "flag"))
+    cols = _inputs(answered=(answered, "flag"), wait=(wait_s, "seconds", OPTIONAL),
+                   ivr=(ivr_selfserved, "flag", OPTIONAL))
     a = cols["answered"]
     calls = _queued_mask(cols["ivr"], len(a)) & _valid(a)
-    if short_abandon_s is not None:
-        if cols["wait"] is None:
-            raise ValueError("abandon_rate with short_abandon_s needs the wait_s column")
+    if short_abandon_s is not None and cols["wait"] is not None:
         limit = _parameter(short_abandon_s, "short_abandon_s", "seconds")
         calls &= ~(_is_false(a) & _below(cols["wait"], limit))
     return _share(_is_false(a), calls)
@@ -582,7 +598,7 @@ def avg_wait(wait_s, ivr_selfserved=None) -> float:
 
     ``avg_wait([10, 30, 5], [None, "否", "是"])`` → (10+30)/2 = 20.
     """
-    cols = _inputs(wait=(wait_s, "seconds"), ivr=(ivr_selfserved, "flag"))
+    cols = _inputs(wait=(wait_s, "seconds"), ivr=(ivr_selfserved, "flag", OPTIONAL))
     w = cols["wait"]
     return _mean_of(np.where(_queued_mask(cols["ivr"], len(w)), w, np.nan))
 
@@ -595,7 +611,8 @@ def service_level(wait_s, answered, seconds: float = 20, ivr_selfserved=None) ->
     wait cannot be classified and are left out.  Example: wait [5, 20, 30,
     8], answered [是, 是, 是, 否], X = 20 → 2/4.
     """
-    cols = _inputs(wait=(wait_s, "seconds"), answered=(answered, "flag"), ivr=(ivr_selfserved, "flag"))
+    cols = _inputs(wait=(wait_s, "seconds"), answered=(answered, "flag"),
+                   ivr=(ivr_selfserved, "flag", OPTIONAL))
     limit = _parameter(seconds, "seconds", "seconds")
     w, a = cols["wait"], cols["answered"]
     calls = _queued_mask(cols["ivr"], len(a)) & _valid(a) & ~(_is_true(a) & ~_valid(w))
@@ -609,8 +626,8 @@ def aht(talk, hold=None, wrap=None, answered=None) -> float:
     out; ``answered=None`` takes every row.
     ``aht([100, 200, None], [20, None, 5], [30, 10, 5])`` → (150 + 210)/2 = 180.
     """
-    cols = _inputs(talk=(talk, "seconds"), hold=(hold, "seconds"), wrap=(wrap, "seconds"),
-                   answered=(answered, "flag"))
+    cols = _inputs(talk=(talk, "seconds"), hold=(hold, "seconds", OPTIONAL),
+                   wrap=(wrap, "seconds", OPTIONAL), answered=(answered, "flag", OPTIONAL))
     total = cols["talk"].copy()
     for part in ("hold", "wrap"):
         if cols[part] is not None:
