@@ -342,7 +342,9 @@ def day(value):
 
 
 def text(value) -> tuple[str | None, Problem | None]:
-    if _is_blank(value):
+    """A stripped label; placeholders ('-', 'N/A', '?') are blank, so that they
+    never show up as a cause in a Pareto or as an agent called '-'."""
+    if _is_blank(value) or _is_placeholder(value):
         return None, None
     if isinstance(value, float) and value.is_integer():
         return str(int(value)), None  # ids typed as numbers: 123.0 -> "123"

@@ -1,0 +1,615 @@
+"""Read a workbook (.xlsx/.xlsm) or a CSV export into a typed :class:`DataSet`.
+
+One entry point, :func:`load`, in the style of ``pandas.read_*``::
+
+    ds = load("book.xlsx")                     # tickets, feedback and calls
+    ds = load("export.csv", tables=("tickets",))
+
+What it does, in order, for each table of :mod:`cs_xl.schema`:
+
+1. find the sheet: by name (``Table.sheet_names``, normalised like headers),
+   else by its headers (the sheet matching most of the table's columns);
+2. find the header row among the first :data:`HEADER_SCAN_ROWS` rows (the
+   templates have a title row above it) and map headers to column keys;
+3. coerce every recognised column with :func:`cs_xl.coerce.coerce_values` and
+   turn each problem into a :class:`QualityIssue` (sheet, Excel row, header
+   as typed, original value, reason, action);
+4. skip blank rows silently and total rows (合计/总计…) with a report;
+5. check what coercion alone cannot: value bounds (ratings 1–5, NPS 0–10),
+   dates in the future, blank required cells, impossible timestamp orders;
+6. fill blank minute columns from timestamps (calendar minutes);
+7. drop duplicate ids, keeping the most complete record (the last of equals).
+
+The input file is only ever opened for reading.  Nothing here computes a
+metric: the frames hold typed cell values, :mod:`cs_xl.metrics` does the rest.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+import io
+import posixpath
+import re
+import zipfile
+from operator import itemgetter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from defusedxml import ElementTree as SafeET
+
+from cs_xl import coerce
+from cs_xl.dataset import ROW, DataSet, QualityIssue, QualityReport
+from cs_xl.schema import TABLES, Column, Table, normalize_header
+
+__all__ = ["load", "LoadError", "SUPPORTED_SUFFIXES", "HEADER_SCAN_ROWS"]
+
+SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".csv")
+HEADER_SCAN_ROWS = 20  # the header row is looked for in this many rows from the top
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # utf-8-sig reads UTF-8 with and without BOM; GB18030 ⊃ GBK
+CSV_DELIMITERS = (",", "\t", ";", "|")
+
+# A row whose label cell says 合计 / Total is a summary under the data, not a record:
+# counting it would add the column's sum or average as one more ticket.
+TOTAL_LABELS = frozenset(
+    variant
+    for word in ("合计", "总计", "小计", "汇总", "平均", "平均值", "均值", "总数",
+                 "total", "totals", "grand total", "subtotal", "sum", "average", "mean")
+    for variant in (word, word.upper(), word.title(), word + ":", word + "：")
+)
+
+# Timestamps whose order makes a duration: (earlier, later, minutes key, reason if reversed)
+DURATIONS = (
+    ("created_at", "first_response_at", "frt_min", "negative duration: first response before created"),
+    ("first_response_at", "resolved_at", "resolve_min", "negative duration: resolved before first response"),
+)
+# due dates are promises and legitimately lie ahead
+NOT_FUTURE_CHECKED = frozenset({"due_at"})
+
+# a few headers per table, quoted when no sheet is recognised
+EXAMPLE_HEADERS = {
+    "tickets": ("日期", "客服工号", "首次响应时间(分钟)"),
+    "feedback": ("工单编号", "评分(1-5星)", "是否满意"),
+    "calls": ("呼入时间", "等待时长(秒)", "是否接通"),
+}
+TABLE_NOUNS = {"tickets": "ticket", "feedback": "feedback", "calls": "call"}
+
+
+class LoadError(Exception):
+    """The file cannot be read as cs_xl input; the message is one line naming
+    the file (and the sheet, row and column where relevant)."""
+
+
+# ====================================================================== public API
+
+def load(path, *, tables: Sequence[str] = ("tickets", "feedback", "calls")) -> DataSet:
+    """Load the input tables of a workbook or CSV export.
+
+    ``tables`` selects which of ``"tickets"``, ``"feedback"`` and ``"calls"``
+    to look for; a table the file lacks is ``None`` in the result.  Raises
+    :class:`LoadError` when the file is missing, unreadable, of an unsupported
+    type, or holds none of the requested tables.
+    """
+    path = Path(path)
+    wanted = _check_tables(tables)
+    _check_file(path)
+    is_csv = path.suffix.lower() == ".csv"
+    grids = [_read_csv(path)] if is_csv else _read_workbook(path)
+    placements = _place_tables(grids, wanted)
+    if not placements:
+        raise LoadError(_nothing_found_message(path, wanted, grids, is_csv))
+    dataset = DataSet(source=str(path))
+    for key in wanted:
+        if key not in placements:
+            continue
+        built = _build_table(TABLES[key], placements[key], today=_today())
+        setattr(dataset, key, built.frame)
+        dataset.headers[key] = built.headers
+        dataset.sheets[key] = placements[key].grid.name
+        dataset.quality.issues.extend(built.issues)
+    return dataset
+
+
+# ====================================================================== raw cells
+
+@dataclass
+class Grid:
+    """The used range of one sheet as raw cell values ('' or None = blank)."""
+    name: str
+    rows: list[list[Any]]
+    first_row: int = 1        # Excel row number of rows[0]
+    first_col: int = 0        # 0-based Excel column of rows[i][0]
+    text_only: bool = False   # CSV: every value is text, so "stored as text" is no problem
+
+
+def _check_tables(tables) -> tuple[str, ...]:
+    if isinstance(tables, str):
+        tables = (tables,)
+    unknown = [t for t in tables if t not in TABLES]
+    if unknown:
+        raise ValueError(f"unknown table {unknown[0]!r}; choose from {', '.join(TABLES)}")
+    return tuple(dict.fromkeys(tables))
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise LoadError(f"{path}: file not found")
+    if path.is_dir():
+        raise LoadError(f"{path}: is a folder, not a workbook or CSV file")
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        hint = " (save it as .xlsx in Excel)" if path.suffix.lower() in (".xls", ".ods", ".xlsb", ".et") else ""
+        raise LoadError(f"{path}: unsupported file type {path.suffix or '(none)'!r}; "
+                        f"expected .xlsx, .xlsm or .csv{hint}")
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except PermissionError:
+        raise LoadError(f"{path}: permission denied (is the file locked by another program?)") from None
+    except OSError as exc:
+        raise LoadError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+
+
+# ---------------------------------------------------------------------- CSV
+
+def _read_csv(path: Path) -> Grid:
+    """A CSV holds one table; cells stay text (coercion parses them)."""
+    text = _decode(path, _read_bytes(path))
+    delimiter = _pick_delimiter(text)
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    width = max(map(len, rows), default=0)
+    # records shorter than the header (trailing empty fields dropped by the exporter) are padded
+    rows = [row + [""] * (width - len(row)) if len(row) < width else row for row in rows]
+    return Grid(path.name, rows, first_row=1, text_only=True)
+
+
+def _decode(path: Path, data: bytes) -> str:
+    for encoding in CSV_ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise LoadError(f"{path}: cannot decode the CSV as UTF-8 or GBK; save it as 'CSV UTF-8' in Excel")
+
+
+def _pick_delimiter(text: str) -> str:
+    """The delimiter under which the header rows match the most known headers
+    (Sniffer guesses badly on Chinese text without punctuation)."""
+    head = text.splitlines()[:HEADER_SCAN_ROWS]
+
+    def score(delimiter: str) -> int:
+        rows = list(csv.reader(head, delimiter=delimiter))
+        return max((len(t.match_headers(r)) for r in rows for t in TABLES.values()), default=0)
+
+    return max(CSV_DELIMITERS, key=score)  # ties keep the first: ","
+
+
+# ---------------------------------------------------------------------- xlsx
+
+def _read_workbook(path: Path) -> list[Grid]:
+    data = _read_bytes(path)
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise LoadError(_not_a_zip_message(path, data))
+    from python_calamine import CalamineWorkbook  # imported late: CSV-only use needs no Rust wheel
+
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        grids = [_sheet_grid(book, name) for name in book.sheet_names]
+    except LoadError:
+        raise
+    except Exception as exc:  # calamine raises its own types (ZipError, XmlError, PasswordError …)
+        raise LoadError(f"{path}: not a readable Excel workbook ({type(exc).__name__}: {exc})") from None
+    _restore_error_cells(path, data, grids)
+    return grids
+
+
+def _not_a_zip_message(path: Path, data: bytes) -> str:
+    # Password-protected .xlsx files are OLE containers holding an encrypted package.
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        if "EncryptedPackage".encode("utf-16-le") in data:
+            return (f"{path}: the workbook is password-protected; remove the password in Excel "
+                    "(File > Info > Protect Workbook > Encrypt) and save it again")
+        return f"{path}: this is an old-format .xls workbook with an .xlsx name; save it as .xlsx in Excel"
+    if not data:
+        return f"{path}: the file is empty (0 bytes)"
+    return f"{path}: not a valid .xlsx workbook (not a zip archive; the file may be damaged or not from Excel)"
+
+
+def _sheet_grid(book, name: str) -> Grid:
+    sheet = book.get_sheet_by_name(name)
+    if sheet.start is None:  # empty sheet
+        return Grid(name, [])
+    rows = sheet.to_python(skip_empty_area=True)
+    first_row, first_col = sheet.start
+    return Grid(name, rows, first_row=first_row + 1, first_col=first_col)
+
+
+# python-calamine returns error cells (#N/A, #DIV/0!) as '': they would be read as
+# blanks and never reported.  The sheet XML still holds them as <c t="e"><v>#N/A</v>.
+_ERROR_ATTR = re.compile(rb"""\st=["']e["']""")
+_CELL_REF = re.compile(rb"""\br\s*=\s*["']([A-Z]{1,3})(\d+)["']""")
+_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_CELL_END = re.compile(rb"</(?:\w+:)?c>")
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def _restore_error_cells(path: Path, data: bytes, grids: list[Grid]) -> None:
+    """Put each error cell's text back into its grid (only where calamine left '')."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = _sheet_parts(archive)
+            for grid in grids:
+                part = parts.get(grid.name)
+                if part is None or not grid.rows or part not in archive.namelist():
+                    continue
+                xml = archive.read(part)
+                if b't="e"' in xml or b"t='e'" in xml:  # bytes.find is far faster than a regex here
+                    for row, col, text in _error_cells(xml):
+                        _put_error(grid, row, col, text)
+    except (zipfile.BadZipFile, KeyError, SafeET.ParseError) as exc:
+        raise LoadError(f"{path}: damaged workbook structure ({exc})") from None
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → zip member of its XML, via xl/workbook.xml and its rels."""
+    workbook = SafeET.fromstring(archive.read("xl/workbook.xml"))
+    rels = SafeET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
+    parts = {}
+    for sheet in workbook.iter():
+        if sheet.tag.rsplit("}", 1)[-1] != "sheet":
+            continue
+        target = targets.get(sheet.get(f"{{{_REL_NS}}}id"), "")
+        # Excel writes targets relative to xl/; some writers use an absolute "/xl/…"
+        member = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+        parts[sheet.get("name")] = member
+    return parts
+
+
+def _error_cells(xml: bytes) -> Iterable[tuple[int, int, str]]:
+    """(Excel row, 0-based column, error text) of every <c t="e"> with a value."""
+    for match in _ERROR_ATTR.finditer(xml):
+        start = xml.rfind(b"<", 0, match.start())
+        end = xml.find(b">", match.end())
+        tag = xml[start:end + 1]
+        ref = _CELL_REF.search(tag)
+        if ref is None or tag.endswith(b"/>"):
+            continue
+        close = _CELL_END.search(xml, end)
+        value = _VALUE.search(xml, end, close.start() if close else len(xml))
+        if value is None:
+            continue
+        yield int(ref.group(2)), _column_index(ref.group(1).decode()), html.unescape(value.group(1).decode("utf-8"))
+
+
+def _column_index(letters: str) -> int:
+    """'A' → 0, 'Z' → 25, 'AA' → 26."""
+    index = 0
+    for letter in letters:
+        index = index * 26 + (ord(letter) - 64)
+    return index - 1
+
+
+def _put_error(grid: Grid, excel_row: int, column: int, text: str) -> None:
+    i, j = excel_row - grid.first_row, column - grid.first_col
+    if 0 <= i < len(grid.rows) and 0 <= j < len(grid.rows[i]) and grid.rows[i][j] in ("", None):
+        grid.rows[i][j] = text
+
+
+# ====================================================================== finding tables
+
+@dataclass
+class Placement:
+    """Where a table sits: its sheet, header row index within the grid, and
+    header position → column key."""
+    grid: Grid
+    header_index: int
+    mapping: dict[int, str]
+
+
+def _best_header_row(table: Table, grid: Grid) -> tuple[int, dict[int, str]]:
+    """The row (among the first HEADER_SCAN_ROWS) matching most of the table's headers."""
+    best_index, best = -1, {}
+    for index, row in enumerate(grid.rows[:HEADER_SCAN_ROWS]):
+        mapping = table.match_headers(row)
+        if len(mapping) > len(best):
+            best_index, best = index, mapping
+    return best_index, best
+
+
+# keys that belong to one table only: a sheet must have one of them to be taken for that table
+_OWN_KEYS = {
+    key: frozenset(table.keys) - frozenset(k for other in TABLES.values() if other is not table for k in other.keys)
+    for key, table in TABLES.items()
+}
+
+
+def _qualifies(table: Table, mapping: dict[int, str]) -> bool:
+    """A header row is this table's when it has ≥ 2 of its headers, all the
+    required ones, and at least one header no other table has."""
+    keys = set(mapping.values())
+    return (len(keys) >= 2 and all(c.key in keys for c in table.required)
+            and bool(keys & _OWN_KEYS[table.key]))
+
+
+def _place_tables(grids: list[Grid], wanted: tuple[str, ...]) -> dict[str, Placement]:
+    """Sheets by name first; then each remaining sheet goes to the table whose
+    headers it matches best (over all tables, so a ticket sheet is never taken
+    for feedback just because tickets were not asked for)."""
+    placements: dict[str, Placement] = {}
+    taken: set[int] = set()
+    for key in wanted:
+        table = TABLES[key]
+        names = {normalize_header(n) for n in table.sheet_names}
+        for i, grid in enumerate(grids):
+            if i in taken or grid.text_only or normalize_header(grid.name) not in names:
+                continue
+            index, mapping = _best_header_row(table, grid)
+            if mapping:
+                placements[key] = Placement(grid, index, mapping)
+                taken.add(i)
+                break
+    candidates: dict[str, list[tuple[int, int, Placement]]] = {}
+    for i, grid in enumerate(grids):
+        if i in taken:
+            continue
+        scored = []
+        for order, table in enumerate(TABLES.values()):
+            index, mapping = _best_header_row(table, grid)
+            if _qualifies(table, mapping):
+                scored.append((len(mapping), -order, table.key, Placement(grid, index, mapping)))
+        if scored:
+            score, _, key, placement = max(scored, key=lambda s: s[:2])
+            candidates.setdefault(key, []).append((score, -i, placement))
+    for key in wanted:
+        if key not in placements and key in candidates:
+            placements[key] = max(candidates[key], key=lambda c: c[:2])[2]
+    return placements
+
+
+def _nothing_found_message(path: Path, wanted: tuple[str, ...], grids: list[Grid], is_csv: bool) -> str:
+    nouns = [TABLE_NOUNS[k] for k in wanted]
+    what = nouns[0] if len(nouns) == 1 else ", ".join(nouns[:-1]) + " or " + nouns[-1]
+    examples = "; ".join(", ".join(EXAMPLE_HEADERS[k]) + (f" ({k})" if len(wanted) > 1 else "") for k in wanted)
+    if len(wanted) == 3:  # the common case reads best without the table labels
+        examples = ", ".join(EXAMPLE_HEADERS["tickets"])
+    where = "" if is_csv else f" (sheets: {', '.join(g.name for g in grids) or 'none'})"
+    container = "header row" if is_csv else "sheet"
+    return (f"no {container} with {what} headers found in {path}{where}; "
+            f"expected headers such as {examples}")
+
+
+# ====================================================================== building a table
+
+@dataclass
+class Built:
+    frame: pd.DataFrame
+    headers: dict[str, str]
+    issues: list[QualityIssue] = field(default_factory=list)
+
+
+@dataclass
+class _Work:
+    """Everything known about one table while it is built (positions = data rows)."""
+    table: Table
+    sheet: str
+    excel_rows: np.ndarray
+    headers: dict[str, str]                 # key → header as typed
+    raw: dict[str, list]                    # key → raw cells
+    typed: dict[str, pd.Series]             # key → typed values
+    problem_at: dict[str, dict[int, coerce.Problem]]
+    issues: list[tuple] = field(default_factory=list)  # (sort key, QualityIssue)
+
+    def report(self, pos: int | None, key: str | None, value, reason: str, action: str) -> None:
+        row = None if pos is None else int(self.excel_rows[pos])
+        column = None if key is None else self.headers.get(key, self.table.column(key).zh)
+        order = (-1 if row is None else row, self.table.keys.index(key) if key else -1)
+        self.issues.append((order, QualityIssue(self.sheet, row, column, value, reason, action)))
+
+
+def _build_table(table: Table, placement: Placement, *, today: pd.Timestamp) -> Built:
+    grid, mapping = placement.grid, placement.mapping
+    header_row = grid.rows[placement.header_index]
+    data_rows = grid.rows[placement.header_index + 1:]
+    first_data_row = grid.first_row + placement.header_index + 1
+    work = _Work(
+        table=table, sheet=grid.name,
+        excel_rows=np.arange(first_data_row, first_data_row + len(data_rows), dtype=np.int64),
+        headers={key: str(header_row[pos]).strip() for pos, key in mapping.items()},
+        raw={key: _column(data_rows, pos) for pos, key in mapping.items()},
+        typed={}, problem_at={},
+    )
+    _report_header_problems(work, table, header_row, mapping)
+    for key, values in work.raw.items():
+        series, problems = coerce.coerce_values(values, table.column(key).kind)
+        work.typed[key] = series
+        work.problem_at[key] = {pos: problem for pos, _, problem in problems}
+
+    totals = _total_rows(work)
+    keep = ~(_blank_rows(work) | totals)
+    for pos in np.flatnonzero(totals):
+        key, value = _total_label(work, pos)
+        work.report(pos, key, value, "total/summary row", "dropped")
+    _report_coercion_problems(work, keep, text_only=grid.text_only)
+    _check_bounds(work, keep)
+    _check_future_dates(work, keep, today)
+    _check_required_blanks(work, keep)
+    _fill_minutes_from_timestamps(work, keep)
+    keep &= _dedupe(work, keep)
+
+    frame = pd.DataFrame({key: work.typed[key][keep].reset_index(drop=True)
+                          for key in table.keys if key in work.typed})
+    frame[ROW] = work.excel_rows[keep]
+    issues = [issue for _, issue in sorted(work.issues, key=lambda pair: pair[0])]
+    return Built(frame, work.headers, issues)
+
+
+def _column(rows: list[list], pos: int) -> list:
+    """One column of a rectangular list of rows."""
+    return list(map(itemgetter(pos), rows))
+
+
+def _report_header_problems(work: _Work, table: Table, header_row, mapping) -> None:
+    keys = set(mapping.values())
+    for column in table.required:
+        if column.key not in keys:
+            work.report(None, column.key, None, "missing required column", "flagged")
+    # a second column with the same meaning is ignored (first one wins): say so
+    for pos, cell in enumerate(header_row):
+        key = table.match_headers([cell]).get(0)
+        if key and pos not in mapping:
+            work.issues.append(((-1, -1), QualityIssue(
+                work.sheet, None, str(cell).strip(), None,
+                f"duplicate column for {work.headers[key]}, ignored", "flagged")))
+
+
+def _blank_rows(work: _Work) -> np.ndarray:
+    """Rows with no value and no problem in any recognised column (placeholders
+    such as '-' count as blank, like in coercion)."""
+    n = len(work.excel_rows)
+    blank = np.ones(n, dtype=bool)
+    for key, series in work.typed.items():
+        blank &= series.isna().to_numpy()
+        problem_positions = list(work.problem_at[key])
+        blank[problem_positions] = False
+    return blank
+
+
+def _total_rows(work: _Work) -> np.ndarray:
+    """Rows labelled 合计/总计/Total… in a text or date column (summary rows under the data)."""
+    totals = np.zeros(len(work.excel_rows), dtype=bool)
+    for key, values in work.raw.items():
+        if work.table.column(key).kind in ("text", "date", "datetime"):
+            totals |= pd.Series(values, dtype=object).isin(TOTAL_LABELS).to_numpy()
+    return totals
+
+
+def _total_label(work: _Work, pos: int) -> tuple[str, Any]:
+    for key, values in work.raw.items():
+        if values[pos] in TOTAL_LABELS:
+            return key, values[pos]
+    raise AssertionError("row has no total label")  # pragma: no cover
+
+
+def _report_coercion_problems(work: _Work, keep: np.ndarray, *, text_only: bool) -> None:
+    for key, problems in work.problem_at.items():
+        raw = work.raw[key]
+        for pos, problem in problems.items():
+            if not keep[pos] or (text_only and problem.text_form):
+                continue  # in a CSV every value is text: "stored as text" is no news
+            work.report(pos, key, raw[pos], problem.reason, problem.action)
+
+
+def _check_bounds(work: _Work, keep: np.ndarray) -> None:
+    """Values outside a column's valid range (ratings 1–5, NPS 0–10) are dropped."""
+    for key, series in work.typed.items():
+        bounds = work.table.column(key).bounds
+        if bounds is None:
+            continue
+        low, high = bounds
+        values = series.to_numpy(dtype=float)
+        outside = keep & ~np.isnan(values) & ((values < low) | (values > high))
+        for pos in np.flatnonzero(outside):
+            work.report(pos, key, work.raw[key][pos], f"outside {low:g}-{high:g}", "dropped")
+        work.typed[key] = series.mask(outside)
+
+
+def _today() -> pd.Timestamp:
+    """Today, by the later of the machine's clock and China time (the default
+    timezone): a record typed today in Shanghai is never "in the future"."""
+    local = dt.date.today()
+    shanghai = pd.Timestamp.now(tz="Asia/Shanghai").date()
+    return pd.Timestamp(max(local, shanghai))
+
+
+def _check_future_dates(work: _Work, keep: np.ndarray, today: pd.Timestamp) -> None:
+    """Dates after today are kept (a typo or a clock problem) and flagged."""
+    tomorrow = today + pd.Timedelta(days=1)
+    for key, series in work.typed.items():
+        if work.table.column(key).kind not in ("date", "datetime") or key in NOT_FUTURE_CHECKED:
+            continue
+        future = keep & (series >= tomorrow).to_numpy(dtype=bool, na_value=False)
+        for pos in np.flatnonzero(future):
+            work.report(pos, key, work.raw[key][pos], "date in the future", "flagged")
+
+
+def _check_required_blanks(work: _Work, keep: np.ndarray) -> None:
+    """A blank required cell (no date, no agent) keeps the row and is flagged;
+    cells that were unreadable are already reported by coercion."""
+    for column in work.table.required:
+        if column.key not in work.typed:
+            continue
+        missing = keep & work.typed[column.key].isna().to_numpy()
+        missing[list(work.problem_at[column.key])] = False
+        for pos in np.flatnonzero(missing):
+            work.report(pos, column.key, None, "missing required value", "flagged")
+
+
+def _fill_minutes_from_timestamps(work: _Work, keep: np.ndarray) -> None:
+    """frt_min = first_response_at − created_at, resolve_min = resolved_at −
+    first_response_at, in calendar minutes, where the minute cell is blank.
+
+    Timestamps in an impossible order are dropped first: resolved before
+    created, then each reversed pair of :data:`DURATIONS`.
+    """
+    typed = work.typed
+    if not {"created_at", "resolved_at"} - typed.keys():
+        _drop_reversed(work, keep, "created_at", "resolved_at", "resolved before created")
+    for earlier, later, _, reason in DURATIONS:
+        if not {earlier, later} - typed.keys():
+            _drop_reversed(work, keep, earlier, later, reason)
+    for earlier, later, minutes_key, _ in DURATIONS:
+        if {earlier, later} - typed.keys():
+            continue
+        computed = ((typed[later] - typed[earlier]).dt.total_seconds() / 60).to_numpy(dtype=float, na_value=np.nan)
+        present = minutes_key in typed
+        current = typed[minutes_key].to_numpy(dtype=float) if present else np.full(len(computed), np.nan)
+        blank = np.isnan(current)
+        if present:
+            blank[list(work.problem_at[minutes_key])] = False  # unreadable ≠ blank: stays reported, not guessed
+        fill = keep & blank & ~np.isnan(computed)
+        if not fill.any():
+            continue
+        current = np.where(fill, computed, current)
+        typed[minutes_key] = pd.Series(current, dtype=float)
+        if present:
+            for pos in np.flatnonzero(fill):
+                work.report(pos, minutes_key, None, "computed from timestamps", "repaired")
+        else:
+            work.headers.setdefault(minutes_key, work.table.column(minutes_key).zh)
+            work.raw[minutes_key] = [None] * len(current)
+            work.problem_at[minutes_key] = {}
+            work.report(None, minutes_key, f"{int(fill.sum())} rows",
+                        "computed from timestamps (column absent)", "repaired")
+
+
+def _drop_reversed(work: _Work, keep: np.ndarray, earlier: str, later: str, reason: str) -> None:
+    first, second = work.typed[earlier], work.typed[later]
+    reversed_ = keep & (second < first).to_numpy(dtype=bool, na_value=False)
+    for pos in np.flatnonzero(reversed_):
+        work.report(pos, later, work.raw[later][pos], reason, "dropped")
+    work.typed[later] = second.mask(reversed_)
+
+
+def _dedupe(work: _Work, keep: np.ndarray) -> np.ndarray:
+    """Keep one record per id: the most complete (most non-blank typed values),
+    the last among equally complete.  Rows without an id are always kept."""
+    id_key = work.table.id_key
+    survivors = np.ones(len(keep), dtype=bool)
+    if id_key not in work.typed:
+        return survivors
+    ids = work.typed[id_key]
+    filled = sum(s.notna().to_numpy(dtype=int) for s in work.typed.values())
+    candidates = pd.DataFrame({"id": ids, "filled": filled, "pos": np.arange(len(keep))})[keep & ids.notna().to_numpy()]
+    if not candidates["id"].duplicated().any():
+        return survivors
+    ranked = candidates.sort_values(["filled", "pos"], kind="stable")
+    dropped = ranked.loc[ranked["id"].duplicated(keep="last"), "pos"].to_numpy()
+    for pos in sorted(dropped):
+        work.report(int(pos), id_key, ids.iat[pos], f"duplicate {id_key}", "dropped")
+    survivors[dropped] = False
+    return survivors
