@@ -144,7 +144,7 @@ def draw_table(ws: Worksheet, row: int, block: TableBlock, widths: Widths) -> tu
         cell = write(ws, header_row, j, spec.header)
         cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, HEADER_BORDER
         cell.alignment = Alignment(wrap_text=True, vertical="center")
-        widths.see_width(j, min(_text_width(spec.header), 24))  # long headers wrap
+        widths.see_width(j, min(_text_width(spec.header), 12))  # long headers wrap
     fmts = [spec.fmt for spec in block.columns]
     for i, values in enumerate(block.rows, start=header_row + 1):
         for j, (value, fmt) in enumerate(zip(values, fmts), start=1):
@@ -303,6 +303,11 @@ def render_sheet(wb: Workbook, model: SheetModel, index: int | None = None) -> W
         row += 1
     widths.apply(ws)
     ws.sheet_view.zoomScale = 90
+    # printed / exported to PDF: landscape, one page wide (tables and their charts side by side)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
     return ws
 
 

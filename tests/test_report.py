@@ -1,0 +1,338 @@
+"""report.py: presentation helpers worked by hand, and the report model of a
+small hand-made data set checked against plain-pandas references."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cs_xl import report
+from cs_xl.dataset import DataSet, QualityReport
+from cs_xl.report import (ChartSpec, KpiCards, TableBlock, build_report, difference, growth, mask_name, meets,
+                          previous_label, ranks, year_ago_label)
+from cs_xl.settings import Settings
+
+# ---------------------------------------------------------------- helpers worked by hand
+
+
+def test_mask_name_keeps_only_the_last_character():
+    assert mask_name("李娜") == "*娜"
+    assert mask_name("张小明") == "**明"
+    assert mask_name(" 王 ") == "*"  # a one-character name is hidden entirely
+    assert mask_name(None) is None
+
+
+def test_growth_and_difference():
+    assert growth(12, 10) == pytest.approx(0.2)      # 12 / 10 − 1
+    assert growth(5, 10) == pytest.approx(-0.5)      # 5 / 10 − 1
+    assert growth(5, 0) is None and growth(None, 3) is None and growth(3, math.nan) is None
+    assert difference(0.80, 0.75) == pytest.approx(0.05)  # 5 percentage points
+
+
+def test_previous_and_year_ago_labels():
+    assert previous_label("2024-03-01", "day") == "2024-02-29"          # leap year
+    assert previous_label("2024-W01", "week") == "2023-W52"
+    assert previous_label("2021-W01", "week") == "2020-W53"             # 2020 has 53 ISO weeks
+    assert previous_label("2024-01", "month") == "2023-12"
+    assert previous_label("2024-11", "month") == "2024-10"
+    assert year_ago_label("2024-03-01", "day") == "2023-03-01"
+    assert year_ago_label("2024-02-29", "day") is None                  # no 29 Feb in 2023
+    assert year_ago_label("2024-W09", "week") == "2023-W09"
+    assert year_ago_label("2020-W53", "week") is None                   # 2019 has 52 weeks
+    assert year_ago_label("2024-03", "month") == "2023-03"
+
+
+def test_ranks_are_competition_ranks():
+    assert ranks([0.9, None, 0.95, 0.9], higher_is_better=True) == [2, None, 1, 2]
+    assert ranks([3.0, 1.0, 2.0, math.nan], higher_is_better=False) == [3, 1, 2, None]
+
+
+def test_meets_target_in_both_directions():
+    assert meets(0.9, 0.9, ">=") is True
+    assert meets(0.89, 0.9, ">=") is False
+    assert meets(61, 60, "<=") is False
+    assert meets(60, 60, "<=") is True
+    assert meets(None, 60, "<=") is None and meets(1, None, ">=") is None
+
+
+def test_sheet_names_in_both_languages():
+    assert report.generated_sheet_names("zh") == ["汇总", "按客服", "按维度", "趋势", "时段负荷", "数据质量"]
+    assert report.generated_sheet_names("en") == ["Summary", "By agent", "Breakdowns", "Trends", "Load",
+                                                  "Data quality"]
+
+
+# ---------------------------------------------------------------- a small data set
+
+def tickets_frame() -> pd.DataFrame:
+    rows = [
+        # ticket, date,         agent, name,    channel, team, frt,    resolve, status,  prio, created hour
+        ("T1", "2024-03-04", "A1", "李娜", "APP", "一组", 2.0, 30.0, "已解决", 1, 9),
+        ("T2", "2024-03-04", "A1", "李娜", "官网", "一组", 4.0, 50.0, "已关闭", 2, 10),
+        ("T3", "2024-03-05", "A2", "张小明", "APP", "二组", 3.0, None, "处理中", 3, 9),
+        ("T4", "2024-03-11", "A2", "张小明", "电话", "二组", None, 20.0, "已解决", None, 14),
+        ("T5", "2024-04-02", "A1", "李娜", "APP", "一组", 1.0, None, "待确认", 1, 15),
+        ("T6", "2024-04-02", "A3", "王芳", "官网", "一组", 6.0, 10.0, "已解决", 4, 9),
+        ("T7", "2023-03-04", "A3", "王芳", "APP", "一组", 2.5, 15.0, "已解决", 2, 11),
+    ]
+    t = pd.DataFrame(rows, columns=["ticket_id", "date", "agent_id", "agent_name", "channel", "team", "frt_min",
+                                    "resolve_min", "status", "priority", "hour"])
+    t["date"] = pd.to_datetime(t["date"])
+    t["created_at"] = t["date"] + pd.to_timedelta(t.pop("hour"), unit="h")
+    t["priority"] = t["priority"].astype("Int64")
+    t["frt_min"] = t["frt_min"].astype(float)
+    t["resolve_min"] = t["resolve_min"].astype(float)
+    t["_row"] = range(3, 3 + len(t))  # Excel rows (title row 1, header row 2)
+    return t
+
+
+def feedback_frame() -> pd.DataFrame:
+    f = pd.DataFrame({"ticket_id": ["T1", "T2", "T3", "T6"], "rating": [5.0, 3.0, 4.0, 1.0],
+                      "complaint": pd.array([False, False, False, True], dtype="boolean")})
+    f["_row"] = range(3, 7)
+    return f
+
+
+def calls_frame() -> pd.DataFrame:
+    c = pd.DataFrame({
+        "start": pd.to_datetime(["2024-03-04 09:05", "2024-03-04 09:40", "2024-03-05 10:00", "2024-04-02 14:30"]),
+        "wait_s": [10.0, 30.0, 90.0, 5.0],
+        "answered": pd.array([True, True, False, True], dtype="boolean"),
+        "agent_id": ["A1", "A2", None, "A1"]})
+    c["_row"] = range(3, 7)
+    return c
+
+
+def dataset(**changes) -> DataSet:
+    quality = QualityReport()
+    quality.add("响应时间统计表", 10, "首次响应时间(分钟)", "abc", "not a number", "dropped")  # row 10 not loaded
+    quality.add("响应时间统计表", 4, "问题解决时间(分钟)", "50分钟", "number stored as text", "repaired")
+    quality.add("效果统计表", 9, "评分(1-5星)", "=1+1", "not a number", "dropped")
+    parts = dict(tickets=tickets_frame(), feedback=feedback_frame(), calls=calls_frame(), quality=quality,
+                 sheets={"tickets": "响应时间统计表", "feedback": "效果统计表", "calls": "话务记录"})
+    parts.update(changes)
+    return DataSet(**parts)
+
+
+def sheet(rep, key):
+    return next(s for s in rep.sheets if s.key == key)
+
+
+def block(rep, key, name):
+    return next(b for b in sheet(rep, key).blocks if getattr(b, "name", None) == name)
+
+
+def records(table: TableBlock) -> list[dict]:
+    keys = [c.key for c in table.columns]
+    return [dict(zip(keys, row)) for row in table.rows]
+
+
+def kpi_card(rep, key):
+    cards = next(b for b in sheet(rep, "summary").blocks if isinstance(b, KpiCards))
+    return next(c for c in cards.cards if c.key == key)
+
+
+# ---- plain-pandas references (independent of cs_xl.metrics)
+
+def ref_frt_rate(frt: pd.Series, threshold=3.0) -> float:
+    valid = frt[frt.notna() & (frt >= 0)]
+    return (valid <= threshold).sum() / len(valid) if len(valid) else math.nan
+
+
+def ref_resolution_rate(status: pd.Series) -> float:
+    return status.isin(["已解决", "已关闭"]).sum() / len(status)
+
+
+def ref_csat_rate(ratings: pd.Series) -> float:
+    r = ratings.dropna()
+    return (r >= 4).sum() / len(r) if len(r) else math.nan
+
+
+def same(a, b):
+    if b is None or (isinstance(b, float) and math.isnan(b)):
+        return a is None
+    return a == pytest.approx(b)
+
+
+# ---------------------------------------------------------------- the model
+
+def test_every_sheet_is_built_in_order_and_has_a_chart():
+    rep = build_report(dataset(), Settings())
+    assert [s.name for s in rep.sheets] == report.generated_sheet_names("zh")
+    for s in rep.sheets:
+        if s.key != "load":  # the load sheet's picture is its colour-scaled heatmap plus the hourly column chart
+            assert any(isinstance(b, ChartSpec) for b in s.blocks), s.name
+    load = sheet(rep, "load")
+    assert any(isinstance(b, report.HeatmapBlock) for b in load.blocks)
+
+
+def test_model_never_holds_nan_or_openpyxl_types():
+    rep = build_report(dataset(), Settings())
+    for s in rep.sheets:
+        for b in s.blocks:
+            cells = [v for row in getattr(b, "rows", []) for v in row]
+            cells += [v for row in getattr(b, "values", []) for v in row]
+            for card in getattr(b, "cards", []):
+                cells += [card.value, card.target, card.gap]
+            for v in cells:
+                assert not (isinstance(v, float) and math.isnan(v)), (s.name, b)
+                assert type(v).__module__.split(".")[0] in ("builtins", "datetime"), (s.name, type(v))
+
+
+def test_agent_scorecard_equals_plain_pandas():
+    t, f = tickets_frame(), feedback_frame()
+    rep = build_report(dataset(), Settings())
+    rows = {r["agent_id"]: r for r in records(block(rep, "agents", "agents"))}
+    f_agent = f.merge(t[["ticket_id", "agent_id"]], on="ticket_id")
+    assert set(rows) == {"A1", "A2", "A3"}
+    for agent, part in t.groupby("agent_id"):
+        row = rows[agent]
+        assert row["agent_name"] == part["agent_name"].iloc[-1]
+        assert row["volume"] == part["ticket_id"].nunique()
+        assert same(row["frt_rate"], ref_frt_rate(part["frt_min"]))
+        assert same(row["frt_avg"], part["frt_min"].mean())
+        assert same(row["resolution_rate"], ref_resolution_rate(part["status"]))
+        assert same(row["csat_rate"], ref_csat_rate(f_agent.loc[f_agent.agent_id == agent, "rating"]))
+        complaints = f_agent.loc[f_agent.agent_id == agent, "complaint"].sum()
+        assert same(row["complaint_rate"], complaints / part["ticket_id"].nunique())
+    # frt_rate by hand: A1 2/3 (2, 4, 1 → 2 and 1 ≤ 3), A2 1/1 (3; T4 blank), A3 1/2 (6, 2.5)
+    assert [rows[a]["rank"] for a in ("A2", "A1", "A3")] == [1, 2, 3]
+
+
+def test_agent_names_masked_on_request():
+    rep = build_report(dataset(), Settings(mask_names=True))
+    names = {r["agent_id"]: r["agent_name"] for r in records(block(rep, "agents", "agents"))}
+    assert names == {"A1": "*娜", "A2": "**明", "A3": "*芳"}
+    audit = records(block(rep, "quality", "audit"))
+    assert {r["agent_name"] for r in audit} <= {"*娜", "**明", "*芳"}
+
+
+def test_breakdowns_equal_plain_pandas():
+    t = tickets_frame()
+    rep = build_report(dataset(), Settings())
+    names = [b.name for b in sheet(rep, "breakdowns").blocks if isinstance(b, TableBlock)]
+    assert names == ["by_team", "by_channel", "by_priority"]  # only the dimensions the data has
+    by_channel = {r["channel"]: r for r in records(block(rep, "breakdowns", "by_channel"))}
+    for channel, part in t.groupby("channel"):
+        assert by_channel[channel]["volume"] == len(part)
+        assert same(by_channel[channel]["frt_rate"], ref_frt_rate(part["frt_min"]))
+        assert same(by_channel[channel]["resolution_rate"], ref_resolution_rate(part["status"]))
+    by_priority = {r["priority"]: r for r in records(block(rep, "breakdowns", "by_priority"))}
+    # priority shown as 一级…四级; T4 has none and is in no group
+    assert by_priority["一级"]["volume"] == 2 and by_priority["四级"]["volume"] == 1
+    assert sum(r["volume"] for r in by_priority.values()) == len(t) - 1
+
+
+def test_summary_cards_period_and_alerts():
+    t, f, c = tickets_frame(), feedback_frame(), calls_frame()
+    rep = build_report(dataset(), Settings())
+    frt = kpi_card(rep, "frt_rate")
+    assert same(frt.value, ref_frt_rate(t["frt_min"]))             # 4/6: 2, 3, 1, 2.5 of 2, 4, 3, 1, 6, 2.5
+    assert frt.value == pytest.approx(4 / 6)
+    assert frt.target == 0.90 and frt.gap == pytest.approx(4 / 6 - 0.90) and frt.met is False
+    assert frt.label == "首次响应达标率(≤3分钟)"
+    wait = kpi_card(rep, "avg_wait")
+    assert wait.value == pytest.approx(c["wait_s"].mean())        # (10 + 30 + 90 + 5) / 4 = 33.75
+    assert wait.met is True                                        # ≤ 60 s
+    assert kpi_card(rep, "csat_rate").value == pytest.approx(ref_csat_rate(f["rating"]))
+    assert kpi_card(rep, "nps").value is None                      # no NPS column: undefined, not 0
+    period = records(block(rep, "summary", "period"))[0]
+    assert period["period_start"] == dt.date(2023, 3, 4) and period["period_end"] == dt.date(2024, 4, 2)
+    assert (period["used_tickets"], period["used_feedback"], period["used_calls"]) == (7, 4, 4)
+    assert period["dropped"] == 2      # 响应时间统计表 row 10 and 效果统计表 row 9 are not in the frames
+    assert period["issues"] == 3 and period["volume"] == 7 and period["offered"] == 4
+    alerts = [b for b in sheet(rep, "summary").blocks if isinstance(b, report.TextBlock) and b.style == "alert"]
+    assert any("首次响应达标率" in line for line in alerts[0].lines)
+    targets = records(block(rep, "summary", "targets"))
+    assert {r["label"] for r in targets} >= {"首次响应达标率(≤3分钟)", "人工接通率"}
+
+
+def test_trends_have_period_over_period_and_year_over_year_deltas():
+    rep = build_report(dataset(), Settings())
+    months = {r["period"]: r for r in records(block(rep, "trends", "trend_month"))}
+    assert list(months) == ["2023-03", "2024-03", "2024-04"]
+    # volumes: 2023-03 → 1, 2024-03 → 4, 2024-04 → 2
+    assert months["2024-03"]["volume"] == 4
+    assert months["2024-03"]["volume_mom"] is None                 # no 2024-02 data
+    assert months["2024-03"]["volume_yoy"] == pytest.approx(4 / 1 - 1)
+    assert months["2024-04"]["volume_mom"] == pytest.approx(2 / 4 - 1)
+    # frt_rate 2024-03: 2, 4, 3 (T4 blank) → 2/3; 2024-04: 1, 6 → 1/2; 2023-03: 2.5 → 1
+    assert months["2024-04"]["frt_rate_mom"] == pytest.approx(1 / 2 - 2 / 3)
+    assert months["2024-03"]["frt_rate_yoy"] == pytest.approx(2 / 3 - 1)
+    weeks = {r["period"]: r for r in records(block(rep, "trends", "trend_week"))}
+    assert weeks["2024-W11"]["volume_mom"] == pytest.approx(1 / 3 - 1)   # W10 has T1, T2, T3; W11 has T4
+    days = {r["period"]: r for r in records(block(rep, "trends", "trend_day"))}
+    assert days["2024-03-05"]["volume_mom"] == pytest.approx(1 / 2 - 1)
+    assert days["2024-03-04"]["volume_yoy"] == pytest.approx(2 / 1 - 1)  # 2023-03-04 had T7
+
+
+def test_load_heatmap_counts_tickets_and_calls():
+    rep = build_report(dataset(), Settings())
+    heat = next(b for b in sheet(rep, "load").blocks if isinstance(b, report.HeatmapBlock))
+    t, c = tickets_frame(), calls_frame()
+    stamps = pd.concat([t["created_at"], c["start"]])
+    for (wd, hr), n in stamps.groupby([stamps.dt.day_of_week, stamps.dt.hour]).size().items():
+        assert heat.values[wd][hr] == n
+    assert sum(map(sum, heat.values)) == len(stamps)
+    assert heat.row_labels[0] == "周一" and heat.col_labels == list(range(24))
+
+
+def test_quality_sheet_lists_issues_and_the_audit_of_incomplete_records():
+    rep = build_report(dataset(), Settings())
+    issues = records(block(rep, "quality", "issues"))
+    assert [(i["sheet"], i["row"], i["value"]) for i in issues] == [
+        ("响应时间统计表", 10, "abc"), ("响应时间统计表", 4, "50分钟"), ("效果统计表", 9, "=1+1")]
+    by_reason = records(block(rep, "quality", "by_reason"))
+    assert {(r["sheet"], r["reason"], r["count"]) for r in by_reason} == {
+        ("响应时间统计表", "not a number", 1), ("响应时间统计表", "number stored as text", 1),
+        ("效果统计表", "not a number", 1)}
+    audit = records(block(rep, "quality", "audit"))
+    # open statuses: T3 处理中 (row 5), T5 待确认 (row 7); every other ticket is 已解决/已关闭
+    assert [(r["ticket_id"], r["row"], r["status"], r["week"]) for r in audit] == [
+        ("T3", 5, "处理中", "2024-W10"), ("T5", 7, "待确认", "2024-W14")]
+
+
+def test_audit_uses_resolution_time_when_there_is_no_status():
+    t = tickets_frame().drop(columns=["status"])
+    rep = build_report(dataset(tickets=t), Settings())
+    audit = records(block(rep, "quality", "audit"))
+    assert [r["ticket_id"] for r in audit] == ["T3", "T5"]   # the two without a resolution time
+    assert {r["why"] for r in audit} == {"缺少解决时间"}
+
+
+def test_settings_change_the_report():
+    base = build_report(dataset(), Settings())
+    wider = build_report(dataset(), Settings(frt_threshold_min=5.0))
+    assert kpi_card(wider, "frt_rate").value == pytest.approx(5 / 6)   # 6 > 5 is the only miss
+    assert kpi_card(wider, "frt_rate").label == "首次响应达标率(≤5分钟)"
+    assert kpi_card(base, "frt_rate").value != kpi_card(wider, "frt_rate").value
+    targets = dict(Settings().targets, frt_rate=(0.5, ">="))
+    assert kpi_card(build_report(dataset(), Settings(targets=targets)), "frt_rate").met is True
+    march = build_report(dataset(), Settings(period_start=dt.date(2024, 3, 1), period_end=dt.date(2024, 3, 31)))
+    period = records(block(march, "summary", "period"))[0]
+    # out of scope: tickets T5–T7, the feedback of T6 (feedback follows its ticket), the April call
+    assert period["used_tickets"] == 4 and period["out_of_scope"] == 3 + 1 + 1
+    assert kpi_card(march, "volume").value == 4
+
+
+def test_english_report():
+    rep = build_report(dataset(), Settings(lang="en"))
+    assert rep.lang == "en"
+    assert [s.name for s in rep.sheets][0] == "Summary"
+    assert kpi_card(rep, "frt_rate").label == "FRT within target (≤ 3 min)"
+    heat = next(b for b in sheet(rep, "load").blocks if isinstance(b, report.HeatmapBlock))
+    assert heat.row_labels[0] == "Mon"
+
+
+def test_detect_lang_from_input_sheet_names():
+    assert report.detect_lang(dataset()) == "zh"
+    assert report.detect_lang(dataset(sheets={"tickets": "Tickets", "calls": "Calls"})) == "en"
+
+
+def test_missing_tables_give_undefined_numbers_not_zero():
+    rep = build_report(DataSet(tickets=tickets_frame(), sheets={"tickets": "响应时间统计表"}), Settings())
+    assert kpi_card(rep, "answer_rate").value is None
+    assert kpi_card(rep, "csat_rate").value is None
+    assert np.isfinite(kpi_card(rep, "frt_rate").value)
