@@ -443,6 +443,20 @@ def test_sheets_found_by_headers_each_go_to_their_own_table(tmp_path):
     assert ds.sheets == {"tickets": "Sheet1", "feedback": "Sheet2"}
 
 
+def test_a_sheet_with_only_shared_headers_is_no_table(tmp_path):
+    # 工单编号/客户ID/日期 are feedback headers too, but without one feedback-only column
+    # (评分, 是否满意 …) the sheet is no feedback table
+    path = write_book(tmp_path / "b.xlsx", {"Sheet1": [["工单编号", "客户ID", "日期", "备注"], ["T1", "C1", D(2024, 3, 1), "x"]]})
+    with pytest.raises(LoadError, match="no sheet with ticket, feedback or call headers"):
+        load(path)
+
+
+def test_xlsm_is_read_like_xlsx(template_book, tmp_path):
+    xlsm = tmp_path / "book.xlsm"
+    xlsm.write_bytes(template_book.read_bytes())
+    assert load(xlsm).tickets["_row"].tolist() == [3, 4, 6, 7]
+
+
 def test_tables_argument_limits_what_is_loaded(template_book, tmp_path):
     ds = load(template_book, tables=("tickets",))
     assert ds.tickets is not None and ds.feedback is None
