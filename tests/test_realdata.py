@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from realdata_maps import REALDATA, SOURCES
+from realdata_maps import REALDATA, SOURCES, build_template_csv
 
 pytestmark = pytest.mark.realdata
 
@@ -215,6 +215,7 @@ def helpdesk_reference() -> Reference:
         "sla_rate": share(sum(v <= 30 for v in frt), len(frt)),
         "resolve_avg": sum(resolve) / len(resolve),
         "resolve_median": statistics.median(resolve),
+        "resolve_p90": percentile_inc(resolve, 0.9),
         "handle_avg": sum(handle) / len(handle),
         "resolution_rate": share(len(resolved), len(tickets)),
         "fcr_rate": share(sum(t["first_contact"] for t in resolved), len(resolved)),
@@ -315,7 +316,6 @@ class ProductRun:
 @pytest.fixture(scope="module")
 def template_csv(tmp_path_factory):
     """name → the mapped, template-shaped CSV (built once per module)."""
-    from realdata_maps import build_template_csv
     built: dict[str, Path] = {}
 
     def get(name: str) -> Path:
@@ -443,7 +443,8 @@ CHECKED_KPIS = [
     *(("servicenow", k) for k in ("volume", "resolution_rate", "fcr_rate", "resolve_avg", "resolve_median",
                                   "resolve_p90")),
     *(("helpdesk", k) for k in ("volume", "frt_rate", "frt_avg", "frt_median", "frt_p90", "sla_rate",
-                                "resolve_avg", "resolve_median", "handle_avg", "resolution_rate", "fcr_rate")),
+                                "resolve_avg", "resolve_median", "resolve_p90", "handle_avg", "resolution_rate",
+                                "fcr_rate")),
     *(("bpi2013", k) for k in ("volume", "resolution_rate", "backlog", "fcr_rate", "resolve_avg",
                                "resolve_median", "resolve_p90")),
     *(("olist", k) for k in ("csat_avg", "csat_rate")),
@@ -581,36 +582,109 @@ def test_technion_aht_per_agent(in_process):
         assert_close(frame.loc[agent, "aht"], sum(seconds) / len(seconds), f"technion aht of {agent}")
 
 
-SERVICENOW_DEADLINES = {1: 240.0, 2: 480.0, 3: 2_880.0, 4: 5_760.0}  # chosen for the test, minutes
+def erlang_c_textbook(traffic: float, agents: int) -> float:
+    """P(wait) = (Aᴺ/N! · N/(N−A)) / (Σ_{k<N} Aᵏ/k! + Aᴺ/N! · N/(N−A)), the
+    factorial form (fine for the few dozen agents of one call centre)."""
+    queue_term = traffic ** agents / math.factorial(agents) * agents / (agents - traffic)
+    idle_terms = sum(traffic ** k / math.factorial(k) for k in range(agents))
+    return queue_term / (idle_terms + queue_term)
 
 
-def test_servicenow_ontime_rate_against_chosen_deadlines(in_process):
-    """ontime = resolved within the deadline of its priority / resolved with a time."""
-    require("servicenow")
-    from cs_xl.kpis import headline
-    from cs_xl.settings import Settings
-    on_time = timed = 0
+def test_technion_agents_needed_for_the_peak_slot(in_process):
+    """Staffing for the busiest weekday × hour slot: its calls per hour
+    averaged over the dates of that weekday, AHT of the answered calls, then
+    the fewest N > A with 1 − C(N, A)·e^(−(N−A)·20/AHT) ≥ 80 % (SPEC §3)."""
+    require("technion")
+    rows = [r for r in read_rows(SOURCES["technion"].path, delimiter="\t") if r["outcome"] != "PHANTOM"]
+    starts = [datetime.strptime(r["date"] + " " + r["vru_entry"], "%y%m%d %H:%M:%S") for r in rows]
+    per_slot = Counter((s.weekday(), s.hour) for s in starts)
+    dates_per_weekday = Counter(d.weekday() for d in {s.date() for s in starts})
+    peak = max(n / dates_per_weekday[weekday] for (weekday, _), n in per_slot.items())
+    aht = reference("technion").kpis["aht"]
+    traffic = peak * aht / 3600
+    agents = math.floor(traffic) + 1
+    while 1 - erlang_c_textbook(traffic, agents) * math.exp(-(agents - traffic) * 20 / aht) < 0.8:
+        agents += 1
+    assert in_process("technion").kpis["agents_needed"] == agents
+
+
+# deadlines chosen for the test (minutes per priority level), unlike the defaults
+CHOSEN_DEADLINES = {1: 240.0, 2: 480.0, 3: 2_880.0, 4: 5_760.0}
+
+
+def servicenow_timed() -> list[tuple[int, float]]:
+    """(priority level, resolve minutes) of the incidents with a resolution stamp."""
+    out = []
     for row in servicenow_final_rows().values():
         spent = servicenow_resolve_minutes(row)
-        if spent is None:
-            continue
-        timed += 1
-        on_time += spent <= SERVICENOW_DEADLINES[int(row["priority"][0])]
-    got = headline(in_process("servicenow").dataset,
-                   Settings(resolve_deadline_min=dict(SERVICENOW_DEADLINES)))["ontime_rate"]
-    assert_close(got, on_time / timed, "servicenow ontime_rate")
+        if spent is not None:
+            out.append((int(row["priority"][0]), spent))
+    return out
+
+
+def helpdesk_timed() -> list[tuple[int, float]]:
+    """No priority in the log: every ticket takes the default level 三级 (3)."""
+    tickets = (helpdesk_ticket(events) for events in helpdesk_cases().values())
+    return [(3, t["resolve"]) for t in tickets if t["resolved"] and t["resolve"] is not None]
+
+
+def bpi2013_timed() -> list[tuple[int, float]]:
+    """Impact Major/High/Medium/Low → level 1..4; solved incidents only."""
+    level = {"Major": 1, "High": 2, "Medium": 3, "Low": 4}
+    incidents: dict[str, list[tuple[datetime, dict]]] = {}
+    for row in read_rows(SOURCES["bpi2013"].path, encoding="utf-8-sig"):
+        incidents.setdefault(row["SR Number"], []).append((datetime.fromisoformat(row["Change Date+Time"]), row))
+    out = []
+    for events in incidents.values():
+        events.sort(key=lambda e: e[0])
+        solved_at = next((t for t, r in events if (r["Status"], r["Sub Status"]) in BPI_SOLVED), None)
+        if solved_at is not None:
+            out.append((level[events[0][1]["SR Latest Impact"]], minutes(solved_at - events[0][0])))
+    return out
+
+
+TIMED = {"servicenow": servicenow_timed, "helpdesk": helpdesk_timed, "bpi2013": bpi2013_timed}
+
+
+@pytest.mark.parametrize("name", list(TIMED))
+def test_ontime_rate_against_chosen_deadlines(in_process, name):
+    """ontime = resolved within the deadline of its priority / resolved with a time."""
+    require(name)
+    from cs_xl.kpis import headline
+    from cs_xl.settings import Settings
+    timed = TIMED[name]()
+    on_time = sum(spent <= CHOSEN_DEADLINES[level] for level, spent in timed)
+    got = headline(in_process(name).dataset, Settings(resolve_deadline_min=dict(CHOSEN_DEADLINES)))["ontime_rate"]
+    assert_close(got, on_time / len(timed), f"{name} ontime_rate")
+
+
+def servicenow_median_per_level() -> dict[int, float]:
+    per_level: dict[int, list[float]] = {}
+    for level, spent in servicenow_timed():
+        per_level.setdefault(level, []).append(spent)
+    return {level: statistics.median(spent) for level, spent in per_level.items()}
 
 
 def test_servicenow_resolve_median_per_priority(in_process):
     require("servicenow")
     from cs_xl.kpis import grouped
-    per_level: dict[int, list[float]] = {}
-    for row in servicenow_final_rows().values():
-        spent = servicenow_resolve_minutes(row)
-        if spent is not None:
-            per_level.setdefault(int(row["priority"][0]), []).append(spent)
     frame = grouped(in_process("servicenow").dataset, None, "priority")
     assert sorted(int(level) for level in frame.index) == [1, 2, 3, 4]
-    for level, spent in per_level.items():
-        assert_close(frame.loc[level, "resolve_median"], statistics.median(spent),
-                     f"servicenow resolve_median of priority {level}")
+    for level, median in servicenow_median_per_level().items():
+        assert_close(frame.loc[level, "resolve_median"], median, f"servicenow resolve_median of priority {level}")
+
+
+def test_servicenow_resolve_median_per_priority_via_cli(template_csv):
+    groups = run_cli("kpis", str(template_csv("servicenow")), "--json", "--by", "priority")
+    got = {int(g["priority"]): g["resolve_median"] for g in groups}
+    expected = servicenow_median_per_level()
+    assert sorted(got) == sorted(expected) == [1, 2, 3, 4]
+    for level, median in expected.items():
+        assert_close(got[level], median, f"servicenow resolve_median of priority {level} (cs-xl --by)")
+
+
+def test_helpdesk_frt_rate_with_cli_threshold(template_csv):
+    """``--threshold 60``: share of first responses within an hour."""
+    out = run_cli("kpis", str(template_csv("helpdesk")), "--json", "--threshold", "60")
+    frt = [t["frt"] for t in map(helpdesk_ticket, helpdesk_cases().values()) if t["frt"] is not None]
+    assert_close(out["frt_rate"], sum(v <= 60 for v in frt) / len(frt), "helpdesk frt_rate at 60 min")
