@@ -139,6 +139,9 @@ def draw_heading(ws: Worksheet, row: int, text: str, font: Font = BLOCK_FONT) ->
 def draw_table(ws: Worksheet, row: int, block: TableBlock, widths: Widths) -> tuple[int, Placed]:
     if block.title:
         row = draw_heading(ws, row, block.title)
+    if block.note:  # above the header, so the table stays a contiguous range ending at a blank row
+        ws.cell(row=row, column=1, value=cell_value(block.note)).font = NOTE_FONT
+        row += 1
     header_row = row
     for j, spec in enumerate(block.columns, start=1):
         cell = write(ws, header_row, j, spec.header)
@@ -153,11 +156,7 @@ def draw_table(ws: Worksheet, row: int, block: TableBlock, widths: Widths) -> tu
     last_row = header_row + len(block.rows)
     placed = Placed(header_row, header_row + 1, last_row, {s.key: j for j, s in enumerate(block.columns, 1)},
                     {s.key: s.fmt for s in block.columns}, len(block.columns))
-    row = last_row + 1
-    if block.note:
-        ws.cell(row=row, column=1, value=cell_value(block.note)).font = NOTE_FONT
-        row += 1
-    return row, placed
+    return last_row + 1, placed
 
 
 def _fmt_of_value(fmt: str) -> str:

@@ -62,7 +62,8 @@ def test_numbers_get_their_formats_and_undefined_is_an_empty_cell(tmp_path):
     assert ws.cell(r + 2, 2).value is None and ws.cell(r + 2, 3).value is None
     # a real 0 stays 0
     assert ws.cell(r + 2, 4).value == 0
-    assert ws.cell(r + 3, 1).value == "说明文字"
+    assert ws.cell(r - 1, 1).value == "说明文字"  # the note sits between the title and the header
+    assert ws.cell(r + 3, 1).value is None      # the table ends at a blank row
     assert ws["A1"].value == "标题行"
 
 

@@ -1,0 +1,492 @@
+"""The headless refresh end to end, and the atomic save of book.py.
+
+Input workbooks are built from the real template (template.build_template +
+fill_inputs); expected numbers come from a plain pandas read of the input
+sheets, computed here without cs_xl.metrics.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import os
+import shutil
+import subprocess
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from cs_xl import book as book_module
+from cs_xl.book import BookError, backup_path, open_book, save_atomic
+from cs_xl.refresh import ConsoleProgress, refresh
+from cs_xl.report import generated_sheet_names
+from cs_xl.settings import Settings
+from cs_xl.template import build_template, fill_inputs
+
+AGENTS = {"A01": "李娜", "A02": "张小明", "A03": "王芳", "A04": "刘强", "A05": "陈静"}
+PRIORITY_LEVEL = {"一级": 1, "二级": 2, "三级": 3, "四级": 4}
+SLA = {1: 5.0, 2: 10.0, 3: 30.0, 4: 30.0}
+GENERATED = generated_sheet_names("zh")
+
+
+# ---------------------------------------------------------------- input books
+
+def frames(n: int, seed: int = 3) -> dict[str, pd.DataFrame]:
+    """Synthetic template input: n tickets over ~4 months, feedback for half, n calls."""
+    rng = np.random.default_rng(seed)
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 120, n), unit="D")
+    agent = rng.choice(list(AGENTS), n)
+    frt = np.round(rng.gamma(2.0, 1.6, n), 1).astype(object)
+    frt[rng.random(n) < 0.05] = None          # blanks: ignored
+    frt[1] = -2.0                              # invalid: negative (ignored and reported)
+    resolve = np.round(rng.gamma(2.0, 30, n)).astype(object)
+    status = rng.choice(["已解决", "已关闭", "处理中", "待确认"], n, p=[0.7, 0.15, 0.1, 0.05])
+    resolve[np.isin(status, ["处理中", "待确认"])] = None
+    t = pd.DataFrame({
+        "ticket_id": [f"T{i:06d}" for i in range(n)], "date": days, "agent_id": agent,
+        "agent_name": [AGENTS[a] for a in agent], "customer_id": [f"C{x}" for x in rng.integers(0, n // 3 + 1, n)],
+        "issue_type": rng.choice(["咨询", "投诉", "建议", "技术故障"], n),
+        "frt_min": frt, "resolve_min": resolve, "team": ["一组" if a <= "A02" else "二组" for a in agent],
+        "channel": rng.choice(["APP", "小程序", "官网", "电话"], n),
+        "customer_type": rng.choice(["新客户", "老客户", "VIP"], n),
+        "priority": rng.choice(["一级", "二级", "三级", "四级", None], n),
+        "status": status,
+        "created_at": days + pd.to_timedelta(rng.integers(8 * 60, 22 * 60, n), unit="min"),
+    })
+    f = pd.DataFrame({"ticket_id": t["ticket_id"].sample(n // 2, random_state=seed).to_numpy()})
+    m = len(f)
+    f["rating"] = rng.integers(1, 6, m).astype(float)
+    f["satisfied"] = rng.choice(["是", "否", "未评价"], m)
+    f["nps"] = rng.integers(0, 11, m).astype(float)
+    f["complaint"] = rng.choice(["是", "否"], m, p=[0.1, 0.9])
+    ivr = rng.random(n) < 0.3
+    answered = np.where(rng.random(n) < 0.85, "是", "否").astype(object)
+    wait = rng.integers(0, 200, n).astype(object)
+    talk = rng.integers(30, 600, n).astype(object)
+    answered[ivr], wait[ivr], talk[ivr] = None, None, None   # self-served calls never reach an agent
+    talk[answered == "否"] = None
+    c = pd.DataFrame({
+        "call_id": [f"K{i}" for i in range(n)],
+        "start": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 120 * 86400, n), unit="s"),
+        "wait_s": wait, "answered": answered, "talk_s": talk, "agent_id": rng.choice(list(AGENTS), n),
+        "ivr_selfserved": np.where(ivr, "是", "否"),
+    })
+    return {"tickets": t, "feedback": f, "calls": c}
+
+
+def make_book(path: Path, n: int = 400, lang: str = "zh", settings: Settings | None = None,
+              user_content: bool = True) -> Path:
+    wb = build_template(lang, settings)
+    fill_inputs(wb, frames(n), lang)
+    if user_content:
+        mine = wb.create_sheet("我的笔记")
+        mine["A1"] = "主管手记: 三月大促"
+        mine["B2"] = "=1+1"
+        tickets = wb[wb.sheetnames[2]] if lang == "zh" else wb["Tickets"]
+        tickets["AD1"] = "=COUNTA(A:A)"   # a supervisor's own formula beside the input table
+    wb.save(path)
+    return path
+
+
+def quiet(done, total, message):
+    """Progress sink for tests that don't look at progress."""
+
+
+def all_values(wb, names=None) -> dict:
+    """{sheet: {coordinate: value}} of every non-empty cell (formulas as their text)."""
+    out = {}
+    for ws in wb.worksheets:
+        if names is None or ws.title in names:
+            out[ws.title] = {c.coordinate: c.value for row in ws.iter_rows() for c in row if c.value is not None}
+    return out
+
+
+def table_rows(ws, first_header: str) -> tuple[list, list[list]]:
+    """Header and raw cell values of the generated table whose header row starts
+    with ``first_header`` (rows until a blank first cell)."""
+    start = next(c.row for c in ws["A"] if c.value == first_header)
+    header = [c.value for c in ws[start] if c.value is not None]
+    rows = []
+    for r in range(start + 1, ws.max_row + 1):
+        values = [ws.cell(r, j).value for j in range(1, len(header) + 1)]
+        if values[0] is None:
+            break
+        rows.append(values)
+    return header, rows
+
+
+def read_table(ws, first_header: str) -> pd.DataFrame:
+    header, rows = table_rows(ws, first_header)
+    return pd.DataFrame(rows, columns=header)
+
+
+def kpi_values(ws) -> dict[str, object]:
+    """label → raw cell value of the KPI cards on 汇总 (header row 指标 | 数值 | …)."""
+    _, rows = table_rows(ws, "指标")
+    return {row[0]: row[1] for row in rows}
+
+
+# ---------------------------------------------------------------- plain-pandas references
+
+def read_inputs(path: Path) -> dict[str, pd.DataFrame]:
+    t = pd.read_excel(path, sheet_name="响应时间统计表", header=1)
+    f = pd.read_excel(path, sheet_name="效果统计表", header=1)
+    c = pd.read_excel(path, sheet_name="话务记录", header=1)
+    t = t.dropna(subset=["工单编号"])
+    t["frt"] = pd.to_numeric(t["首次响应时间(分钟)"], errors="coerce").where(lambda s: s >= 0)
+    return {"t": t, "f": f.dropna(subset=["工单编号"]), "c": c.dropna(subset=["呼入时间"])}
+
+
+def ref_frt_rate(frt: pd.Series, threshold: float = 3.0) -> float:
+    return (frt <= threshold).sum() / frt.notna().sum()
+
+
+def ref_sla_rate(part: pd.DataFrame) -> float:
+    level = part["优先级"].map(PRIORITY_LEVEL).fillna(3)
+    valid = part["frt"].notna()
+    return (part["frt"][valid] <= level[valid].map(SLA)).sum() / valid.sum()
+
+
+def ref_resolution_rate(part: pd.DataFrame) -> float:
+    return part["状态"].isin(["已解决", "已关闭"]).sum() / len(part)
+
+
+def ref_csat_rate(ratings: pd.Series) -> float:
+    r = ratings.dropna()
+    return (r >= 4).sum() / len(r)
+
+
+def ref_nps(scores: pd.Series) -> float:
+    s = scores.dropna()
+    return 100 * ((s >= 9).sum() - (s <= 6).sum()) / len(s)
+
+
+def close(actual, expected, rel=1e-9):
+    return actual == pytest.approx(expected, rel=rel, abs=1e-12)
+
+
+@pytest.fixture(scope="module")
+def refreshed(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("refresh")
+    path = make_book(folder / "book.xlsx")
+    original = path.read_bytes()
+    before = all_values(openpyxl.load_workbook(path))
+    result = refresh(path, progress=quiet)
+    return path, before, original, result
+
+
+# ---------------------------------------------------------------- numbers
+
+def test_summary_numbers_equal_plain_pandas(refreshed):
+    path, *_ = refreshed
+    ref = read_inputs(path)
+    t, f, c = ref["t"], ref["f"], ref["c"]
+    kpi = kpi_values(openpyxl.load_workbook(path)["汇总"])
+    assert kpi["受理量"] == t["工单编号"].nunique()
+    assert close(kpi["首次响应达标率(≤3分钟)"], ref_frt_rate(t["frt"]))
+    assert close(kpi["平均首次响应时间(分钟)"], t["frt"].mean())
+    assert close(kpi["首次响应时间中位数(分钟)"], t["frt"].median())
+    assert close(kpi["首次响应时间90分位(分钟)"], np.percentile(t["frt"].dropna(), 90))  # linear = PERCENTILE.INC
+    assert close(kpi["响应时效达成率"], ref_sla_rate(t))
+    assert close(kpi["问题解决率"], ref_resolution_rate(t))
+    assert close(kpi["平均解决时长(分钟)"], pd.to_numeric(t["问题解决时间(分钟)"]).mean())
+    assert close(kpi["平均评分"], f["评分(1-5星)"].mean())
+    assert close(kpi["满意度(CSAT)"], ref_csat_rate(f["评分(1-5星)"]))
+    sat = f["是否满意"]
+    assert close(kpi["满意率"], (sat == "是").sum() / sat.isin(["是", "否"]).sum())
+    assert close(kpi["净推荐值(NPS)"], ref_nps(f["推荐意愿(0-10)"]))
+    assert close(kpi["投诉率"], (f["是否投诉"] == "是").sum() / t["工单编号"].nunique())
+    queued = c[c["IVR分流"] == "否"]
+    assert kpi["呼入量"] == len(c)
+    assert close(kpi["人工接通率"], (queued["是否接通"] == "是").sum() / len(queued))
+    assert close(kpi["放弃率"], (queued["是否接通"] == "否").sum() / len(queued))
+    assert close(kpi["平均等待时长(秒)"], queued["等待时长(秒)"].mean())
+    answered = c[c["是否接通"] == "是"]
+    assert close(kpi["平均应答速度(秒)"], answered["等待时长(秒)"].mean())
+    assert close(kpi["服务水平"], (answered["等待时长(秒)"] <= 20).sum() / len(queued))
+    assert close(kpi["IVR分流率"], (c["IVR分流"] == "是").sum() / len(c))
+    assert kpi["一次解决率"] is None      # the input has no FCR column: undefined, an empty cell, not 0
+
+
+def test_summary_period_block(refreshed):
+    path, *_ = refreshed
+    ref = read_inputs(path)
+    period = read_table(openpyxl.load_workbook(path)["汇总"], "期间开始").iloc[0]
+    assert period["期间开始"].date() == min(ref["t"]["日期"].min(), ref["c"]["呼入时间"].min()).date()
+    assert period["工单记录(使用)"] == len(ref["t"])
+    assert period["反馈记录(使用)"] == len(ref["f"]) and period["话务记录(使用)"] == len(ref["c"])
+    assert period["范围外记录"] == 0 and period["剔除记录"] == 0
+
+
+def test_agent_scorecard_equals_plain_pandas(refreshed):
+    path, *_ = refreshed
+    ref = read_inputs(path)
+    t, f = ref["t"], ref["f"]
+    table = read_table(openpyxl.load_workbook(path)["按客服"], "客服工号").set_index("客服工号")
+    f = f.merge(t[["工单编号", "客服工号"]], on="工单编号")
+    assert sorted(table.index) == sorted(AGENTS)
+    for agent, part in t.groupby("客服工号"):
+        row = table.loc[agent]
+        mine = f[f["客服工号"] == agent]
+        assert row["客服姓名"] == AGENTS[agent]
+        assert row["受理量"] == len(part)
+        assert close(row["首次响应达标率(≤3分钟)"], ref_frt_rate(part["frt"]))
+        assert close(row["平均首次响应时间(分钟)"], part["frt"].mean())
+        assert close(row["问题解决率"], ref_resolution_rate(part))
+        assert close(row["平均评分"], mine["评分(1-5星)"].mean())
+        assert close(row["满意度(CSAT)"], ref_csat_rate(mine["评分(1-5星)"]))
+        assert close(row["净推荐值(NPS)"], ref_nps(mine["推荐意愿(0-10)"]))
+        assert close(row["投诉率"], (mine["是否投诉"] == "是").sum() / len(part))
+    by_rate = {a: ref_frt_rate(p["frt"]) for a, p in t.groupby("客服工号")}
+    best = max(by_rate, key=by_rate.get)
+    assert table.loc[best, "排名"] == 1
+
+
+def test_breakdowns_equal_plain_pandas(refreshed):
+    path, *_ = refreshed
+    t = read_inputs(path)["t"]
+    ws = openpyxl.load_workbook(path)["按维度"]
+    for header in ("客服组", "渠道", "问题类型", "客户类型", "优先级"):
+        table = read_table(ws, header).set_index(header)
+        groups = t.dropna(subset=[header]).groupby(header)
+        assert sorted(table.index) == sorted(k for k, _ in groups), header
+        for key, part in groups:
+            row = table.loc[key]
+            assert row["受理量"] == len(part), (header, key)
+            assert close(row["首次响应达标率(≤3分钟)"], ref_frt_rate(part["frt"])), (header, key)
+            assert close(row["响应时效达成率"], ref_sla_rate(part)), (header, key)
+            assert close(row["问题解决率"], ref_resolution_rate(part)), (header, key)
+
+
+def test_every_generated_sheet_exists_with_a_native_chart(refreshed):
+    path, *_ = refreshed
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[-len(GENERATED) - 1:-1] == GENERATED or set(GENERATED) <= set(wb.sheetnames)
+    with zipfile.ZipFile(path) as z:
+        charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
+        titles = "".join(z.read(n).decode() for n in charts)
+    assert len(charts) >= len(GENERATED)
+    assert "按客服" in titles and "按日" in titles  # chart titles in the template's language
+    heat = wb["时段负荷"]
+    assert any(rule.type == "colorScale" for rng in heat.conditional_formatting for rule in rng.rules)
+
+
+# ---------------------------------------------------------------- safety of user data
+
+def test_input_sheets_and_user_content_unchanged(refreshed):
+    path, before, _, _ = refreshed
+    after = all_values(openpyxl.load_workbook(path))
+    kept = [name for name in before if name not in GENERATED]
+    assert {"说明", "参数", "响应时间统计表", "效果统计表", "话务记录", "我的笔记"} <= set(kept)
+    for name in kept:
+        assert after[name] == before[name], name
+    assert after["我的笔记"]["B2"] == "=1+1"
+    assert after["响应时间统计表"]["AD1"] == "=COUNTA(A:A)"
+    wb = openpyxl.load_workbook(path)
+    assert set(wb["响应时间统计表"].tables) == {"Tickets"}  # the Excel Table survives
+
+
+def test_backup_holds_the_previous_file(refreshed):
+    path, _, original, _ = refreshed
+    assert backup_path(path).read_bytes() == original
+    assert not list(path.parent.glob(".*.tmp"))
+
+
+def test_refresh_is_idempotent(tmp_path):
+    path = make_book(tmp_path / "b.xlsx", n=150)
+    refresh(path, progress=quiet)
+    first = all_values(openpyxl.load_workbook(path), GENERATED)
+    refresh(path, progress=quiet)
+    wb = openpyxl.load_workbook(path)
+    assert all_values(wb, GENERATED) == first
+    assert wb.sheetnames.count("汇总") == 1 and len(wb.sheetnames) == len(set(wb.sheetnames))
+
+
+def test_out_path_leaves_the_source_untouched(tmp_path):
+    path = make_book(tmp_path / "b.xlsx", n=60)
+    original = path.read_bytes()
+    result = refresh(path, out=tmp_path / "out.xlsx", progress=quiet)
+    assert path.read_bytes() == original
+    assert result.path == tmp_path / "out.xlsx"
+    assert set(GENERATED) <= set(openpyxl.load_workbook(result.path).sheetnames)
+
+
+def test_failure_between_write_and_rename_leaves_the_original(tmp_path, monkeypatch):
+    path = make_book(tmp_path / "b.xlsx", n=60)
+    original = path.read_bytes()
+    real_replace = os.replace
+
+    def crash(src, dst):
+        if Path(dst) == path:
+            raise OSError("simulated crash while renaming")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(book_module.os, "replace", crash)
+    with pytest.raises(BookError, match="original file was not changed"):
+        refresh(path, progress=quiet)
+    assert path.read_bytes() == original
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.xlsx", "b.xlsx.bak"]  # no temp file left
+
+
+def test_locked_file_gives_a_clear_error(tmp_path, monkeypatch):
+    path = make_book(tmp_path / "b.xlsx", n=30)
+    original = path.read_bytes()
+
+    def locked(src, dst):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(book_module.os, "replace", locked)
+    with pytest.raises(BookError, match="close it in Excel"):
+        save_atomic(openpyxl.load_workbook(path), path)
+    assert path.read_bytes() == original
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_open_book_errors_name_the_file(tmp_path):
+    with pytest.raises(BookError, match="no such workbook"):
+        open_book(tmp_path / "missing.xlsx")
+    bad = tmp_path / "bad.xlsx"
+    bad.write_text("not a zip")
+    with pytest.raises(BookError, match="bad.xlsx: not a readable"):
+        open_book(bad)
+
+
+def test_xlsm_keeps_its_macros(tmp_path):
+    plain = tmp_path / "p.xlsx"
+    openpyxl.Workbook().save(plain)
+    macro = tmp_path / "m.xlsm"
+    payload = b"VBA-PROJECT-BYTES\x00\x01"
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(macro, "w") as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item.filename))
+        dst.writestr("xl/vbaProject.bin", payload)
+    save_atomic(open_book(macro), macro)
+    with zipfile.ZipFile(macro) as z:
+        assert z.read("xl/vbaProject.bin") == payload
+
+
+def test_save_atomic_keeps_file_permissions(tmp_path):
+    path = tmp_path / "b.xlsx"
+    openpyxl.Workbook().save(path)
+    os.chmod(path, 0o640)
+    save_atomic(openpyxl.load_workbook(path), path)
+    assert (path.stat().st_mode & 0o777) == 0o640
+
+
+# ---------------------------------------------------------------- settings from the 参数 sheet
+
+def set_param(path: Path, key: str, value, direction=None) -> None:
+    """Type a value on the 参数 sheet the way a user would (row found by its machine key in column E)."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["参数"]
+    row = next(c.row for c in ws["E"] if c.value == key)
+    ws.cell(row, 2).value = value
+    if direction:
+        ws.cell(row, 3).value = direction
+    wb.save(path)
+
+
+def test_changing_params_changes_the_report(tmp_path):
+    path = make_book(tmp_path / "b.xlsx", n=200, user_content=False)
+    set_param(path, "frt_threshold_min", 5)
+    set_param(path, "mask_names", "是")
+    set_param(path, "period_start", dt.datetime(2024, 2, 1))
+    set_param(path, "period_end", dt.datetime(2024, 2, 29))
+    set_param(path, "target.frt_rate", 0.5)
+    result = refresh(path, progress=quiet)
+    ref = read_inputs(path)
+    t = ref["t"][(ref["t"]["日期"] >= "2024-02-01") & (ref["t"]["日期"] <= "2024-02-29")]
+    wb = openpyxl.load_workbook(path)
+    cards = read_table(wb["汇总"], "指标").set_index("指标")
+    row = cards.loc["首次响应达标率(≤5分钟)"]               # the label carries the new threshold
+    assert close(row["数值"], ref_frt_rate(t["frt"], 5.0))
+    assert row["目标"] == 0.5 and row["达标"] == ("✓" if row["数值"] >= 0.5 else "✗")
+    assert cards.loc["受理量", "数值"] == len(t)
+    assert result.records_used["tickets"] == len(t) < len(ref["t"])
+    names = set(read_table(wb["按客服"], "客服工号")["客服姓名"])
+    assert names == {"*" * (len(n) - 1) + n[-1] for n in AGENTS.values()}
+
+
+def test_english_template_gets_english_sheets(tmp_path):
+    path = make_book(tmp_path / "en.xlsx", n=80, lang="en", user_content=False)
+    result = refresh(path, progress=quiet)
+    wb = openpyxl.load_workbook(path)
+    assert result.lang == "en"
+    assert set(generated_sheet_names("en")) <= set(wb.sheetnames)
+    assert not set(GENERATED) & set(wb.sheetnames)
+    assert "Metric" in [c.value for c in wb["Summary"]["A"]]
+
+
+# ---------------------------------------------------------------- progress
+
+def test_progress_is_plain_lines_when_not_a_tty(tmp_path):
+    path = make_book(tmp_path / "b.xlsx", n=40, user_content=False)
+    out = io.StringIO()
+    refresh(path, progress=ConsoleProgress(out))
+    lines = out.getvalue().splitlines()
+    assert "\r" not in out.getvalue()
+    for name in GENERATED:
+        assert any(name in line and "绘制" in line for line in lines), name
+    assert any(line.startswith("records used tickets 40 of 40") for line in lines)
+    assert lines[-1].startswith("[16/16]")
+
+
+def test_progress_bar_on_a_tty():
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = Tty()
+    bar = ConsoleProgress(out, width=10)
+    bar(5, 10, "building 汇总")
+    bar.line("records used tickets 1 of 1")
+    bar(10, 10, "saving")
+    text = out.getvalue()
+    assert "\r[█████·····] 5/10 building 汇总" in text
+    assert "records used tickets 1 of 1\n" in text and text.endswith("\n")
+
+
+# ---------------------------------------------------------------- LibreOffice
+
+@pytest.mark.libreoffice
+def test_libreoffice_converts_the_refreshed_book(refreshed, tmp_path):
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice (soffice) is required in CI")
+        pytest.skip("LibreOffice (soffice) is not installed; install libreoffice-calc-nogui to run this test")
+    path, *_ = refreshed
+    profile = tmp_path / "profile"
+    run = subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless",
+                          "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+                         capture_output=True, text=True, timeout=300)
+    pdf = tmp_path / "book.pdf"
+    assert run.returncode == 0, run.stderr
+    assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF"), run.stdout + run.stderr
+
+
+# ---------------------------------------------------------------- timing
+
+def _floor_seconds(path: Path) -> float:
+    """Plain openpyxl load + save of the same book: the floor a full-rewrite refresh cannot beat."""
+    t0 = time.perf_counter()
+    wb = openpyxl.load_workbook(path)
+    wb.save(path.with_name("floor.xlsx"))
+    return time.perf_counter() - t0
+
+
+@pytest.mark.benchmark
+@pytest.mark.parametrize("n", [10_000, 100_000])
+def test_refresh_time(tmp_path, n):
+    path = make_book(tmp_path / "big.xlsx", n=n, user_content=False)
+    floor = _floor_seconds(path)
+    result = refresh(path, progress=quiet)
+    parts = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())
+    print(f"\nrefresh of {n:,} tickets (+{n // 2:,} feedback, {n:,} calls): {result.seconds:.1f} s "
+          f"({parts}); openpyxl load+save floor {floor:.1f} s; ratio {result.seconds / floor:.2f}")
+    assert result.records_used["tickets"] == n
