@@ -75,12 +75,13 @@ def feedback_kpis(f: pd.DataFrame | None, s: Settings, volume: float) -> dict[st
                          "complaint_rate", "repeat_complaint_rate"), np.nan)
     if f is None:
         return out
-    if np.isnan(volume):
-        volume = float(len(f))
     rating = _col(f, "rating")
     if rating is not None:
         out["csat_avg"], out["csat_rate"] = metrics.csat_avg(rating), metrics.csat_rate(rating)
-        out["survey_rate"] = metrics.survey_rate(rating, volume)
+        if not np.isnan(volume):  # without a ticket sheet there is nothing to be surveyed against
+            out["survey_rate"] = metrics.survey_rate(rating, volume)
+    if np.isnan(volume):  # feedback-only books: complaints per feedback record
+        volume = float(len(f))
     if (sat := _col(f, "satisfied")) is not None:
         out["satisfied_rate"] = metrics.satisfied_rate(sat)
     if (score := _col(f, "nps")) is not None:
@@ -136,8 +137,8 @@ def peak_hourly_arrivals(c: pd.DataFrame) -> float:
         return np.nan
     per_day_hour = start.groupby([start.dt.normalize(), start.dt.hour]).size()
     days = per_day_hour.index.get_level_values(0)
-    per_slot = per_day_hour.groupby([days.weekday, per_day_hour.index.get_level_values(1)]).sum()
-    days_per_weekday = pd.Series(start.dt.normalize().unique()).dt.weekday.value_counts()
+    per_slot = per_day_hour.groupby([days.day_of_week, per_day_hour.index.get_level_values(1)]).sum()
+    days_per_weekday = pd.Series(start.dt.normalize().unique()).dt.day_of_week.value_counts()
     mean_per_slot = per_slot / days_per_weekday.reindex(per_slot.index.get_level_values(0)).to_numpy()
     return float(mean_per_slot.max())
 
@@ -162,7 +163,7 @@ def _period_labels(when: pd.Series, by: str) -> pd.Series:
     if by == "month":
         return when.dt.strftime("%Y-%m")
     if by == "weekday":
-        return when.dt.weekday.astype("Int64")
+        return when.dt.day_of_week.astype("Int64")
     return when.dt.hour.astype("Int64")
 
 
@@ -243,7 +244,7 @@ def load_matrix(ds: DataSet) -> pd.DataFrame:
     matrix = pd.DataFrame(0, index=pd.RangeIndex(7, name="weekday"), columns=pd.RangeIndex(24, name="hour"))
     if stamps:
         when = pd.concat(stamps)
-        counts = when.groupby([when.dt.weekday, when.dt.hour]).size()
+        counts = when.groupby([when.dt.day_of_week, when.dt.hour]).size()
         for (wd, hr), n in counts.items():
             matrix.loc[wd, hr] = n
     return matrix

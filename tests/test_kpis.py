@@ -147,7 +147,7 @@ def test_scope_team_filter_from_settings(ds):
 def test_load_matrix_matches_crosstab(ds):
     m = kpis.load_matrix(ds)
     stamps = pd.concat([_tickets().created_at, _calls().start])
-    ref = pd.crosstab(stamps.dt.weekday, stamps.dt.hour)
+    ref = pd.crosstab(stamps.dt.day_of_week, stamps.dt.hour)
     assert m.values.sum() == len(stamps)
     for wd in ref.index:
         for hr in ref.columns:
