@@ -1,0 +1,513 @@
+"""The 参数 (Settings) sheet ⇄ :class:`cs_xl.settings.Settings`.
+
+Layout (one row per tunable, grouped under bold section headings)::
+
+    参数            | 值    | 方向 | 说明                       | key
+    统计周期
+    开始日期        | 2024-03-01 |  | …                          | period_start
+    …
+    目标
+    首次响应达标率   | 90%   | ≥    | …                          | target.frt_rate
+
+The last column holds a stable machine key, so reading does not depend on
+the language of the labels; the 方向 (≥/≤) column is used by the target rows
+only (a target needs both a value and a direction).  A blank value means
+"use the default"; anything unreadable raises :class:`ParamsError` naming
+sheet, cell and label.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+import unicodedata
+import zoneinfo
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Iterable
+
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from . import coerce
+from .schema import SETTINGS_SHEET
+from .settings import DEFAULT_TARGETS, Settings
+
+
+class ParamsError(ValueError):
+    """A value on the 参数 sheet that cannot be read."""
+
+
+# ------------------------------------------------------------------ metric names
+
+@dataclass(frozen=True)
+class _UnknownMetric:
+    """Stand-in for a target whose key is not in metrics.CATALOGUE."""
+    key: str
+
+    @property
+    def zh(self) -> str:
+        return self.key
+
+    en = zh
+
+    @property
+    def fmt(self) -> str:
+        return "pct" if self.key.endswith("_rate") else "count"
+
+
+def _metric(key: str):
+    """The catalogue entry of a metric key (names, format) — imported lazily
+    so the 参数 sheet can be read without loading the metric engine first."""
+    from .metrics import CATALOGUE
+    return CATALOGUE.get(key) or _UnknownMetric(key)
+
+
+# ------------------------------------------------------------------ the rows
+
+@dataclass(frozen=True)
+class Param:
+    key: str
+    kind: str  # date month list number minutes seconds int fraction priority flag timezone lang target
+    zh: str
+    en: str
+    note_zh: str = ""
+    note_en: str = ""
+
+    def label(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+    def note(self, lang: str) -> str:
+        return self.note_zh if lang == "zh" else self.note_en
+
+
+LEVEL_ZH = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}
+LEVEL_EN = {1: "L1", 2: "L2", 3: "L3", 4: "L4"}
+LEVEL_NOTE = {1: ("紧急", "urgent"), 2: ("重要", "important"), 3: ("普通", "normal"), 4: ("低频", "low")}
+
+
+def _level_rows(prefix: str, zh: str, en: str, note_zh: str, note_en: str) -> list[Param]:
+    return [Param(f"{prefix}.{n}", "minutes", f"{zh} {LEVEL_ZH[n]}（{LEVEL_NOTE[n][0]}）",
+                  f"{en} {LEVEL_EN[n]} ({LEVEL_NOTE[n][1]})", note_zh, note_en) for n in range(1, 5)]
+
+
+def _target_rows(extra: Iterable[str] = ()) -> list[Param]:
+    keys = list(DEFAULT_TARGETS) + [k for k in extra if k not in DEFAULT_TARGETS]
+    return [Param(f"target.{k}", "target", _metric(k).zh, _metric(k).en,
+                  "目标值；方向 ≥ 表示越高越好，≤ 表示越低越好",
+                  "target; ≥ means higher is better, ≤ lower is better") for k in keys]
+
+
+def sections(extra_targets: Iterable[str] = ()) -> list[tuple[str, str, list[Param]]]:
+    """(zh heading, en heading, rows) of the sheet, in display order; the 目标
+    section has one row per default target plus ``extra_targets``."""
+    return [
+        ("统计周期", "Period", [
+            Param("period_start", "date", "开始日期", "Start date", "留空 = 不限", "blank = no limit"),
+            Param("period_end", "date", "结束日期", "End date", "含当天；留空 = 不限", "inclusive; blank = no limit"),
+            Param("period_month", "month", "统计月份（自然月）", "Month (calendar)",
+                  "如 2024-03；填写后按自然月统计，开始/结束日期留空",
+                  "e.g. 2024-03: the whole calendar month; leave start/end blank"),
+        ]),
+        ("统计范围", "Scope", [
+            Param("teams", "list", "客服组", "Teams", "多个用逗号分隔，如 在线一组,在线二组；留空 = 全部",
+                  "comma-separated; blank = all"),
+            Param("channels", "list", "渠道", "Channels", "如 APP,小程序,官网", "e.g. APP, web"),
+            Param("customer_types", "list", "客户类型", "Customer types", "如 新客户,老客户,VIP", "e.g. new, returning, VIP"),
+            Param("issue_types", "list", "问题类型", "Issue types", "如 咨询,投诉,建议,技术故障", "e.g. enquiry, complaint"),
+            Param("modules", "list", "业务模块", "Modules", "如 物流,支付,产品功能", "e.g. logistics, payment"),
+            Param("min_tenure_months", "number", "入职满N个月", "Min. tenure (months)",
+                  "只统计入职满N个月的客服（需入职日期列）；留空 = 全部",
+                  "only agents hired at least N months ago (needs hire date); blank = all"),
+        ]),
+        ("指标参数", "Metric parameters", [
+            Param("frt_threshold_min", "minutes", "首次响应达标阈值(分钟)", "FRT threshold (min)",
+                  "首次响应时间≤此值算达标（默认3分钟）", "FRT ≤ this counts as met (default 3)"),
+            *_level_rows("sla_min", "响应时效(分钟)", "Response SLA (min)",
+                         "首次响应承诺时限", "first-response commitment"),
+            *_level_rows("resolve_deadline_min", "完成时限(分钟)", "Resolution deadline (min)",
+                         "自首次响应起的解决时限", "resolution deadline from first response"),
+            Param("default_priority", "priority", "无优先级时按", "Default priority",
+                  "没有填写优先级的工单按此级别计算时效", "level used for tickets without a priority"),
+            Param("service_level_s", "seconds", "服务水平秒数X", "Service level X (s)",
+                  "X秒内接通算达标（80/20中的20）", "answered within X s (the 20 of 80/20)"),
+            Param("target_service_level", "fraction", "服务水平目标(排班测算)", "Service level target (staffing)",
+                  "Erlang C 建议在线人数使用（80/20中的80%）", "used by Erlang C staffing (the 80 of 80/20)"),
+            Param("short_abandon_s", "seconds", "短时放弃秒数", "Short abandon (s)",
+                  "等待不足N秒即挂断的来电不计入接通率/放弃率；留空 = 不排除",
+                  "calls abandoned within N s leave the rates; blank = none"),
+            Param("repeat_days", "int", "重复投诉天数", "Repeat complaint days",
+                  "同一客户N天内再次投诉算重复投诉", "another complaint within N days counts as repeat"),
+        ]),
+        ("目标", "Targets", _target_rows(extra_targets)),
+        ("预警规则", "Alert rules", [
+            Param("alert_wait_factor", "number", "等待时长预警倍数", "Wait alert factor",
+                  "平均等待时长 > 目标 × 此倍数时预警（超过目标20% = 1.2）",
+                  "alert when avg wait > target × factor (20 % over = 1.2)"),
+            Param("alert_queue_max", "int", "排队人数上限", "Queue alert limit",
+                  "排队人数超过此值时启动应急预案", "alert when the queue exceeds this"),
+        ]),
+        ("显示", "Display", [
+            Param("mask_names", "flag", "客服姓名脱敏", "Mask agent names", "是：李娜 → *娜", "Yes: 李娜 → *娜"),
+            Param("timezone", "timezone", "时区", "Time zone", "默认 Asia/Shanghai（北京时间）", "default Asia/Shanghai"),
+            Param("lang", "lang", "报表语言", "Report language", "中文 或 English", "中文 or English"),
+        ]),
+    ]
+
+
+def all_params() -> dict[str, Param]:
+    return {p.key: p for _, _, rows in sections() for p in rows}
+
+
+def param_for(key: str) -> Param | None:
+    """The row definition of ``key``; any ``target.<metric>`` is accepted."""
+    if key.startswith("target.") and len(key) > len("target."):
+        return _target_rows([key.split(".", 1)[1]])[-1] if key.split(".", 1)[1] not in DEFAULT_TARGETS \
+            else all_params()[key]
+    return all_params().get(key)
+
+
+HEADERS = {"zh": ("参数", "值", "方向", "说明", "key"), "en": ("Parameter", "Value", "Direction", "Description", "key")}
+TITLE = {"zh": "参数设置（修改“值”列；留空 = 默认值）", "en": "Settings (edit the Value column; blank = default)"}
+COL_LABEL, COL_VALUE, COL_DIR, COL_NOTE, COL_KEY = range(5)
+YES = {"zh": "是", "en": "Yes"}
+NO = {"zh": "否", "en": "No"}
+LANG_NAMES = {"zh": "中文", "en": "English"}
+GE, LE = "≥", "≤"
+
+
+# ------------------------------------------------------------------ Settings ⇄ cell values
+
+def _value_of(settings: Settings, param: Param, lang: str) -> Any:
+    """The cell value showing ``param`` of ``settings`` (None = blank)."""
+    key = param.key
+    if key == "period_month":
+        return None  # start/end carry the period; the month is an input shortcut
+    if "." in key and not key.startswith("target."):
+        name, level = key.split(".")
+        return getattr(settings, name).get(int(level))
+    if key.startswith("target."):
+        target = settings.targets.get(key.split(".", 1)[1])
+        return None if target is None else target[0]
+    value = getattr(settings, key)
+    if param.kind == "list":
+        return ",".join(value) or None
+    if param.kind == "flag":
+        return YES[lang] if value else NO[lang]
+    if param.kind == "priority":
+        return (LEVEL_ZH if lang == "zh" else LEVEL_EN)[value]
+    if param.kind == "lang":
+        return LANG_NAMES.get(value, value)
+    return value
+
+
+def _number_format(param: Param) -> str | None:
+    if param.kind in ("date",):
+        return "yyyy-mm-dd"
+    if param.kind == "month":
+        return "@"  # text: Excel would turn 2024-03 into a date otherwise
+    if param.kind == "fraction":
+        return "0%"
+    if param.kind == "target":
+        return "0%" if _metric(param.key.split(".", 1)[1]).fmt == "pct" else "0.##"
+    return None
+
+
+def write_params(ws, settings: Settings | None = None, lang: str = "zh") -> None:
+    """Lay out ``settings`` on the (empty) worksheet ``ws`` as the 参数 sheet."""
+    settings = settings or Settings()
+    bold = Font(bold=True)
+    heading_fill = PatternFill("solid", fgColor="DDEBF7")
+    grey = Font(color="A6A6A6", size=9)
+    ws["A1"] = TITLE[lang]
+    ws["A1"].font = Font(bold=True, size=14)
+    for col, text in enumerate(HEADERS[lang], start=1):
+        cell = ws.cell(row=2, column=col, value=text)
+        cell.font = bold
+        cell.fill = PatternFill("solid", fgColor="BDD7EE")
+    validations = _param_validations(lang)
+    row = 3
+    for heading_zh, heading_en, params in sections(settings.targets):
+        cell = ws.cell(row=row, column=1, value=heading_zh if lang == "zh" else heading_en)
+        cell.font = bold
+        for col in range(1, 6):
+            ws.cell(row=row, column=col).fill = heading_fill
+        row += 1
+        for param in params:
+            ws.cell(row=row, column=1, value=param.label(lang))
+            value_cell = ws.cell(row=row, column=2, value=_value_of(settings, param, lang))
+            value_cell.alignment = Alignment(horizontal="left")
+            fmt = _number_format(param)
+            if fmt:
+                value_cell.number_format = fmt
+            if param.kind == "target":
+                target = settings.targets.get(param.key.split(".", 1)[1])
+                direction = ws.cell(row=row, column=3, value=None if target is None else
+                                    (GE if target[1] == ">=" else LE))
+                validations["direction"].add(direction)
+            ws.cell(row=row, column=4, value=param.note(lang))
+            ws.cell(row=row, column=5, value=param.key).font = grey
+            if param.kind in validations:
+                validations[param.kind].add(value_cell)
+            row += 1
+    for dv in validations.values():
+        if dv.sqref:
+            ws.add_data_validation(dv)
+    for col, width in zip("ABCDE", (30, 22, 7, 60, 26)):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A3"
+
+
+def _param_validations(lang: str) -> dict[str, DataValidation]:
+    """One DataValidation per value kind (cells are added while writing)."""
+    def dv(**kw) -> DataValidation:
+        return DataValidation(allow_blank=True, showErrorMessage=True, **kw)
+    levels = ",".join((LEVEL_ZH if lang == "zh" else LEVEL_EN).values())
+    err = "请输入 ≥ 0 的数字" if lang == "zh" else "Enter a number ≥ 0"
+    return {
+        "flag": dv(type="list", formula1=f'"{YES[lang]},{NO[lang]}"'),
+        "priority": dv(type="list", formula1=f'"{levels}"'),
+        "lang": dv(type="list", formula1=f'"{LANG_NAMES["zh"]},{LANG_NAMES["en"]}"'),
+        "direction": dv(type="list", formula1=f'"{GE},{LE}"'),
+        "date": dv(type="date", operator="greaterThan", formula1="DATE(2000,1,1)"),
+        "number": dv(type="decimal", operator="greaterThanOrEqual", formula1="0", error=err),
+        "minutes": dv(type="decimal", operator="greaterThanOrEqual", formula1="0", error=err),
+        "seconds": dv(type="decimal", operator="greaterThanOrEqual", formula1="0", error=err),
+        "target": dv(type="decimal", operator="greaterThanOrEqual", formula1="0", error=err),
+        "fraction": dv(type="decimal", operator="between", formula1="0", formula2="1"),
+        "int": dv(type="whole", operator="greaterThanOrEqual", formula1="1"),
+    }
+
+
+# ------------------------------------------------------------------ reading
+
+_LIST_SEP = re.compile(r"[,，、;；]")
+_MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$|^(\d{4})(\d{2})$")
+
+
+class _Cell:
+    """Where a value came from, for error messages."""
+
+    def __init__(self, sheet: str, row: int, col: int, label: str):
+        self.sheet, self.row, self.col, self.label = sheet, row, col, label
+
+    def error(self, value: Any, problem: str) -> ParamsError:
+        return ParamsError(f"{self.sheet}!{get_column_letter(self.col + 1)}{self.row} {self.label}: "
+                           f"{value!r} {problem}")
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _parse_with(parser, value, where: _Cell, problem: str):
+    parsed, issue = parser(value)
+    if parsed is None:
+        raise where.error(value, problem if issue is None else f"{problem} ({issue.reason})")
+    return parsed
+
+
+def _parse_number(value, kind: str, where: _Cell) -> float:
+    parser = {"minutes": coerce.minutes, "seconds": coerce.seconds}.get(kind, coerce.number)
+    return _parse_with(parser, value, where, "is not a number ≥ 0")
+
+
+def _parse_fraction(value, where: _Cell) -> float:
+    """0.9, '90%' or 90 → 0.9 (a share cannot exceed 1, so 90 unambiguously means 90 %)."""
+    if isinstance(value, str) and value.strip().endswith(("%", "％")):
+        return _parse_with(coerce.number, value.strip()[:-1], where, "is not a percentage") / 100
+    number = _parse_with(coerce.number, value, where, "is not a number")
+    if number > 1:
+        if number > 100:
+            raise where.error(value, "is not a share (0–1 or 0–100 %)")
+        return number / 100
+    return number
+
+
+def _parse_int(value, where: _Cell) -> int:
+    return int(_parse_with(coerce.count, value, where, "is not a whole number ≥ 0"))
+
+
+def _parse_month(value, where: _Cell) -> tuple[dt.date, dt.date]:
+    """'2024-03' / 2024年3月 / 202403 / a date in the month → (first day, last day)."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        year, month = value.year, value.month
+    else:
+        m = _MONTH.match(coerce.norm_text(value))
+        if not m:
+            raise where.error(value, "is not a month like 2024-03")
+        year, month = (int(m.group(1)), int(m.group(2))) if m.group(1) else (int(m.group(3)), int(m.group(4)))
+        if not 1 <= month <= 12:
+            raise where.error(value, "is not a month like 2024-03")
+    return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _parse_direction(value, where: _Cell) -> str:
+    text = unicodedata.normalize("NFKC", str(value)).strip().replace(" ", "")
+    if text in ("≥", ">=", ">", "≧", "高于", "higher"):
+        return ">="
+    if text in ("≤", "<=", "<", "≦", "低于", "lower"):
+        return "<="
+    raise where.error(value, "is not ≥ or ≤")
+
+
+def _parse_lang(value, where: _Cell) -> str:
+    text = coerce.norm_text(value).casefold()
+    if text in ("zh", "中文", "chinese", "简体中文", "cn"):
+        return "zh"
+    if text in ("en", "english", "英文", "英语"):
+        return "en"
+    raise where.error(value, "is not 中文 or English")
+
+
+def _parse_timezone(value, where: _Cell) -> str:
+    text = str(value).strip()
+    try:
+        zoneinfo.ZoneInfo(text)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise where.error(value, "is not a time zone name such as Asia/Shanghai") from None
+    return text
+
+
+def _parse_value(param: Param, value, where: _Cell):
+    kind = param.kind
+    if kind == "date":
+        return _parse_with(coerce.day, value, where, "is not a date").date()
+    if kind == "month":
+        return _parse_month(value, where)
+    if kind == "list":
+        return tuple(p.strip() for p in _LIST_SEP.split(coerce.norm_text(value)) if p.strip())
+    if kind in ("number", "minutes", "seconds"):
+        return _parse_number(value, kind, where)
+    if kind == "int":
+        return _parse_int(value, where)
+    if kind == "fraction":
+        return _parse_fraction(value, where)
+    if kind == "target":
+        metric = param.key.split(".", 1)[1]
+        return _parse_fraction(value, where) if _metric(metric).fmt == "pct" else _parse_number(value, "number", where)
+    if kind == "priority":
+        return _parse_with(coerce.priority, value, where, "is not a priority (一级…四级)")
+    if kind == "flag":
+        return _parse_with(coerce.flag, value, where, "is not 是/否")
+    if kind == "timezone":
+        return _parse_timezone(value, where)
+    if kind == "lang":
+        return _parse_lang(value, where)
+    raise AssertionError(kind)
+
+
+def _find_header(rows: list[list]) -> tuple[int, dict[int, int]]:
+    """Index of the header row and its column positions (label, value, direction, key)."""
+    names = {role: {HEADERS["zh"][role], HEADERS["en"][role]} for role in range(5)}
+    for r, row in enumerate(rows):
+        texts = [coerce.norm_text(v).casefold() if not _blank(v) else "" for v in row]
+        found = {}
+        for role, options in names.items():
+            options = {coerce.norm_text(o).casefold() for o in options}
+            for c, text in enumerate(texts):
+                if text in options:
+                    found[role] = c
+                    break
+        if COL_VALUE in found and (COL_KEY in found or COL_LABEL in found):
+            return r, found
+    raise ParamsError("the sheet has no header row with 值/Value and key (or 参数/Parameter) columns")
+
+
+def _label_index() -> dict[str, str]:
+    """Normalised zh/en label → key, for rows whose key cell was cleared."""
+    index = {}
+    for param in all_params().values():
+        for label in (param.zh, param.en):
+            index[coerce.norm_text(label).casefold()] = param.key
+    return index
+
+
+def read_params(rows: Iterable[Iterable], sheet: str = "参数", first_row: int = 1) -> Settings:
+    """Settings from the cell values of a 参数 sheet (a 2-D list from
+    python-calamine ``to_python(skip_empty_area=False)`` or openpyxl values).
+
+    ``first_row`` is the Excel row number of ``rows[0]`` (for messages).
+    Blank values keep the defaults of :class:`Settings`."""
+    rows = [list(r) for r in rows]
+    header_at, cols = _find_header(rows)
+    labels = _label_index()
+    values: dict[str, Any] = {}
+    directions: dict[str, str] = {}
+    for r in range(header_at + 1, len(rows)):
+        row = rows[r]
+        cell = lambda role: row[cols[role]] if role in cols and cols[role] < len(row) else None  # noqa: E731
+        label = cell(COL_LABEL)
+        key = cell(COL_KEY)
+        key = str(key).strip() if not _blank(key) else labels.get(coerce.norm_text(label).casefold()) if not _blank(label) else None
+        if key is None:
+            continue  # section headings and notes
+        excel_row = first_row + r
+        label_text = str(label).strip() if not _blank(label) else key
+        param = param_for(key)
+        if param is None:
+            raise _Cell(sheet, excel_row, cols.get(COL_KEY, 0), label_text).error(key, "is not a known parameter key")
+        raw = cell(COL_VALUE)
+        if not _blank(raw):
+            values[key] = _parse_value(param, raw, _Cell(sheet, excel_row, cols[COL_VALUE], label_text))
+            values[f"@{key}"] = (excel_row, raw)
+        if param.kind == "target" and COL_DIR in cols and not _blank(cell(COL_DIR)):
+            directions[key] = _parse_direction(cell(COL_DIR), _Cell(sheet, excel_row, cols[COL_DIR], label_text))
+    return _settings_from(values, directions, sheet, cols)
+
+
+def _settings_from(values: dict, directions: dict, sheet: str, cols: dict) -> Settings:
+    base = Settings()
+    changes: dict[str, Any] = {}
+    sla, deadlines, targets = dict(base.sla_min), dict(base.resolve_deadline_min), dict(base.targets)
+    for key, value in values.items():
+        if key.startswith("@") or key == "period_month":
+            continue
+        if key.startswith("target."):
+            metric = key.split(".", 1)[1]
+            default = targets.get(metric, (None, ">="))
+            targets[metric] = (value, directions.get(key, default[1]))
+        elif key.startswith("sla_min."):
+            sla[int(key.split(".")[1])] = value
+        elif key.startswith("resolve_deadline_min."):
+            deadlines[int(key.split(".")[1])] = value
+        else:
+            changes[key] = value
+    for key, direction in directions.items():  # direction changed, value left blank
+        metric = key.split(".", 1)[1]
+        if key not in values and metric in targets:
+            targets[metric] = (targets[metric][0], direction)
+    if "period_month" in values:
+        _apply_month(values, changes, sheet, cols)
+    return base.with_(sla_min=sla, resolve_deadline_min=deadlines, targets=targets, **changes)
+
+
+def _apply_month(values: dict, changes: dict, sheet: str, cols: dict) -> None:
+    """统计月份 fills start/end; typed start/end dates that disagree are an error."""
+    first, last = values["period_month"]
+    row, raw = values["@period_month"]
+    for key, bound in (("period_start", first), ("period_end", last)):
+        if key in changes and changes[key] != bound:
+            where = _Cell(sheet, row, cols[COL_VALUE], all_params()["period_month"].zh)
+            raise where.error(raw, f"conflicts with {key} {changes[key]}; clear one of them")
+        changes[key] = bound
+
+
+def read_params_from_book(path) -> Settings | None:
+    """Settings from the 参数/Settings sheet of an .xlsx/.xlsm, or None when
+    the book has no such sheet."""
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_path(str(Path(path)))
+    wanted = {n.casefold(): n for n in SETTINGS_SHEET.values()}
+    for name in book.sheet_names:
+        if name.strip().casefold() in wanted:
+            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            return read_params(rows, sheet=name, first_row=1)
+    return None
+
+
+def settings_fields() -> tuple[str, ...]:
+    """Names of every Settings field (the sheet must represent each one)."""
+    return tuple(f.name for f in fields(Settings))

@@ -1,0 +1,249 @@
+"""The 参数 sheet: write ⇄ read round trips, layouts, and error messages."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import openpyxl
+import pytest
+
+from cs_xl.params import ParamsError, read_params, read_params_from_book, write_params
+from cs_xl.settings import DEFAULT_TARGETS, Settings
+
+
+def custom_settings() -> Settings:
+    """A Settings object where every field differs from the default."""
+    targets = {k: (v * 0.5 if v < 1 else v + 7, "<=" if d == ">=" else ">=") for k, (v, d) in DEFAULT_TARGETS.items()}
+    targets["csat_avg"] = (4.5, ">=")  # a target beyond the defaults
+    return Settings(
+        period_start=dt.date(2024, 3, 4), period_end=dt.date(2024, 5, 26),
+        teams=("在线一组", "电话客服组"), channels=("APP", "小程序"), customer_types=("VIP",),
+        issue_types=("投诉", "技术故障"), modules=("物流",), min_tenure_months=3.0,
+        frt_threshold_min=2.5, sla_min={1: 4.0, 2: 8.0, 3: 20.0, 4: 45.0},
+        resolve_deadline_min={1: 50.0, 2: 200.0, 3: 1000.0, 4: 3000.0}, default_priority=2,
+        service_level_s=30.0, short_abandon_s=5.0, repeat_days=14, target_service_level=0.75,
+        targets=targets, alert_wait_factor=1.5, alert_queue_max=80, mask_names=True,
+        timezone="Asia/Hong_Kong", lang="en",
+    )
+
+
+def test_custom_settings_change_every_field():
+    # guards the round-trip test: a new Settings field must get a non-default value here
+    default, custom = Settings(), custom_settings()
+    same = [f.name for f in dataclasses.fields(Settings) if getattr(default, f.name) == getattr(custom, f.name)]
+    assert same == []
+
+
+def sheet_with(settings: Settings, lang: str = "zh"):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "参数" if lang == "zh" else "Settings"
+    write_params(ws, settings, lang)
+    return wb, ws
+
+
+def values(ws):
+    return [list(r) for r in ws.iter_rows(values_only=True)]
+
+
+def row_of(ws, key: str) -> int:
+    for row in ws.iter_rows(min_col=5, max_col=5):
+        if row[0].value == key:
+            return row[0].row
+    raise KeyError(key)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_round_trip_through_saved_book(tmp_path, lang):
+    wb, ws = sheet_with(custom_settings(), lang)
+    path = tmp_path / "p.xlsx"
+    wb.save(path)
+    assert read_params_from_book(path) == custom_settings()            # python-calamine
+    reopened = openpyxl.load_workbook(path)[ws.title]
+    assert read_params(values(reopened), sheet=ws.title) == custom_settings()  # openpyxl values
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_defaults_round_trip(tmp_path, lang):
+    wb, ws = sheet_with(Settings(), lang)
+    wb.save(tmp_path / "d.xlsx")
+    assert read_params_from_book(tmp_path / "d.xlsx") == Settings()
+
+
+def test_layouts_differ_only_in_labels():
+    _, zh = sheet_with(Settings(), "zh")
+    _, en = sheet_with(Settings(), "en")
+    assert zh["A2"].value == "参数" and zh["B2"].value == "值" and zh["E2"].value == "key"
+    assert en["A2"].value == "Parameter" and en["B2"].value == "Value" and en["E2"].value == "key"
+    zh_keys = [r[4] for r in values(zh)[2:]]
+    en_keys = [r[4] for r in values(en)[2:]]
+    assert zh_keys == en_keys
+    assert zh.cell(row_of(zh, "frt_threshold_min"), 1).value == "首次响应达标阈值(分钟)"
+    assert en.cell(row_of(en, "frt_threshold_min"), 1).value == "FRT threshold (min)"
+    assert zh.cell(row_of(zh, "mask_names"), 2).value == "否"
+    assert en.cell(row_of(en, "mask_names"), 2).value == "No"
+
+
+def test_sections_are_bold_headings_in_order():
+    _, ws = sheet_with(Settings())
+    headings = [r[0].value for r in ws.iter_rows(min_row=3) if r[0].font.bold and r[4].value is None]
+    assert headings == ["统计周期", "统计范围", "指标参数", "目标", "预警规则", "显示"]
+
+
+def test_every_settings_field_has_a_row():
+    _, ws = sheet_with(Settings())
+    keys = {r[4] for r in values(ws)[2:] if r[4]}
+    fields_seen = {k.split(".")[0] if not k.startswith("target.") else "targets" for k in keys}
+    fields_seen.discard("period_month")
+    assert fields_seen == {f.name for f in dataclasses.fields(Settings)}
+    assert {f"sla_min.{n}" for n in range(1, 5)} <= keys
+    assert {f"resolve_deadline_min.{n}" for n in range(1, 5)} <= keys
+    assert {f"target.{k}" for k in DEFAULT_TARGETS} <= keys
+
+
+def test_validations_on_flags_directions_and_numbers():
+    _, ws = sheet_with(Settings())
+    rules = {}
+    for dv in ws.data_validations.dataValidation:
+        for rng in dv.sqref.ranges:
+            for row in range(rng.min_row, rng.max_row + 1):
+                rules[f"{openpyxl.utils.get_column_letter(rng.min_col)}{row}"] = dv
+    flag = rules[f"B{row_of(ws, 'mask_names')}"]
+    assert flag.type == "list" and flag.formula1 == '"是,否"'
+    direction = rules[f"C{row_of(ws, 'target.frt_rate')}"]
+    assert direction.type == "list" and direction.formula1 == '"≥,≤"'
+    threshold = rules[f"B{row_of(ws, 'frt_threshold_min')}"]
+    assert threshold.type == "decimal" and threshold.formula1 == "0"
+    assert rules[f"B{row_of(ws, 'period_start')}"].type == "date"
+    assert rules[f"B{row_of(ws, 'repeat_days')}"].type == "whole"
+
+
+def edited(key: str, value, column: int = 2, settings: Settings | None = None):
+    _, ws = sheet_with(settings or Settings())
+    row = row_of(ws, key)
+    ws.cell(row, column).value = value
+    return ws, row
+
+
+def test_blank_values_mean_defaults():
+    _, ws = sheet_with(custom_settings())
+    for row in ws.iter_rows(min_row=3):
+        row[1].value = None
+        row[2].value = None
+    # blank target values and directions fall back to the defaults too; the extra
+    # csat_avg target has no default, so its blank row leaves it out
+    assert read_params(values(ws)) == Settings()
+
+
+def test_month_is_the_calendar_month():
+    ws, _ = edited("period_month", "2024-02")
+    s = read_params(values(ws))
+    assert (s.period_start, s.period_end) == (dt.date(2024, 2, 1), dt.date(2024, 2, 29))  # 2024 is a leap year
+
+
+@pytest.mark.parametrize("typed", ["2024年3月", "2024/3", "202403", dt.datetime(2024, 3, 1)])
+def test_month_spellings(typed):
+    # Excel turns a typed 2024-03 into the date 2024-03-01 unless the cell is text
+    ws, _ = edited("period_month", typed)
+    s = read_params(values(ws))
+    assert (s.period_start, s.period_end) == (dt.date(2024, 3, 1), dt.date(2024, 3, 31))
+
+
+def test_month_conflicting_with_start_date_is_an_error():
+    ws, row = edited("period_month", "2024-03")
+    ws.cell(row_of(ws, "period_start"), 2).value = dt.date(2024, 2, 1)
+    with pytest.raises(ParamsError, match=rf"参数!B{row} 统计月份（自然月）: '2024-03' conflicts with period_start"):
+        read_params(values(ws))
+
+
+def test_bad_number_names_sheet_cell_and_label():
+    ws, row = edited("frt_threshold_min", "abc")
+    with pytest.raises(ParamsError) as err:
+        read_params(values(ws))
+    assert str(err.value).startswith(f"参数!B{row} 首次响应达标阈值(分钟): 'abc' is not a number")
+
+
+def test_bad_values_in_english_sheet_use_its_name():
+    _, ws = sheet_with(Settings(), "en")
+    row = row_of(ws, "repeat_days")
+    ws.cell(row, 2).value = 2.5
+    with pytest.raises(ParamsError, match=rf"^Settings!B{row} Repeat complaint days: 2.5 is not a whole number"):
+        read_params(values(ws), sheet="Settings")
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("sla_min.1", -3, "is not a number ≥ 0"),
+    ("period_start", "下周一", "is not a date"),
+    ("mask_names", "也许", "is not 是/否"),
+    ("default_priority", "五级", "is not a priority"),
+    ("timezone", "Beijing", "is not a time zone"),
+    ("lang", "日本語", "is not 中文 or English"),
+    ("target.frt_rate", "#N/A", "is not a number"),
+    ("target.frt_rate", 250, "is not a share"),
+    ("period_month", "2024-13", "is not a month"),
+])
+def test_bad_values(key, value, message):
+    ws, row = edited(key, value)
+    with pytest.raises(ParamsError, match=rf"^参数!B{row} .*{message}"):
+        read_params(values(ws))
+
+
+def test_bad_direction_names_its_column():
+    ws, row = edited("target.avg_wait", "=", column=3)
+    with pytest.raises(ParamsError, match=rf"^参数!C{row} 平均等待时长: '=' is not ≥ or ≤"):
+        read_params(values(ws))
+
+
+def test_unknown_key_is_reported():
+    ws, row = edited("frt_threshold_min", "frt_treshold", column=5)
+    with pytest.raises(ParamsError, match=rf"^参数!E{row} .*'frt_treshold' is not a known parameter key"):
+        read_params(values(ws))
+
+
+@pytest.mark.parametrize("typed,expected", [("85%", 0.85), (85, 0.85), (0.85, 0.85), ("８５％", 0.85)])
+def test_rate_targets_accept_percent_spellings(typed, expected):
+    ws, _ = edited("target.csat_rate", typed)
+    assert read_params(values(ws)).targets["csat_rate"] == (pytest.approx(expected), ">=")
+
+
+def test_durations_with_units_are_converted():
+    ws, _ = edited("sla_min.2", "0.25h")        # 0.25 × 60 = 15 minutes
+    ws.cell(row_of(ws, "service_level_s"), 2).value = "1分"  # 60 seconds
+    s = read_params(values(ws))
+    assert s.sla_min[2] == 15.0 and s.service_level_s == 60.0
+
+
+def test_lists_accept_chinese_separators():
+    ws, _ = edited("teams", "在线一组，在线二组、 电话组")
+    assert read_params(values(ws)).teams == ("在线一组", "在线二组", "电话组")
+
+
+def test_direction_change_alone_keeps_default_value():
+    ws, row = edited("target.frt_rate", None)
+    ws.cell(row, 3).value = "<="
+    assert read_params(values(ws)).targets["frt_rate"] == (0.90, "<=")
+
+
+def test_rows_without_key_are_read_by_label():
+    ws, row = edited("frt_threshold_min", 4)
+    ws.cell(row, 5).value = None
+    assert read_params(values(ws)).frt_threshold_min == 4.0
+
+
+def test_first_row_offset_in_messages():
+    ws, row = edited("alert_queue_max", "很多")
+    rows = values(ws)[1:]  # as if the range started on row 2
+    with pytest.raises(ParamsError, match=rf"^参数!B{row} "):
+        read_params(rows, first_row=2)
+
+
+def test_no_header_row_is_an_error():
+    with pytest.raises(ParamsError, match="no header row"):
+        read_params([["a", "b"], [1, 2]])
+
+
+def test_book_without_settings_sheet(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.title = "响应时间统计表"
+    wb.save(tmp_path / "b.xlsx")
+    assert read_params_from_book(tmp_path / "b.xlsx") is None
