@@ -267,12 +267,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv=None) -> int:
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Exceptions that describe bad input or an unusable file: one line, exit 2."""
+    from .book import BookError
     from .load import LoadError
+    from .params import ParamsError
+    return CliError, LoadError, ParamsError, BookError
+
+
+def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (CliError, LoadError) as exc:
+    except _user_errors() as exc:
         print(f"cs-xl: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (FileNotFoundError, PermissionError) as exc:

@@ -122,3 +122,17 @@ def test_readme_lists_every_command():
     first = readme.splitlines()[:12]
     assert any("pip install -e . && cs-xl demo" in line for line in first)
     assert any('pip install -e ".[test]" && pytest' in line for line in first)
+
+
+def test_bad_settings_value_is_one_line_naming_the_cell(tmp_path):
+    from cs_xl.template import build_template
+    wb = build_template("zh")
+    ws = wb["参数"]
+    row = next(r for r in ws.iter_rows() if any(c.value == "frt_threshold_min" for c in r))
+    value_cell = row[1]
+    value_cell.value = "abc"
+    path = tmp_path / "book.xlsx"
+    wb.save(path)
+    proc = run("kpis", path, "--json")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"参数!{value_cell.coordinate}" in proc.stderr and "abc" in proc.stderr
