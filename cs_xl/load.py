@@ -168,6 +168,8 @@ def _read_csv(path: Path) -> Grid:
 
 
 def _decode(path: Path, data: bytes) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text" export; GB18030 would garble it
+        return data.decode("utf-16")
     for encoding in CSV_ENCODINGS:
         try:
             return data.decode(encoding)

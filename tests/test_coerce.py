@@ -229,7 +229,7 @@ def test_text_keeps_labels_and_turns_whole_floats_into_ids():
     assert coerce.text(123.0) == ("123", None)  # an id typed as a number
     assert coerce.text(12.5) == ("12.5", None)
     assert reason_of(coerce.text("#REF!")) == "Excel error value"
-    for placeholder in ("-", "N/A", "?", " null "):
+    for placeholder in ("-", "N/A", "?", " null ", "－", "Ｎ／Ａ", "？"):
         assert coerce.text(placeholder) == (None, None)
 
 

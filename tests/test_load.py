@@ -509,6 +509,14 @@ def test_utf8_bom_csv_with_english_headers_and_semicolons(tmp_path):
     assert len(ds.quality) == 0
 
 
+def test_utf16_tab_separated_export(tmp_path):
+    path = write_csv(tmp_path / "unicode.csv", [["日期", "客服工号", "首次响应时间(分钟)"], ["2024-03-01", "A1", "2"]],
+                     encoding="utf-16", delimiter="\t")
+    assert path.read_bytes()[:2] == b"\xff\xfe"
+    ds = load(path)
+    assert ds.tickets["agent_id"].tolist() == ["A1"] and ds.tickets["frt_min"].tolist() == [2.0]
+
+
 def test_plain_utf8_csv(tmp_path):
     path = write_csv(tmp_path / "fb.csv", [["工单编号", "评分(1-5星)", "推荐意愿(0-10)"], ["T1", "５", "9"]],
                      encoding="utf-8")
