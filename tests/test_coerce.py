@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from cs_xl import coerce
 from cs_xl.coerce import Problem, coerce_values, flags, numbers, priorities
@@ -286,3 +287,33 @@ def test_numbers_helper_returns_floats_with_nan():
     assert out.dtype == float
     assert out[0] == 3.0 and out[2] == 4.0
     assert math.isnan(out[1]) and math.isnan(out[3])
+
+
+# ---------------------------------------------------------------- whole column = cell by cell
+
+_CELLS = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 12), st.floats(allow_nan=True, allow_infinity=True, width=32),
+    st.sampled_from(["", " ", "-", "5", "５", "5分钟", "1.5h", "#N/A", "是", "否", "未评价", "一级", "L2", "P9",
+                     "2024/3/1", "2024-02-30", "abc", "T1", "1,234", "1,5", "３ min", "N/A"]),
+    st.dates(dt.date(1890, 1, 1), dt.date(2300, 1, 1)),
+    st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2100, 1, 1)),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cells=st.lists(_CELLS, max_size=30), kind=st.sampled_from(sorted(coerce.PARSERS)))
+def test_coerce_values_agrees_with_the_scalar_parser_cell_by_cell(cells, kind):
+    """The column path (factorised, cached) must give what the scalar parser gives for each cell."""
+    series, problems = coerce_values(cells, kind)
+    parser = coerce.PARSERS[kind]
+    expected = [parser(cell) for cell in cells]
+    assert len(series) == len(cells)
+    for pos, (value, _) in enumerate(expected):
+        got = series.iloc[pos]
+        if value is None:
+            assert pd.isna(got), (pos, cells[pos], got)
+        else:
+            assert got == value, (pos, cells[pos], got, value)
+    assert [(pos, problem) for pos, _, problem in problems] == \
+        [(pos, problem) for pos, (_, problem) in enumerate(expected) if problem is not None]
+    assert all(raw is cells[pos] or raw == cells[pos] or (raw != raw) for pos, raw, _ in problems)
