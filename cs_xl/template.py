@@ -306,7 +306,8 @@ def input_sheet_names(lang: str = "zh") -> dict[str, str]:
 
 
 def build_template(lang: str = "zh", settings: Settings | None = None) -> Workbook:
-    """The blank standard workbook: 说明, 参数, 响应时间统计表, 效果统计表, 话务记录."""
+    """The blank standard workbook: 说明, 参数, 响应时间统计表, 效果统计表, 话务记录,
+    then the generated sheets (汇总 …) as a refresh of no records draws them."""
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be 'zh' or 'en', not {lang!r}")
     wb = Workbook()
@@ -318,7 +319,18 @@ def build_template(lang: str = "zh", settings: Settings | None = None) -> Workbo
     fit_to_page_width(params)
     for table in TABLES.values():
         _write_input_sheet(wb.create_sheet(table.sheet(lang)), table, lang)
+    _write_empty_report(wb, settings or Settings(lang=lang), lang)
     return wb
+
+
+def _write_empty_report(wb: Workbook, settings: Settings, lang: str) -> None:
+    """The generated sheets drawn from no records: the 汇总 dashboard shows its
+    KPI cards and targets before anything is typed, and a refresh replaces them."""
+    from .dataset import DataSet
+    from .render_xlsx import render
+    from .report import build_report
+    render(build_report(DataSet(), settings, lang=lang), wb)
+    wb.active = 0  # a blank book opens on 说明: how to use it comes first
 
 
 def write_template(path, lang: str = "zh") -> Path:

@@ -230,7 +230,7 @@ def test_dirty_frt_texts_stand_for_consistent_records(data):
 def test_demo_workbook(tmp_path, data):
     path = write_demo_inputs(tmp_path / "demo.xlsx", seed=7)
     book = CalamineWorkbook.from_path(str(path))
-    assert book.sheet_names == ["说明", "参数", "响应时间统计表", "效果统计表", "话务记录"]
+    assert book.sheet_names[:5] == ["说明", "参数", "响应时间统计表", "效果统计表", "话务记录"]
     for key, sheet in (("tickets", "响应时间统计表"), ("feedback", "效果统计表"), ("calls", "话务记录")):
         rows = book.get_sheet_by_name(sheet).to_python()
         assert len(rows) == 2 + len(data[key])  # title + header + records

@@ -11,15 +11,18 @@ import pytest
 from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 
-from cs_xl import schema
+from cs_xl import metrics, schema
 from cs_xl.params import read_params_from_book
 from cs_xl.settings import Settings
 from cs_xl.template import build_template, fill_inputs, write_template
 
 REPO = Path(__file__).resolve().parents[1]
 COMMITTED = {"zh": REPO / "workbook" / "cs_template.xlsx", "en": REPO / "workbook" / "cs_template_en.xlsx"}
-SHEETS = {"zh": ["说明", "参数", "响应时间统计表", "效果统计表", "话务记录"],
-          "en": ["Read me", "Settings", "Tickets", "Feedback", "Calls"]}
+# issue 4: 说明, 参数, the three input sheets, then the generated sheets (汇总 first)
+SHEETS = {"zh": ["说明", "参数", "响应时间统计表", "效果统计表", "话务记录",
+                 "汇总", "按客服", "按维度", "趋势", "时段负荷", "数据质量"],
+          "en": ["Read me", "Settings", "Tickets", "Feedback", "Calls",
+                 "Summary", "By agent", "Breakdowns", "Trends", "Load", "Data quality"]}
 INPUTS = {"zh": {"tickets": "响应时间统计表", "feedback": "效果统计表", "calls": "话务记录"},
           "en": {"tickets": "Tickets", "feedback": "Feedback", "calls": "Calls"}}
 # seed 000: 表头字段：日期、客服工号、客服姓名、客户ID、问题类型、首次响应时间(分钟)、问题解决时间(分钟)、备注
@@ -172,7 +175,23 @@ def test_committed_files_reopen():
 
 def test_write_template(tmp_path):
     out = write_template(tmp_path / "x.xlsx", lang="en")
-    assert openpyxl.load_workbook(out).sheetnames == SHEETS["en"]
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == SHEETS["en"]
+    assert book.active.title == "Read me"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_blank_dashboard_lists_kpi_cards_with_targets(lang):
+    """The blank 汇总 already shows the headline KPIs and their targets, values empty."""
+    from cs_xl.settings import DEFAULT_TARGETS
+    ws = build_template(lang)[SHEETS[lang][5]]
+    cells = [c for row in ws.iter_rows() for c in row if c.value is not None]
+    texts = {str(c.value) for c in cells}
+    labels = {getattr(metrics.CATALOGUE["frt_rate"], lang)}
+    assert any(label in t for t in texts for label in labels)
+    numbers = [c.value for c in cells if isinstance(c.value, (int, float))]
+    for target, _direction in DEFAULT_TARGETS.values():
+        assert target in numbers
 
 
 # ------------------------------------------------------------------ fill_inputs
