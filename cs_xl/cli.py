@@ -131,22 +131,17 @@ def _column_key(ds, key: str) -> str:
                    f"(periods: day, week, month, weekday, hour)")
 
 
-def _settings_for(path: Path, args):
+def _settings_for(path: Path, ds, args):
+    """The book's 参数 sheet (as a refresh reads it), then the command-line flags on top."""
+    from .refresh import settings_for
     from .settings import Settings
-    settings = None
-    try:
-        from .params import read_params_from_book
-    except ImportError:  # pragma: no cover - params arrives with the template
-        read_params_from_book = None
-    if read_params_from_book and path.suffix.lower() in (".xlsx", ".xlsm"):
-        settings = read_params_from_book(path)
-    settings = settings or Settings()
+    settings = settings_for(path, ds) if path.suffix.lower() in (".xlsx", ".xlsm") else Settings()
     changes = {}
-    if getattr(args, "threshold", None) is not None:
+    if args.threshold is not None:
         changes["frt_threshold_min"] = args.threshold
-    if getattr(args, "date_from", None):
+    if args.date_from:
         changes["period_start"] = args.date_from
-    if getattr(args, "date_to", None):
+    if args.date_to:
         changes["period_end"] = args.date_to
     return settings.with_(**changes)
 
@@ -156,7 +151,7 @@ def cmd_kpis(args) -> int:
     from .load import load
     path = Path(args.path)
     ds = load(path)
-    settings = _settings_for(path, args)
+    settings = _settings_for(path, ds, args)
     where = {_column_key(ds, k): v for k, v in _parse_where(args.where).items()}
     scoped = kpis.apply_scope(ds, settings, where)
     if args.by:
