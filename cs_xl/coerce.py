@@ -65,6 +65,7 @@ def _full_width(text: str) -> str:
 
 # BLANKS as typed, half- or full-width: a set lookup instead of NFKC on every id and note
 _PLACEHOLDERS = BLANKS | {_full_width(b) for b in BLANKS}
+_LONGEST_PLACEHOLDER = max(map(len, _PLACEHOLDERS))
 
 
 def _is_placeholder(value: Any) -> bool:
@@ -352,6 +353,13 @@ def day(value):
 def text(value) -> tuple[str | None, Problem | None]:
     """A stripped label; placeholders ('-', 'N/A', '?') are blank, so that they
     never show up as a cause in a Pareto or as an agent called '-'."""
+    if value.__class__ is str:  # the common case first: ids and labels, 100k of them
+        t = value.strip()
+        if not t or (len(t) <= _LONGEST_PLACEHOLDER and t.casefold() in _PLACEHOLDERS):
+            return None, None
+        if t[0] in "#＃" and excel_error(t):
+            return None, DROP_ERROR
+        return t, None
     if _is_blank(value) or _is_placeholder(value):
         return None, None
     if isinstance(value, float) and value.is_integer():
@@ -383,10 +391,16 @@ def coerce_values(values, kind: str) -> tuple[pd.Series, list[tuple[int, Any, Pr
     series = series.reset_index(drop=True)
     if kind in _NUMERIC_KINDS and pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
         return _coerce_numeric_fast(series.astype(float), kind)
+    typed = _already_typed(series, kind)
+    if typed is not None:
+        return typed
     raw = series.tolist()
-    # True == 1 == 1.0 hash alike, but a bool in a numeric column is a problem
-    # while 1.0 is not: bools are factorised under keys of their own
-    keys = pd.Series([_BOOL_KEYS[v] if v.__class__ is bool else v for v in raw], dtype=object)
+    if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        keys = series.astype(object)  # no bools to tell apart: factorise as is
+    else:
+        # True == 1 == 1.0 hash alike, but a bool in a numeric column is a problem
+        # while 1.0 is not: bools are factorised under keys of their own
+        keys = pd.Series([_BOOL_KEYS[v] if v.__class__ is bool else v for v in raw], dtype=object)
     try:
         codes, uniques = pd.factorize(keys)  # blanks (None, NaN, NaT, NA) get code -1
     except TypeError:  # unhashable cells (lists …): parse one by one
@@ -399,6 +413,24 @@ def coerce_values(values, kind: str) -> tuple[pd.Series, list[tuple[int, Any, Pr
     has_problem = np.fromiter((r[1] is not None for r in results), dtype=bool, count=len(results))
     problems = [(int(pos), raw[pos], results[codes[pos]][1]) for pos in np.flatnonzero(has_problem[codes])]
     return typed, problems
+
+
+def _already_typed(series: pd.Series, kind: str):
+    """Columns the loader has already typed (and plain-text columns) skip the
+    per-value parsers: metrics over a loaded sheet, grouped many times by a
+    report, must not re-parse 100k cells per call.  Returns None when the
+    column needs the general path."""
+    dtype = series.dtype
+    if kind == "flag" and pd.api.types.is_bool_dtype(dtype):
+        return series.astype("boolean"), []
+    if kind == "priority" and pd.api.types.is_integer_dtype(dtype) and series.dropna().isin([1, 2, 3, 4]).all():
+        return series.astype("Int64"), []
+    if kind in ("date", "datetime") and pd.api.types.is_datetime64_dtype(dtype):
+        years = series.dt.year.dropna()
+        if years.between(_FIRST_YEAR, _LAST_YEAR).all():
+            typed = series.astype("datetime64[ns]")
+            return (typed.dt.normalize() if kind == "date" else typed), []
+    return None
 
 
 class _BoolKey:
