@@ -100,7 +100,7 @@ def feedback_kpis(f: pd.DataFrame | None, s: Settings, volume: float) -> dict[st
 
 def call_kpis(c: pd.DataFrame | None, s: Settings) -> dict[str, float]:
     out = dict.fromkeys(("offered", "queued", "answer_rate", "abandon_rate", "asa", "avg_wait",
-                         "service_level", "aht", "ivr_rate", "agents_needed"), np.nan)
+                         "service_level", "aht", "ivr_rate", "peak_queue", "agents_needed"), np.nan)
     if c is None:
         return out
     ivr, answered, wait = _col(c, "ivr_selfserved"), _col(c, "answered"), _col(c, "wait_s")
@@ -110,6 +110,8 @@ def call_kpis(c: pd.DataFrame | None, s: Settings) -> dict[str, float]:
         out["ivr_rate"] = metrics.ivr_rate(ivr)
     if wait is not None:
         out["avg_wait"] = metrics.avg_wait(wait, ivr)
+        if "start" in c.columns:
+            out["peak_queue"] = metrics.peak_queue(c["start"], wait, ivr)
     if answered is not None:
         out["answer_rate"] = metrics.answer_rate(answered, ivr)
         out["abandon_rate"] = metrics.abandon_rate(answered, wait, ivr, s.short_abandon_s)

@@ -722,7 +722,8 @@ SPEC_KEYS = (
 
 class TestCatalogue:
     def test_covers_every_spec_key(self):
-        assert set(m.CATALOGUE) == set(SPEC_KEYS)
+        # SPEC §3 plus peak_queue, which the 参数 alert rule 排队人数超过50人 needs (seed 001)
+        assert set(m.CATALOGUE) == set(SPEC_KEYS) | {"peak_queue"}
 
     def test_entries_are_complete(self):
         for key, info in m.CATALOGUE.items():
@@ -755,3 +756,30 @@ def test_million_rows_vectorised():
     expected = float((frt <= 3).mean())
     assert m.frt_rate(frt) == approx(expected)
     assert m.frt_p90(frt) == approx(float(np.percentile(frt, 90)))
+
+
+# ------------------------------------------------------------------ peak queue
+
+def _ts(*clock):
+    return pd.to_datetime([f"2024-03-01 {c}" for c in clock])
+
+
+def test_peak_queue_hand_worked():
+    # 09:00:00+60 s and 09:00:30+60 s overlap from 09:00:30 to 09:01:00 → 2; 09:02:00 waits alone
+    assert m.peak_queue(_ts("09:00:00", "09:00:30", "09:02:00"), [60, 60, 10]) == 2
+    # leaving at 09:01:00 while another joins at 09:01:00 is no overlap
+    assert m.peak_queue(_ts("09:00:00", "09:01:00"), [60, 60]) == 1
+    # IVR self-served calls never queue; invalid waits and blank starts are left out
+    assert m.peak_queue(_ts("09:00:00", "09:00:30", "09:00:40"), [60, 60, 60], ["否", "是", "否"]) == 2
+    assert m.peak_queue([None, "2024-03-01 09:00"], [5, "#N/A"]) != m.peak_queue([None], [5])
+    assert math.isnan(m.peak_queue([None], [5]))
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 600), st.integers(0, 120)), min_size=1, max_size=40))
+def test_peak_queue_matches_brute_force(calls):
+    start = pd.Timestamp("2024-03-01 09:00") + pd.to_timedelta([c[0] for c in calls], unit="s")
+    wait = [c[1] for c in calls]
+    # brute force: waiting at second t means start <= t < start + wait
+    expected = max(sum(1 for s0, w in calls if s0 <= t < s0 + w) for t in range(0, 721))
+    assert m.peak_queue(start, wait) == expected
