@@ -59,6 +59,15 @@ class KpiCards:
 
 
 @dataclass
+class KpiTiles:
+    """The few headline numbers drawn as big coloured tiles at the top of the dashboard
+    (the same cards as the KPI table, which stays the place to read every number)."""
+    name: str
+    cards: list[KpiCard]
+    target_word: str           # "目标" / "Target", printed before the target in each tile
+
+
+@dataclass
 class TableBlock:
     name: str
     title: str
@@ -74,7 +83,7 @@ class ChartSpec:
     table_name: str
     category_col: str
     value_cols: list[str]
-    anchor: str = "right"      # "right" of its table | "below" the previous block
+    anchor: str = "right"      # "right" of its table | "below" the previous block | "beside:NAME" another block
     y_title: str = ""
 
 
@@ -101,6 +110,9 @@ class SheetModel:
     name: str                  # the sheet's tab name
     title: str                 # heading in A1
     blocks: list = field(default_factory=list)
+    freeze_table: str = ""     # name of the table whose header row stays visible when scrolling
+    freeze_cols: int = 0       # … and how many of its first columns
+    one_page: bool = False     # printed on a single page (the dashboard)
 
 
 @dataclass
@@ -136,13 +148,14 @@ TREND_GRAINS = ("month", "week", "day")  # the short tables first: the day table
 TREND_KEYS = ("volume", "frt_rate", "frt_avg", "resolution_rate", "csat_rate", "complaint_rate",
               "offered", "answer_rate")
 DELTA_KEYS = ("volume", "frt_rate")  # the metrics whose 环比/同比 are shown
+TILE_KEYS = ("volume", "frt_rate", "resolution_rate", "csat_rate", "nps", "answer_rate")  # dashboard tiles
 RANK_KEY = "frt_rate"                # agents are ranked on the seed's headline metric
 
 WORDS: dict[str, tuple[str, str]] = {
     "summary_title": ("客户服务 KPI 汇总", "Customer-service KPI summary"),
     "kpi_block": ("核心指标 (对照目标)", "Headline KPIs against targets"),
     "kpi_headers": (("指标", "数值", "目标", "差距", "达标"), ("Metric", "Value", "Target", "Gap", "Met")),
-    "targets_block": ("比率指标与目标", "Rates against targets"),
+    "targets_block": ("图表数据: 比率指标与目标", "Chart data: rates against targets"),
     "targets_chart": ("比率指标 vs 目标", "Rates vs targets"),
     "value": ("数值", "Value"), "target": ("目标", "Target"), "metric": ("指标", "Metric"),
     "period_block": ("统计期间", "Period"),
@@ -186,6 +199,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "weekdays": (("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
                  ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")),
     "by_hour": ("按小时到达量", "Arrivals by hour"),
+    "heat_scale": ("颜色: 白 = 最少, 黄 = 中位, 红 = 最多 (高峰时段)。",
+                   "Colour: white = fewest, yellow = median, red = most (peak hours)."),
     "load_note": ("工单按创建时间、来电按呼入时间计。", "Tickets counted at creation time, calls at call start."),
     "quality_title": ("数据质量", "Data quality"),
     "by_reason": ("问题原因统计", "Issues by reason"),
@@ -481,9 +496,17 @@ def _plain(value, fmt: str) -> str:
 
 
 def build_summary(ctx: Context) -> SheetModel:
+    """The dashboard, read top to bottom: period, KPI cards with the rates-vs-targets
+    chart beside them, alerts, and last the chart's data table."""
     cards = kpi_cards(ctx)
-    blocks: list = [period_table(ctx),
+    by_key = {c.key: c for c in cards}
+    tiles = [by_key[k] for k in TILE_KEYS if k in by_key]
+    blocks: list = [KpiTiles("tiles", tiles, ctx.w("target"))] if tiles else []
+    blocks += [period_table(ctx),
                     KpiCards("kpis", ctx.w("kpi_block"), ctx.w("kpi_headers"), cards)]
+    alerts = alert_lines(ctx, cards)
+    blocks.append(TextBlock([ctx.w("alerts")], "heading"))
+    blocks.append(TextBlock(alerts or [ctx.w("no_alerts")], "alert" if alerts else "note"))
     rated = [c for c in cards if c.fmt == "pct" and c.target is not None]
     if rated:
         blocks.append(TableBlock(
@@ -491,11 +514,9 @@ def build_summary(ctx: Context) -> SheetModel:
             [ColumnSpec("label", ctx.w("metric"), "text"), ColumnSpec("value", ctx.w("value"), "pct"),
              ColumnSpec("target", ctx.w("target"), "pct")],
             [[c.label, c.value, c.target] for c in rated]))
-        blocks.append(ChartSpec("bar", ctx.w("targets_chart"), "targets", "label", ["value", "target"]))
-    alerts = alert_lines(ctx, cards)
-    blocks.append(TextBlock([ctx.w("alerts")], "heading"))
-    blocks.append(TextBlock(alerts or [ctx.w("no_alerts")], "alert" if alerts else "note"))
-    return SheetModel("summary", sheet_name("summary", ctx.lang), ctx.w("summary_title"), blocks)
+        blocks.append(ChartSpec("bar", ctx.w("targets_chart"), "targets", "label", ["value", "target"],
+                                anchor="beside:kpis"))
+    return SheetModel("summary", sheet_name("summary", ctx.lang), ctx.w("summary_title"), blocks, one_page=True)
 
 
 def agent_names(ds: DataSet, mask: bool) -> dict:
@@ -538,7 +559,8 @@ def build_agents(ctx: Context) -> SheetModel:
     category = "agent_name" if names else "agent_id"
     blocks.append(ChartSpec("bar", ctx.w("agents_chart").format(label=ctx.label(RANK_KEY)), "agents",
                             category, [RANK_KEY]))
-    return SheetModel("agents", sheet_name("agents", ctx.lang), ctx.w("agents_title"), blocks)
+    return SheetModel("agents", sheet_name("agents", ctx.lang), ctx.w("agents_title"), blocks,
+                      freeze_table="agents", freeze_cols=2)
 
 
 def breakdown_dims(ds: DataSet) -> list[str]:
@@ -614,7 +636,7 @@ def build_load(ctx: Context) -> SheetModel:
     heat = HeatmapBlock("heatmap", ctx.w("heatmap"), f"{ctx.w('weekday')} \\ {ctx.w('hour')}",
                         [days[int(d)] for d in matrix.index], [int(h) for h in matrix.columns],
                         [[clean(v) for v in row] for row in matrix.to_numpy().tolist()])
-    blocks: list = [TextBlock([ctx.w("load_note")]), heat]
+    blocks: list = [TextBlock([ctx.w("load_note"), ctx.w("heat_scale")]), heat]
     frame = kpis.grouped(ctx.scoped, ctx.settings, "hour") if _has_hours(ctx.scoped) else None
     if frame is not None and len(frame):
         keys = ["volume", "offered"]

@@ -9,7 +9,7 @@ import pytest
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from cs_xl.render_xlsx import NUMBER_FORMATS, render, render_sheet
-from cs_xl.report import (ChartSpec, ColumnSpec, HeatmapBlock, KpiCard, KpiCards, Report, SheetModel,
+from cs_xl.report import (ChartSpec, ColumnSpec, HeatmapBlock, KpiCard, KpiCards, KpiTiles, Report, SheetModel,
                           TableBlock, TextBlock)
 
 
@@ -173,3 +173,40 @@ def test_unknown_block_is_a_clear_error():
     wb = openpyxl.Workbook()
     with pytest.raises(TypeError, match="unknown report block dict on sheet X"):
         render_sheet(wb, SheetModel("x", "X", "t", [{"not": "a block"}]))
+
+
+def test_kpi_tiles_are_numbers_coloured_by_their_status(tmp_path):
+    tiles = KpiTiles("tiles", [KpiCard("frt_rate", "达标率", 0.68, 0.9, -0.22, False, "pct"),
+                               KpiCard("volume", "受理量", 5708, None, None, None, "count"),
+                               KpiCard("csat_rate", "满意度", 0.95, 0.85, 0.10, True, "pct")], "目标")
+    ws = saved(tmp_path, Report("zh", [SheetModel("summary", "汇总", "t", [tiles])]))["汇总"]
+    r = find(ws, "达标率").row
+    assert [ws.cell(r + 1, j).value for j in (1, 2, 3)] == [0.68, 5708, 0.95]   # real numbers, not text
+    assert ws.cell(r + 2, 1).value == 0.9 and ws.cell(r + 2, 2).value is None
+    assert ws.cell(r + 2, 1).number_format == '"目标 "0.0%" ✗"'
+    assert ws.cell(r + 2, 3).number_format == '"目标 "0.0%" ✓"'
+    fills = [ws.cell(r + 1, j).fill.fgColor.rgb[-6:] for j in (1, 2, 3)]
+    assert fills == ["FCE4E4", "EDEDED", "E2F0D9"]  # missed red, no target grey, met green
+
+
+def test_rate_axis_runs_0_to_100_percent_and_bar_labels_are_never_skipped(tmp_path):
+    rows = [[f"客服{i}", 0.6 + i / 100, 1.0, i] for i in range(12)]
+    model = Report("zh", [SheetModel("s", "表", "t", [table(rows), ChartSpec("bar", "达标率", "t", "group", ["rate"])])])
+    wb = openpyxl.Workbook()
+    render(model, wb)
+    (chart,) = wb["表"]._charts
+    assert (chart.y_axis.scaling.min, chart.y_axis.scaling.max) == (0, 1)
+    assert chart.x_axis.tickLblSkip == 1
+    assert chart.height >= 12 * 0.38  # one bar's height per agent at least
+
+
+def test_wrapped_header_row_is_tall_enough_and_main_table_is_frozen(tmp_path):
+    long = TableBlock("t", "", [ColumnSpec("id", "工号", "text"),
+                                ColumnSpec("rate", "首次响应达标率(≤3分钟)", "pct")], [["A1", 0.5], ["A2", 0.6]])
+    model = Report("zh", [SheetModel("agents", "按客服", "t", [long], freeze_table="t", freeze_cols=1)])
+    ws = saved(tmp_path, model)["按客服"]
+    head = find(ws, "工号").row
+    # "首次响应达标率(≤3分钟)" is 22 characters wide; the column is capped at 14, so it takes two lines
+    assert ws.column_dimensions["B"].width == 14
+    assert ws.row_dimensions[head].height >= 2 * 15
+    assert ws.freeze_panes == f"B{head + 1}"
