@@ -19,6 +19,11 @@ from .settings import Settings
 KPI_KEYS: tuple[str, ...] = tuple(metrics.CATALOGUE)
 
 PERIODS = ("day", "week", "month", "weekday", "hour")
+# groupings that reach calls through the agent who answered them
+AGENT_KEYS = ("agent_id", "agent_name", "team", "hire_date")
+# call metrics of the queue as a whole: undefined per agent (abandoned calls have no agent)
+QUEUE_KEYS = ("queued", "answer_rate", "abandon_rate", "avg_wait", "service_level", "ivr_rate",
+              "peak_queue", "agents_needed")
 # scope filters of the 参数 sheet: settings field -> ticket column
 SCOPE_FIELDS = {
     "teams": "team", "channels": "channel", "customer_types": "customer_type",
@@ -232,6 +237,9 @@ def grouped(ds: DataSet, settings: Settings | None, by: str) -> pd.DataFrame:
                                for table, lab in labels.items()})
         rows[value] = headline(part, settings)
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(KPI_KEYS))
+    if by in AGENT_KEYS:
+        # only answered calls carry an agent: queue-level rates per agent would read 100 %
+        frame[list(QUEUE_KEYS)] = np.nan
     frame.index.name = by
     return frame
 

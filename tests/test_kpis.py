@@ -157,3 +157,13 @@ def test_load_matrix_matches_crosstab(ds):
 def test_peak_hourly_arrivals():
     # Wednesday 2024-03-06 14:00–15:00 holds 2 queued calls; the IVR call does not count
     assert kpis.peak_hourly_arrivals(_calls()) == 2
+
+
+def test_queue_metrics_are_undefined_per_agent(ds):
+    # the unanswered call has no agent: per agent, an answer rate would always read 100 %
+    frame = kpis.grouped(ds, None, "agent_id")
+    assert frame.loc["C001", "offered"] == 1 and frame.loc["C001", "aht"] == 100
+    for key in ("answer_rate", "abandon_rate", "service_level", "ivr_rate"):
+        assert frame[key].isna().all(), key
+    by_month = kpis.grouped(ds, None, "month")
+    assert by_month.loc["2024-03", "answer_rate"] == pytest.approx(2 / 3)
