@@ -85,13 +85,15 @@ class LoadError(Exception):
 
 # ====================================================================== public API
 
-def load(path, *, tables: Sequence[str] = ("tickets", "feedback", "calls")) -> DataSet:
+def load(path, *, tables: Sequence[str] = ("tickets", "feedback", "calls"), today=None) -> DataSet:
     """Load the input tables of a workbook or CSV export.
 
     ``tables`` selects which of ``"tickets"``, ``"feedback"`` and ``"calls"``
     to look for; a table the file lacks is ``None`` in the result.  Raises
     :class:`LoadError` when the file is missing, unreadable, of an unsupported
-    type, or holds none of the requested tables.
+    type, or holds none of the requested tables.  ``today`` (a date) is the
+    day after which dates are flagged as future (default: :func:`_today`);
+    the refresh passes today in the 参数 timezone.
     """
     path = Path(path)
     wanted = _check_tables(tables)
@@ -105,7 +107,7 @@ def load(path, *, tables: Sequence[str] = ("tickets", "feedback", "calls")) -> D
     for key in wanted:
         if key not in placements:
             continue
-        built = _build_table(TABLES[key], placements[key], today=_today())
+        built = _build_table(TABLES[key], placements[key], today=_today() if today is None else pd.Timestamp(today))
         setattr(dataset, key, built.frame)
         dataset.headers[key] = built.headers
         dataset.sheets[key] = placements[key].grid.name

@@ -1,11 +1,12 @@
 """The headless 「刷新报表」: rebuild every generated sheet of a workbook.
 
-    load the input sheets (calamine)  →  read 参数  →  apply scope
+    read 参数  →  load the input sheets (calamine; "today" in the 参数 timezone)  →  apply scope
     →  build the report model  →  open the book, drop the generated sheets,
        draw them again  →  save atomically (BOOK.bak kept)
 
 Input sheets, 说明, 参数 and any sheet the user added are never touched: only
-the sheets named in :func:`cs_xl.report.generated_sheet_names` are replaced.
+the sheets named in :func:`cs_xl.report.generated_sheet_names` (in either
+language, so switching 报表语言 leaves no stale sheets behind) are replaced.
 """
 from __future__ import annotations
 
@@ -73,10 +74,23 @@ def _counts(ds: DataSet) -> dict[str, int]:
 def settings_for(path: Path, ds: DataSet) -> Settings:
     """Settings of the book's 参数 sheet; defaults (language from the input sheets' names) when absent."""
     from .params import read_params_from_book
-    settings = read_params_from_book(path)
-    if settings is None:
-        settings = Settings(lang=report.detect_lang(ds))
-    return settings
+    return _with_default_lang(read_params_from_book(path), ds)
+
+
+def _with_default_lang(settings: Settings | None, ds: DataSet) -> Settings:
+    return settings if settings is not None else Settings(lang=report.detect_lang(ds))
+
+
+def positions_across_languages(positions: dict[str, int], lang: str) -> dict[str, int]:
+    """Where each generated sheet of ``lang`` goes: where it, or its other-language twin, was."""
+    out = {}
+    for key in report.SHEET_NAMES:
+        for other in ("zh", "en"):
+            old = report.sheet_name(key, other)
+            if old in positions:
+                out[report.sheet_name(key, lang)] = positions[old]
+                break
+    return out
 
 
 def refresh(path, out=None, progress: Progress | None = None) -> RefreshResult:
@@ -107,14 +121,18 @@ def refresh(path, out=None, progress: Progress | None = None) -> RefreshResult:
     def timed(name: str, t0: float) -> None:
         timings[name] = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
-    tick(f"读取数据 / loading {path.name}")
-    ds = load(path)
-    timed("load", t0)
+    from .params import read_params_from_book
+
     t0 = time.perf_counter()
     tick("读取参数 / reading settings")
-    settings = settings_for(path, ds)
+    params = read_params_from_book(path)  # first: its timezone says which day is "today" for the loader
+    today = (params or Settings()).today()
     timed("params", t0)
+    t0 = time.perf_counter()
+    tick(f"读取数据 / loading {path.name}")
+    ds = load(path, today=today)
+    settings = _with_default_lang(params, ds)
+    timed("load", t0)
     t0 = time.perf_counter()
     tick("筛选范围 / applying period and scope")
     scoped = kpis.apply_scope(ds, settings)
@@ -126,14 +144,15 @@ def refresh(path, out=None, progress: Progress | None = None) -> RefreshResult:
 
     t0 = time.perf_counter()
     model = report.build_report(ds, settings, lang=settings.lang, scoped=scoped,
-                                on_sheet=lambda name: tick(f"计算 / building {name}"))
+                                on_sheet=lambda name: tick(f"计算 / building {name}"), today=today)
     timed("build", t0)
 
     def draw(wb, positions):
-        return render_xlsx.render(model, wb, positions, on_sheet=lambda name: tick(f"绘制 / drawing {name}"))
+        return render_xlsx.render(model, wb, positions_across_languages(positions, model.lang),
+                                  on_sheet=lambda name: tick(f"绘制 / drawing {name}"))
 
     t0 = time.perf_counter()
-    names = report.generated_sheet_names(model.lang)
+    names = report.generated_sheet_names("zh") + report.generated_sheet_names("en")
     drawn = rewrite_sheets(path, target, names, draw, on_save=lambda: tick(f"保存 / saving {target.name}"))
     timed("open+draw+save", t0)
     return RefreshResult(target, drawn, used, loaded, dropped, len(ds.quality), model.lang,

@@ -1,7 +1,7 @@
 """Draw a report model (:mod:`cs_xl.report`) into an openpyxl workbook.
 
 Layout only: blocks are stacked top to bottom, charts sit to the right of the
-table they plot.  No metric arithmetic happens here — every number comes from
+table they plot (or below it, stacked, when the model says so).  No metric arithmetic happens here — every number comes from
 the model.  Conventions:
 
 * number formats by the model's ``fmt``: pct → ``0.0%``, min → ``0.0``,
@@ -62,6 +62,7 @@ BAR_CM_PER_SERIES = 0.38  # a horizontal bar chart grows by this per bar, so no 
 BAR_CM_GAP = 0.22
 MAX_COL_WIDTH = 40
 HEADER_LINE_PT = 15      # height of one line of header text, in points
+WRAP_WIDTH = 30          # a wrapped text column (ColumnSpec.wrap) is at most this wide; longer text wraps
 CENTERED_FMTS = ("date", "int")  # short codes (dates, row numbers, ranks, hours) read best centred
 
 
@@ -130,6 +131,7 @@ class Widths:
         self.widths: dict[int, int] = {}
         self.fixed: dict[int, float] = {}                 # columns sized by a block itself (heatmap)
         self.header_rows: dict[int, dict[int, str]] = {}  # row → {column: header text}
+        self.wrapped_rows: dict[int, dict[int, str]] = {}  # row → {column: wrapped cell text}
 
     def see(self, col: int, value: Any) -> None:
         self.see_width(col, display_width(value))
@@ -139,6 +141,11 @@ class Widths:
 
     def header(self, row: int, col: int, text: str) -> None:
         self.header_rows.setdefault(row, {})[col] = text
+
+    def wrapped(self, row: int, col: int, text: str) -> None:
+        """A wrapped data cell: its column is capped at WRAP_WIDTH and its row grows to show every line."""
+        self.see_width(col, min(_text_width(text), WRAP_WIDTH))
+        self.wrapped_rows.setdefault(row, {})[col] = text
 
     def width_of(self, col: int) -> float:
         if col in self.fixed:  # the heatmap's narrow hour columns win over a table sharing them
@@ -150,11 +157,13 @@ class Widths:
     def apply(self, ws: Worksheet) -> None:
         for col in set(self.widths) | set(self.fixed):
             ws.column_dimensions[get_column_letter(col)].width = self.width_of(col)
-        # a wrapped header needs a taller row, or its second line is drawn over the first data row
-        for row, texts in self.header_rows.items():
-            lines = max(math.ceil(_text_width(t) / max(1.0, self.width_of(c))) for c, t in texts.items())
-            if lines > 1:
-                ws.row_dimensions[row].height = HEADER_LINE_PT * lines + 3
+        # a wrapped header or cell needs a taller row, or its second line is drawn over the next row
+        for rows in (self.header_rows, self.wrapped_rows):
+            for row, texts in rows.items():
+                lines = max(math.ceil(_text_width(t) / max(1.0, self.width_of(c) - 1)) for c, t in texts.items())
+                if lines > 1:
+                    ws.row_dimensions[row].height = max(ws.row_dimensions[row].height or 0,
+                                                        HEADER_LINE_PT * lines + 3)
 
 
 # ---------------------------------------------------------------- blocks
@@ -178,10 +187,15 @@ def draw_table(ws: Worksheet, row: int, block: TableBlock, widths: Widths) -> tu
         widths.see_width(j, min(_text_width(spec.header), 12))  # long headers wrap
         widths.header(header_row, j, spec.header)
     fmts = [spec.fmt for spec in block.columns]
+    wraps = [spec.wrap for spec in block.columns]
     for i, values in enumerate(block.rows, start=header_row + 1):
-        for j, (value, fmt) in enumerate(zip(values, fmts), start=1):
-            write(ws, i, j, value, fmt)
-            widths.see(j, value)
+        for j, (value, fmt, wrap) in enumerate(zip(values, fmts, wraps), start=1):
+            cell = write(ws, i, j, value, fmt)
+            if wrap and isinstance(cell.value, str):
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                widths.wrapped(i, j, cell.value)
+            else:
+                widths.see(j, value)
     last_row = header_row + len(block.rows)
     placed = Placed(header_row, header_row + 1, last_row, {s.key: j for j, s in enumerate(block.columns, 1)},
                     {s.key: s.fmt for s in block.columns}, len(block.columns),
@@ -381,7 +395,9 @@ def render_sheet(wb: Workbook, model: SheetModel, index: int | None = None) -> W
     floor = row  # rows below this are free of charts
     for block in model.blocks:
         if isinstance(block, ChartSpec):
-            floor = max(floor, place_chart(ws, block, placed, row))
+            # charts "below" a table stack under each other; the others sit beside their table
+            top = max(row, floor) if block.anchor == "below" else row
+            floor = max(floor, place_chart(ws, block, placed, top))
             continue
         row = max(row, floor)
         if isinstance(block, TableBlock):

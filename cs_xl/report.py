@@ -26,6 +26,7 @@ import pandas as pd
 
 from . import kpis, metrics
 from .dataset import ROW, DataSet
+from .i18n import action_label, reason_label
 from .schema import PRIORITIES, TABLES
 from .settings import Settings
 
@@ -37,6 +38,7 @@ class ColumnSpec:
     key: str
     header: str
     fmt: str = "text"  # pct | min | sec | count | score | nps | int | date | text | growth | delta_pct | delta_min
+    wrap: bool = False  # long text (reasons): wrapped in a column of moderate width instead of widening it
 
 
 @dataclass
@@ -135,14 +137,14 @@ SHEET_NAMES: dict[str, tuple[str, str]] = {
 # SPEC §5 headline metrics, in dashboard order
 HEADLINE_KEYS = (
     "volume", "frt_rate", "frt_avg", "frt_median", "frt_p90", "sla_rate", "resolve_avg",
-    "resolution_rate", "fcr_rate", "csat_avg", "csat_rate", "satisfied_rate", "nps",
+    "ontime_rate", "resolution_rate", "fcr_rate", "csat_avg", "csat_rate", "satisfied_rate", "nps",
     "complaint_rate", "repeat_complaint_rate", "offered", "answer_rate", "abandon_rate",
-    "asa", "avg_wait", "service_level", "aht", "ivr_rate",
+    "asa", "avg_wait", "service_level", "aht", "ivr_rate", "peak_queue", "agents_needed",
 )
 AGENT_KEYS = ("volume", "frt_rate", "frt_avg", "resolution_rate", "fcr_rate", "csat_avg", "csat_rate",
               "nps", "complaint_rate")
 BREAKDOWN_DIMS = ("team", "channel", "issue_type", "module", "priority", "customer_type")
-BREAKDOWN_KEYS = ("volume", "frt_rate", "frt_avg", "sla_rate", "resolution_rate", "fcr_rate",
+BREAKDOWN_KEYS = ("volume", "frt_rate", "frt_avg", "sla_rate", "resolution_rate", "ontime_rate", "fcr_rate",
                   "csat_rate", "complaint_rate")
 TREND_GRAINS = ("month", "week", "day")  # the short tables first: the day table runs long
 TREND_KEYS = ("volume", "frt_rate", "frt_avg", "resolution_rate", "csat_rate", "complaint_rate",
@@ -166,10 +168,21 @@ WORDS: dict[str, tuple[str, str]] = {
     "out_of_scope": ("范围外记录", "Records out of scope"),
     "dropped": ("剔除记录", "Records dropped"),
     "issues": ("数据问题", "Data-quality issues"),
+    "timezone": ("时区", "Time zone"),
+    "as_of": ("数据截至", "Data as of"),
     "alerts": ("预警", "Alerts"),
     "alert_miss": ("{label} 为 {value}, 未达目标 {target}", "{label} is {value}, target {target} not met"),
-    "alert_wait": ("平均等待时长 {value} 秒, 超过目标 {target} 秒 × {factor}",
-                   "Average wait {value} s exceeds target {target} s × {factor}"),
+    "alert_wait": ("平均等待时长 {value} 秒, 超过目标 {target} 秒 × {factor} = {limit} 秒, 立即启动应急预案",
+                   "Average wait {value} s exceeds target {target} s × {factor} = {limit} s: start the "
+                   "contingency plan"),
+    "alert_queue": ("最大排队人数 {value} 人, 超过上限 {limit} 人, 立即启动应急预案",
+                    "Peak queue {value} calls exceeds the limit of {limit}: start the contingency plan"),
+    "rule_wait": ("平均等待时长(秒) > 目标 × 倍数", "Avg wait (s) > target × factor"),
+    "rule_queue": ("最大排队人数 > 上限", "Peak queue > limit"),
+    "rule_days": ("预警规则: 触发的日期", "Alert rules: days that broke a rule"),
+    "rule_days_note": ("共 {n} 天触发; 显示最近 {shown} 天。", "{n} days in all; the latest {shown} shown."),
+    "no_rule_days": ("没有哪一天触发预警规则。", "No day broke an alert rule."),
+    "rule": ("规则", "Rule"), "limit": ("上限", "Limit"),
     "no_alerts": ("全部指标达标或无目标。", "Every KPI with a target meets it."),
     "agents_title": ("客服绩效 (按客服)", "Agent scorecard"),
     "agent_id": ("客服工号", "Agent ID"), "agent_name": ("客服姓名", "Agent name"),
@@ -193,6 +206,11 @@ WORDS: dict[str, tuple[str, str]] = {
                    "vs previous: against the period before; vs last year: the same period a year earlier. "
                    "Volume as growth rate, rates as percentage-point differences."),
     "trend_chart": ("{grain} {label}", "{label} {grain}"),
+    "partial": ("{label} (部分)", "{label} (partial)"),
+    "trend_partial_note": ("标有(部分)的期间不完整(数据只覆盖其中几天), 其环比不代表真实涨跌; "
+                           "某期间没有该表记录时数值留空。",
+                           "Periods marked (partial) are only partly covered by the data, so their change is not "
+                           "a real rise or drop; a period with no records of a table leaves its numbers empty."),
     "load_title": ("时段负荷 (工单 + 来电)", "Load by weekday and hour (tickets + calls)"),
     "heatmap": ("星期 × 小时 到达量", "Arrivals by weekday × hour"),
     "weekday": ("星期", "Weekday"), "hour": ("小时", "Hour"),
@@ -202,6 +220,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "heat_scale": ("颜色: 白 = 最少, 黄 = 中位, 红 = 最多 (高峰时段)。",
                    "Colour: white = fewest, yellow = median, red = most (peak hours)."),
     "load_note": ("工单按创建时间、来电按呼入时间计。", "Tickets counted at creation time, calls at call start."),
+    "staffing": ("建议在线人数 (星期 × 小时, Erlang C)", "Agents needed (weekday × hour, Erlang C)"),
+    "staffing_note": ("按该时段平均每小时转人工来电数与平均处理时长, 达到 {sl:.0%} 在 {secs:g} 秒内接通所需的最少人数。",
+                      "Fewest agents answering {sl:.0%} of calls within {secs:g} s, from the slot's mean queued "
+                      "calls per hour and the average handling time."),
     "quality_title": ("数据质量", "Data quality"),
     "by_reason": ("问题原因统计", "Issues by reason"),
     "reason": ("原因", "Reason"), "action": ("处理", "Action"), "count": ("数量", "Count"),
@@ -397,12 +419,28 @@ class Context:
     settings: Settings
     lang: str
     headline: dict[str, float]
+    today: dt.date | None = None  # "today" in the 参数 timezone (数据截至)
+    _grouped: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     def w(self, key: str):
         return word(key, self.lang)
 
     def label(self, key: str) -> str:
         return metric_label(key, self.lang, self.settings)
+
+    def grouped(self, by: str) -> pd.DataFrame:
+        """kpis.grouped of the scoped data, computed once per report (trends and alert days share the days)."""
+        if by not in self._grouped:
+            self._grouped[by] = kpis.grouped(self.scoped, self.settings, by)
+        return self._grouped[by]
+
+
+def card_target(key: str, settings: Settings) -> tuple[float | None, str]:
+    """(target, direction) of a KPI card: the 参数 target, or for the peak queue the alert
+    rule's limit (排队人数超过N人 is the one number a queue is held to)."""
+    if key == "peak_queue" and key not in settings.targets:
+        return float(settings.alert_queue_max), "<="
+    return settings.targets.get(key, (None, ">="))
 
 
 def kpi_cards(ctx: Context) -> list[KpiCard]:
@@ -411,7 +449,7 @@ def kpi_cards(ctx: Context) -> list[KpiCard]:
         if key not in ctx.headline:
             continue
         value = clean(ctx.headline[key])
-        target, direction = ctx.settings.targets.get(key, (None, ">="))
+        target, direction = card_target(key, ctx.settings)
         cards.append(KpiCard(key, ctx.label(key), value, clean(target), gap_to_target(value, target),
                              meets(value, target, direction), metric_fmt(key)))
     return cards
@@ -462,26 +500,89 @@ def period_table(ctx: Context) -> TableBlock:
             ColumnSpec("dropped", ctx.w("dropped"), "count"),
             ColumnSpec("issues", ctx.w("issues"), "count"),
             ColumnSpec("volume", ctx.label("volume"), "count"),
-            ColumnSpec("offered", ctx.label("offered"), "count")]
+            ColumnSpec("offered", ctx.label("offered"), "count"),
+            ColumnSpec("as_of", ctx.w("as_of"), "date"),
+            ColumnSpec("timezone", ctx.w("timezone"), "text")]
     row = [start, end, *used, loaded - sum(used), dropped_records(ctx.loaded), len(ctx.loaded.quality),
-           clean(ctx.headline.get("volume")), clean(ctx.headline.get("offered"))]
+           clean(ctx.headline.get("volume")), clean(ctx.headline.get("offered")),
+           ctx.today or ctx.settings.today(), ctx.settings.timezone]
     return TableBlock("period", ctx.w("period_block"), cols, [row])
 
 
+RULE_KEYS = ("avg_wait", "peak_queue")  # the metrics seed 001's alert rules watch
+RULE_DAYS_SHOWN = 31                     # the latest month of rule-breaking days fits the dashboard
+
+
+def rule_limits(settings: Settings) -> dict[str, float]:
+    """The alert rules of seed 001 (当「平均等待时长超过目标值20%」或「排队人数超过50人」时立即启动应急预案)
+    as metric → limit a value must not exceed:
+
+    * avg_wait   > target(avg_wait) × alert_wait_factor  (no avg-wait target: no wait rule)
+    * peak_queue > alert_queue_max
+    """
+    limits = {"peak_queue": float(settings.alert_queue_max)}
+    wait_target = settings.targets.get("avg_wait", (None, "<="))[0]
+    if wait_target is not None:
+        limits["avg_wait"] = wait_target * settings.alert_wait_factor
+    return {k: limits[k] for k in RULE_KEYS if k in limits}
+
+
+def rule_breaches(values, settings: Settings) -> list[tuple[str, float, float]]:
+    """(metric, value, limit) for each alert rule that ``values`` (a KPI dict or row) breaks:
+    value > limit; an undefined value breaks nothing."""
+    out = []
+    for key, limit in rule_limits(settings).items():
+        value = clean(values.get(key))
+        if value is not None and value > limit:
+            out.append((key, value, limit))
+    return out
+
+
 def alert_lines(ctx: Context, cards: list[KpiCard]) -> list[str]:
+    """Missed targets, then the rules broken over the whole period (a rule line replaces the
+    plain target line of the peak queue, whose card target *is* the rule's limit)."""
     lines = []
     for card in cards:
-        if card.met is False:
+        if card.met is False and not (card.key == "peak_queue" and card.key not in ctx.settings.targets):
             lines.append(ctx.w("alert_miss").format(label=card.label, value=_plain(card.value, card.fmt),
                                                     target=_plain(card.target, card.fmt)))
-    wait = clean(ctx.headline.get("avg_wait"))
-    wait_target = ctx.settings.targets.get("avg_wait", (None, "<="))[0]
-    factor = ctx.settings.alert_wait_factor
-    # rule of seed 001: average wait above target × 1.2 is an alert of its own (stronger than a missed target)
-    if wait is not None and wait_target is not None and wait > wait_target * factor:
-        lines.append(ctx.w("alert_wait").format(value=_plain(wait, "sec"), target=_plain(wait_target, "sec"),
-                                                factor=f"{factor:g}"))
+    for key, value, limit in rule_breaches(ctx.headline, ctx.settings):
+        lines.append(rule_sentence(ctx, key, value, limit))
     return ["⚠ " + line for line in lines]
+
+
+def rule_sentence(ctx: Context, key: str, value: float, limit: float) -> str:
+    if key == "avg_wait":
+        target = ctx.settings.targets["avg_wait"][0]
+        return ctx.w("alert_wait").format(value=_plain(value, "sec"), target=_plain(target, "sec"),
+                                          factor=f"{ctx.settings.alert_wait_factor:g}", limit=_plain(limit, "sec"))
+    return ctx.w("alert_queue").format(value=_plain(value, "count"), limit=_plain(limit, "count"))
+
+
+def rule_days(ctx: Context) -> list[list]:
+    """[date, rule, value, limit] for every day (in date order) that broke an alert rule."""
+    if ctx.scoped.calls is None:  # both rules watch the call queue
+        return []
+    rows = []
+    for label, values in ctx.grouped("day").iterrows():
+        for key, value, limit in rule_breaches(values, ctx.settings):
+            rows.append([dt.date.fromisoformat(str(label)), ctx.w("rule_wait" if key == "avg_wait" else "rule_queue"),
+                         value, limit])
+    return rows
+
+
+def rule_days_blocks(ctx: Context) -> list:
+    """The days that broke a rule — a manager wants to know *when* — the latest month of them."""
+    rows = rule_days(ctx)
+    if not rows:
+        return [TextBlock([ctx.w("no_rule_days")])]
+    days = sorted({r[0] for r in rows})
+    shown = set(days[-RULE_DAYS_SHOWN:])
+    note = "" if len(days) <= RULE_DAYS_SHOWN else ctx.w("rule_days_note").format(n=len(days), shown=len(shown))
+    return [TableBlock("rule_days", ctx.w("rule_days"),
+                       [ColumnSpec("date", ctx.w("date"), "date"), ColumnSpec("rule", ctx.w("rule"), "text"),
+                        ColumnSpec("value", ctx.w("value"), "min"), ColumnSpec("limit", ctx.w("limit"), "min")],
+                       [r for r in rows if r[0] in shown], note)]
 
 
 def _plain(value, fmt: str) -> str:
@@ -507,6 +608,7 @@ def build_summary(ctx: Context) -> SheetModel:
     alerts = alert_lines(ctx, cards)
     blocks.append(TextBlock([ctx.w("alerts")], "heading"))
     blocks.append(TextBlock(alerts or [ctx.w("no_alerts")], "alert" if alerts else "note"))
+    blocks += rule_days_blocks(ctx)
     rated = [c for c in cards if c.fmt == "pct" and c.target is not None]
     if rated:
         blocks.append(TableBlock(
@@ -587,18 +689,76 @@ def build_breakdowns(ctx: Context) -> SheetModel:
     return SheetModel("breakdowns", sheet_name("breakdowns", ctx.lang), ctx.w("breakdowns_title"), blocks)
 
 
-def trend_rows(frame: pd.DataFrame, grain: str, keys, delta_keys) -> list[list]:
-    """One row per period: metric values, then 环比 and 同比 of each delta key."""
+def _table_keys() -> dict[str, str]:
+    """metric key → the input table it is computed from (tickets / feedback / calls), read off
+    the KPI functions of :mod:`cs_xl.kpis` so the two never disagree."""
+    s = Settings()
+    tables = (("tickets", kpis.ticket_kpis(None, s)), ("feedback", kpis.feedback_kpis(None, s, math.nan)),
+              ("calls", kpis.call_kpis(None, s)))
+    return {key: table for table, keys in tables for key in keys}
+
+
+TABLE_OF_KEY = _table_keys()
+
+
+def records_per_period(ds: DataSet, grain: str) -> dict[str, set[str]]:
+    """period label → the input tables that have at least one record in it."""
+    present: dict[str, set[str]] = {}
+    for table, labels in kpis.group_labels(ds, grain).items():
+        if labels is not None:
+            for label in labels.dropna().unique():
+                present.setdefault(str(label), set()).add(table)
+    return present
+
+
+def period_span(label: str, grain: str) -> tuple[dt.date, dt.date]:
+    """First and last day of a period label (ISO week Monday–Sunday, calendar month)."""
+    if grain == "day":
+        day = dt.date.fromisoformat(label)
+        return day, day
+    if grain == "week":
+        year, week = (int(p) for p in label.split("-W"))
+        monday = dt.date.fromisocalendar(year, week, 1)
+        return monday, monday + dt.timedelta(days=6)
+    year, month = (int(p) for p in label.split("-"))
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return dt.date(year, month, 1), following - dt.timedelta(days=1)
+
+
+def is_partial(label: str, grain: str, start, end) -> bool:
+    """True when the period is not wholly inside [start, end] (the report's date range)."""
+    first, last = period_span(label, grain)
+    return (start is not None and first < _as_date(start)) or (end is not None and last > _as_date(end))
+
+
+def _as_date(value) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def trend_rows(frame: pd.DataFrame, grain: str, keys, delta_keys, present: dict[str, set[str]] | None = None,
+               display: Callable[[str], str] = lambda label: label) -> list[list]:
+    """One row per period: metric values, then 环比 and 同比 of each delta key.
+
+    A metric of a table with no records in that period (``present``) is
+    undefined, not 0 — a month with calls but no tickets has no 受理量, so
+    neither its own 环比 nor the next month's is a false −100 %.
+    ``display(label)`` is the label shown (partial periods marked)."""
+    def value(row, label, key):
+        if present is not None and TABLE_OF_KEY.get(key, "tickets") not in present.get(label, set()):
+            return None
+        return clean(row[key])
+
     by_label = {str(idx): row for idx, row in frame.iterrows()}
+    values = {label: {k: value(row, label, k) for k in keys} for label, row in by_label.items()}
     rows = []
-    for label, row in by_label.items():
-        prev, year_ago = by_label.get(previous_label(label, grain)), by_label.get(year_ago_label(label, grain) or "")
-        out = [label]
+    for label, mine in values.items():
+        prev, year_ago = values.get(previous_label(label, grain)), values.get(year_ago_label(label, grain) or "")
+        out = [display(label)]
         for key in keys:
-            out.append(clean(row[key]))
+            out.append(mine[key])
             if key in delta_keys:
-                out.append(None if prev is None else delta(key, row[key], prev[key]))
-                out.append(None if year_ago is None else delta(key, row[key], year_ago[key]))
+                out.append(None if prev is None else delta(key, mine[key], prev[key]))
+                out.append(None if year_ago is None else delta(key, mine[key], year_ago[key]))
         rows.append(out)
     return rows
 
@@ -615,18 +775,25 @@ def trend_columns(ctx: Context, keys, delta_keys) -> list[ColumnSpec]:
 
 
 def build_trends(ctx: Context) -> SheetModel:
+    """Month, week and day tables, each with its two line charts *below* it (beside them
+    the wide table would push the charts off screen)."""
     keys = [k for k in TREND_KEYS if k in kpis.KPI_KEYS]
-    blocks: list = [TextBlock([ctx.w("trend_note")])]
+    blocks: list = [TextBlock([ctx.w("trend_note"), ctx.w("trend_partial_note")])]
+    start, end = _period_bounds(ctx)
     for grain in TREND_GRAINS:
-        frame = kpis.grouped(ctx.scoped, ctx.settings, grain)
+        frame = ctx.grouped(grain)
         grain_word = ctx.w(f"grain_{grain}")
         name = f"trend_{grain}"
+
+        def display(label: str, grain=grain) -> str:
+            return ctx.w("partial").format(label=label) if is_partial(label, grain, start, end) else label
         blocks.append(TableBlock(name, grain_word, trend_columns(ctx, keys, DELTA_KEYS),
-                                 trend_rows(frame, grain, keys, DELTA_KEYS)))
+                                 trend_rows(frame, grain, keys, DELTA_KEYS, records_per_period(ctx.scoped, grain),
+                                            display)))
         blocks.append(ChartSpec("line", ctx.w("trend_chart").format(grain=grain_word, label=ctx.label("volume")),
-                                name, "period", ["volume"]))
+                                name, "period", ["volume"], anchor="below"))
         blocks.append(ChartSpec("line", ctx.w("trend_chart").format(grain=grain_word, label=ctx.label("frt_rate")),
-                                name, "period", ["frt_rate", "csat_rate"]))
+                                name, "period", ["frt_rate", "csat_rate"], anchor="below"))
     return SheetModel("trends", sheet_name("trends", ctx.lang), ctx.w("trends_title"), blocks)
 
 
@@ -672,48 +839,60 @@ def audit_records(ds: DataSet) -> pd.DataFrame:
 
 
 def audit_table(ctx: Context) -> TableBlock:
+    """The weekly audit list; columns lined up with the other 数据质量 tables
+    (A what/when, B why, C row) so the stacked tables share sensible widths."""
     t = audit_records(ctx.scoped)
     names = agent_names(ctx.scoped, ctx.settings.mask_names)
-    specs = [("week", "text"), ("row", "int"), ("ticket_id", "text"), ("date", "date"), ("agent_id", "text"),
-             ("agent_name", "text"), ("issue_type", "text"), ("status", "text"), ("resolve_min", "min"),
-             ("why", "text")]
-    cols = [ColumnSpec(k, ctx.w(k), f) for k, f in specs]
+    specs = [("week", "text"), ("why", "text"), ("row", "int"), ("ticket_id", "text"), ("date", "date"),
+             ("agent_id", "text"), ("agent_name", "text"), ("issue_type", "text"), ("status", "text"),
+             ("resolve_min", "min")]
+    cols = [ColumnSpec(k, ctx.w(k), f, wrap=(k == "why")) for k, f in specs]
     rows = []
     for rec in t.to_dict("records"):
         get = lambda k: clean(rec.get(k))  # noqa: E731
         date, status = get("date"), get("status")
         why = ctx.w("why_open").format(status=status) if status is not None else ctx.w("why_unresolved")
         day = date.date() if date is not None else None
-        rows.append([_week_label(day) if day is not None else None, get(ROW), get("ticket_id"), day,
+        rows.append([_week_label(day) if day is not None else None, why, get(ROW), get("ticket_id"), day,
                      get("agent_id"), names.get(get("agent_id")), get("issue_type"), status,
-                     get("resolve_min"), why])
-    rows.sort(key=lambda r: (r[0] or "", r[1] or 0))
+                     get("resolve_min")])
+    rows.sort(key=lambda r: (r[0] or "", r[2] or 0))
     return TableBlock("audit", ctx.w("audit"), cols, rows, ctx.w("audit_note"))
 
 
 def build_quality(ctx: Context) -> SheetModel:
+    """Issues by reason (with a chart), the weekly audit list, then every issue cell by cell.
+
+    Reasons and actions are counted on the loader's stable English strings
+    and shown in the report's language (:mod:`cs_xl.i18n`); the three stacked
+    tables put sheet, reason and action in the same columns, the reason
+    wrapped, so no table's long text widens another's short columns."""
     issues = ctx.loaded.quality.issues
     counts = Counter((i.sheet, i.reason, i.action) for i in issues)
-    reason_rows = [[sheet, reason, action, n] for (sheet, reason, action), n
+    reason = lambda r: reason_label(r, ctx.lang)  # noqa: E731
+    action = lambda a: action_label(a, ctx.lang)  # noqa: E731
+    reason_rows = [[sheet, reason(r), action(a), n] for (sheet, r, a), n
                    in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
     blocks: list = []
     if not issues:
         blocks.append(TextBlock([ctx.w("no_issues")]))
     blocks.append(TableBlock("by_reason", ctx.w("by_reason"),
                              [ColumnSpec("sheet", ctx.w("sheet"), "text"),
-                              ColumnSpec("reason", ctx.w("reason"), "text"),
+                              ColumnSpec("reason", ctx.w("reason"), "text", wrap=True),
                               ColumnSpec("action", ctx.w("action"), "text"),
                               ColumnSpec("count", ctx.w("count"), "count")], reason_rows))
     if reason_rows:
         blocks.append(ChartSpec("bar", ctx.w("by_reason"), "by_reason", "reason", ["count"]))
     blocks.append(audit_table(ctx))
     blocks.append(TableBlock("issues", ctx.w("issue_list"),
-                             [ColumnSpec("sheet", ctx.w("sheet"), "text"), ColumnSpec("row", ctx.w("row"), "int"),
+                             [ColumnSpec("sheet", ctx.w("sheet"), "text"),
+                              ColumnSpec("reason", ctx.w("reason"), "text", wrap=True),
+                              ColumnSpec("action", ctx.w("action"), "text"),
+                              ColumnSpec("row", ctx.w("row"), "int"),
                               ColumnSpec("column", ctx.w("column"), "text"),
-                              ColumnSpec("value", ctx.w("cell_value"), "text"),
-                              ColumnSpec("reason", ctx.w("reason"), "text"),
-                              ColumnSpec("action", ctx.w("action"), "text")],
-                             [[i.sheet, i.row, i.column, _cell_text(i.value), i.reason, i.action] for i in issues]))
+                              ColumnSpec("value", ctx.w("cell_value"), "text")],
+                             [[i.sheet, reason(i.reason), action(i.action), i.row, i.column, _cell_text(i.value)]
+                              for i in issues]))
     return SheetModel("quality", sheet_name("quality", ctx.lang), ctx.w("quality_title"), blocks)
 
 
@@ -730,14 +909,16 @@ def detect_lang(ds: DataSet) -> str:
 
 
 def build_report(ds: DataSet, settings: Settings | None = None, lang: str | None = None,
-                 scoped: DataSet | None = None, on_sheet: Callable[[str], None] | None = None) -> Report:
+                 scoped: DataSet | None = None, on_sheet: Callable[[str], None] | None = None,
+                 today: dt.date | None = None) -> Report:
     """The whole report.  ``ds`` is the data set as loaded; ``scoped`` its part
     inside the settings' period and scope (computed here when not given).
-    ``on_sheet(name)`` is called before each sheet is built (progress)."""
+    ``on_sheet(name)`` is called before each sheet is built (progress).
+    ``today`` (数据截至) defaults to today's date in the settings' timezone."""
     settings = settings or Settings()
     lang = lang or settings.lang or detect_lang(ds)
     scoped = scoped if scoped is not None else kpis.apply_scope(ds, settings)
-    ctx = Context(ds, scoped, settings, lang, kpis.headline(scoped, settings))
+    ctx = Context(ds, scoped, settings, lang, kpis.headline(scoped, settings), today or settings.today())
     sheets = []
     for key, build in BUILDERS.items():
         if on_sheet:

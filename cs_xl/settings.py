@@ -5,6 +5,7 @@ the 参数 sheet of the template overrides them (see :mod:`cs_xl.params`).
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from dataclasses import dataclass, field, replace
 
 # 一级 5 min, 二级 10 min, 三级/四级 30 min (seed 001: 处理时效承诺)
@@ -63,6 +64,10 @@ class Settings:
 
     def with_(self, **changes) -> "Settings":
         return replace(self, **changes)
+
+    def today(self) -> dt.date:
+        """Today's date in the 参数 timezone (what "future date" and 数据截至 mean for this team)."""
+        return dt.datetime.now(zoneinfo.ZoneInfo(self.timezone)).date()
 
     def sla_for(self, level) -> float:
         return self.sla_min.get(int(level), self.sla_min[self.default_priority])

@@ -251,8 +251,10 @@ def test_summary_cards_period_and_alerts():
 
 def test_trends_have_period_over_period_and_year_over_year_deltas():
     rep = build_report(dataset(), Settings())
-    months = {r["period"]: r for r in records(block(rep, "trends", "trend_month"))}
-    assert list(months) == ["2023-03", "2024-03", "2024-04"]
+    shown = [r["period"] for r in records(block(rep, "trends", "trend_month"))]
+    # the data run from 2023-03-04 to 2024-04-02: the first and last months are only partly covered
+    assert shown == ["2023-03 (部分)", "2024-03", "2024-04 (部分)"]
+    months = {r["period"].split(" ")[0]: r for r in records(block(rep, "trends", "trend_month"))}
     # volumes: 2023-03 → 1, 2024-03 → 4, 2024-04 → 2
     assert months["2024-03"]["volume"] == 4
     assert months["2024-03"]["volume_mom"] is None                 # no 2024-02 data
@@ -285,9 +287,15 @@ def test_quality_sheet_lists_issues_and_the_audit_of_incomplete_records():
     assert [(i["sheet"], i["row"], i["value"]) for i in issues] == [
         ("响应时间统计表", 10, "abc"), ("响应时间统计表", 4, "50分钟"), ("效果统计表", 9, "=1+1")]
     by_reason = records(block(rep, "quality", "by_reason"))
-    assert {(r["sheet"], r["reason"], r["count"]) for r in by_reason} == {
-        ("响应时间统计表", "not a number", 1), ("响应时间统计表", "number stored as text", 1),
-        ("效果统计表", "not a number", 1)}
+    # a Chinese report shows the loader's English reasons and actions in Chinese
+    assert {(r["sheet"], r["reason"], r["action"], r["count"]) for r in by_reason} == {
+        ("响应时间统计表", "不是数字", "已剔除", 1), ("响应时间统计表", "数字以文本存储", "已修正", 1),
+        ("效果统计表", "不是数字", "已剔除", 1)}
+    assert [(i["reason"], i["action"]) for i in issues] == [
+        ("不是数字", "已剔除"), ("数字以文本存储", "已修正"), ("不是数字", "已剔除")]
+    english = records(block(build_report(dataset(), Settings(lang="en")), "quality", "issues"))
+    assert [(i["reason"], i["action"]) for i in english] == [
+        ("not a number", "dropped"), ("number stored as text", "repaired"), ("not a number", "dropped")]
     audit = records(block(rep, "quality", "audit"))
     # open statuses: T3 处理中 (row 5), T5 待确认 (row 7); every other ticket is 已解决/已关闭
     assert [(r["ticket_id"], r["row"], r["status"], r["week"]) for r in audit] == [
