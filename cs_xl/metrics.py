@@ -321,7 +321,7 @@ def is_resolved(status=None, resolve=None) -> np.ndarray:
     has_status = labels.notna().to_numpy()
     # a status column holds a handful of distinct labels: normalise each once
     verdict = {label: coerce.norm_text(label).casefold() in _RESOLVED for label in labels.dropna().unique()}
-    by_status = labels.map(verdict).fillna(False).to_numpy(dtype=bool)
+    by_status = labels.map(verdict).eq(True).to_numpy()  # blank status → False here, decided by time below
     return np.where(has_status, by_status, by_time)
 
 
