@@ -135,19 +135,28 @@ def call_kpis(c: pd.DataFrame | None, s: Settings) -> dict[str, float]:
 def peak_hourly_arrivals(c: pd.DataFrame) -> float:
     """Calls per hour in the busiest weekday × hour slot, averaged over the
     days that slot occurred (the slot staffing must cover)."""
-    if "start" not in c.columns:
-        return np.nan
+    per_slot = slot_arrivals(c)
+    return float(per_slot.max()) if len(per_slot) else np.nan
+
+
+def slot_arrivals(c: pd.DataFrame | None) -> pd.Series:
+    """Mean queued calls per hour of each weekday (0 = Monday) × hour slot that had calls:
+    calls in the slot / number of days of that weekday with any call.  Empty without call starts."""
+    empty = pd.Series(dtype=float, index=pd.MultiIndex.from_tuples([], names=["weekday", "hour"]))
+    if c is None or "start" not in c.columns:
+        return empty
     start = c["start"].dropna()
     if "ivr_selfserved" in c.columns:  # only calls that asked for an agent need one
         start = start[~c.loc[start.index, "ivr_selfserved"].fillna(False).astype(bool)]
     if start.empty:
-        return np.nan
+        return empty
     per_day_hour = start.groupby([start.dt.normalize(), start.dt.hour]).size()
     days = per_day_hour.index.get_level_values(0)
     per_slot = per_day_hour.groupby([days.day_of_week, per_day_hour.index.get_level_values(1)]).sum()
     days_per_weekday = pd.Series(start.dt.normalize().unique()).dt.day_of_week.value_counts()
     mean_per_slot = per_slot / days_per_weekday.reindex(per_slot.index.get_level_values(0)).to_numpy()
-    return float(mean_per_slot.max())
+    mean_per_slot.index.names = ["weekday", "hour"]
+    return mean_per_slot.astype(float)
 
 
 def headline(ds: DataSet, settings: Settings | None = None) -> dict[str, float]:

@@ -804,7 +804,8 @@ def build_load(ctx: Context) -> SheetModel:
                         [days[int(d)] for d in matrix.index], [int(h) for h in matrix.columns],
                         [[clean(v) for v in row] for row in matrix.to_numpy().tolist()])
     blocks: list = [TextBlock([ctx.w("load_note"), ctx.w("heat_scale")]), heat]
-    frame = kpis.grouped(ctx.scoped, ctx.settings, "hour") if _has_hours(ctx.scoped) else None
+    blocks += staffing_blocks(ctx)
+    frame = kpis.grouped(hour_columns_only(ctx.scoped), ctx.settings, "hour") if _has_hours(ctx.scoped) else None
     if frame is not None and len(frame):
         keys = ["volume", "offered"]
         blocks.append(TableBlock("by_hour", ctx.w("by_hour"),
@@ -812,6 +813,38 @@ def build_load(ctx: Context) -> SheetModel:
                                  _group_rows(frame, keys)))
         blocks.append(ChartSpec("col", ctx.w("by_hour"), "by_hour", "hour", keys))
     return SheetModel("load", sheet_name("load", ctx.lang), ctx.w("load_title"), blocks)
+
+
+def staffing_matrix(ds: DataSet, settings: Settings, aht_s) -> list[list]:
+    """Agents needed per weekday (rows, 0 = Monday) × hour (columns 0–23): Erlang C
+    (:func:`cs_xl.metrics.agents_needed`) on the slot's mean queued calls per hour
+    (:func:`cs_xl.kpis.slot_arrivals`) and the period's AHT, to answer
+    ``target_service_level`` of calls within ``service_level_s``.  None where the slot had no calls."""
+    matrix: list[list] = [[None] * 24 for _ in range(7)]
+    for (weekday, hour), rate in kpis.slot_arrivals(ds.calls).items():
+        matrix[int(weekday)][int(hour)] = clean(metrics.agents_needed(
+            rate, aht_s, settings.target_service_level, settings.service_level_s))
+    return matrix
+
+
+def staffing_blocks(ctx: Context) -> list:
+    aht = clean(ctx.headline.get("aht"))
+    if aht is None or not aht > 0 or not kpis.slot_arrivals(ctx.scoped.calls).size:
+        return []
+    s = ctx.settings
+    days = ctx.w("weekdays")
+    return [TextBlock([ctx.w("staffing_note").format(sl=s.target_service_level, secs=s.service_level_s)]),
+            HeatmapBlock("staffing", ctx.w("staffing"), f"{ctx.w('weekday')} \\ {ctx.w('hour')}",
+                         list(days), list(range(24)), staffing_matrix(ctx.scoped, s, aht))]
+
+
+def hour_columns_only(ds: DataSet) -> DataSet:
+    """The data set cut to what the by-hour table needs (ticket ids and creation times,
+    call starts): kpis.grouped then skips every other metric of the 24 groups."""
+    def cut(frame, columns):
+        return None if frame is None else frame[[c for c in (ROW, *columns) if c in frame.columns]]
+    return DataSet(tickets=cut(ds.tickets, ("ticket_id", "created_at")), calls=cut(ds.calls, ("start",)),
+                   quality=ds.quality, source=ds.source, headers=ds.headers, sheets=ds.sheets)
 
 
 def _has_hours(ds: DataSet) -> bool:

@@ -14,6 +14,8 @@ import shutil
 import subprocess
 import time
 import zipfile
+import zoneinfo
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,12 +25,15 @@ import pytest
 
 from cs_xl import book as book_module
 from cs_xl.book import BookError, backup_path, open_book, save_atomic
+from cs_xl.params import all_params
 from cs_xl.refresh import ConsoleProgress, refresh
-from cs_xl.report import generated_sheet_names
+from cs_xl.report import generated_sheet_names, metric_label
 from cs_xl.settings import Settings
 from cs_xl.template import build_template, fill_inputs
 
 AGENTS = {"A01": "李娜", "A02": "张小明", "A03": "王芳", "A04": "刘强", "A05": "陈静"}
+HIRED = {"A01": "2022-05-01", "A02": "2023-02-01", "A03": "2023-09-15", "A04": "2023-12-01", "A05": "2024-02-01"}
+RUSH_START, RUSH_CALLS, RUSH_WAIT_S = pd.Timestamp("2024-01-10 15:00:00"), 12, 120  # a Wednesday queue
 PRIORITY_LEVEL = {"一级": 1, "二级": 2, "三级": 3, "四级": 4}
 SLA = {1: 5.0, 2: 10.0, 3: 30.0, 4: 30.0}
 GENERATED = generated_sheet_names("zh")
@@ -36,10 +41,13 @@ GENERATED = generated_sheet_names("zh")
 
 # ---------------------------------------------------------------- input books
 
-def frames(n: int, seed: int = 3) -> dict[str, pd.DataFrame]:
-    """Synthetic template input: n tickets over ~4 months, feedback for half, n calls."""
+def frames(n: int, seed: int = 3, days: int = 120) -> dict[str, pd.DataFrame]:
+    """Synthetic template input: n tickets over ``days`` days from 2024-01-01, feedback for half, n calls plus a
+    rush of RUSH_CALLS calls queueing at once — every 参数 has something to act on: priorities
+    (some blank), statuses, modules, hire dates, complaints by customer and date, IVR, waits."""
     rng = np.random.default_rng(seed)
-    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 120, n), unit="D")
+    span = days
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, span, n), unit="D")
     agent = rng.choice(list(AGENTS), n)
     frt = np.round(rng.gamma(2.0, 1.6, n), 1).astype(object)
     frt[rng.random(n) < 0.05] = None          # blanks: ignored
@@ -58,12 +66,16 @@ def frames(n: int, seed: int = 3) -> dict[str, pd.DataFrame]:
         "status": status,
         "created_at": days + pd.to_timedelta(rng.integers(8 * 60, 22 * 60, n), unit="min"),
     })
+    t["module"] = rng.choice(["物流", "支付", "产品功能"], n)
+    t["hire_date"] = pd.to_datetime(t["agent_id"].map(HIRED))
+    t["first_contact_resolved"] = rng.choice(["是", "否"], n, p=[0.7, 0.3])
     f = pd.DataFrame({"ticket_id": t["ticket_id"].sample(n // 2, random_state=seed).to_numpy()})
     m = len(f)
     f["rating"] = rng.integers(1, 6, m).astype(float)
     f["satisfied"] = rng.choice(["是", "否", "未评价"], m)
     f["nps"] = rng.integers(0, 11, m).astype(float)
-    f["complaint"] = rng.choice(["是", "否"], m, p=[0.1, 0.9])
+    f["complaint"] = rng.choice(["是", "否"], m, p=[0.25, 0.75])
+    f = f.merge(t[["ticket_id", "customer_id", "date"]], on="ticket_id")  # who complained, and when
     ivr = rng.random(n) < 0.3
     answered = np.where(rng.random(n) < 0.85, "是", "否").astype(object)
     wait = rng.integers(0, 200, n).astype(object)
@@ -72,17 +84,22 @@ def frames(n: int, seed: int = 3) -> dict[str, pd.DataFrame]:
     talk[answered == "否"] = None
     c = pd.DataFrame({
         "call_id": [f"K{i}" for i in range(n)],
-        "start": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 120 * 86400, n), unit="s"),
+        "start": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, span * 86400, n), unit="s"),
         "wait_s": wait, "answered": answered, "talk_s": talk, "agent_id": rng.choice(list(AGENTS), n),
         "ivr_selfserved": np.where(ivr, "是", "否"),
     })
-    return {"tickets": t, "feedback": f, "calls": c}
+    rush = pd.DataFrame({
+        "call_id": [f"R{i}" for i in range(RUSH_CALLS)],
+        "start": RUSH_START + pd.to_timedelta(np.arange(RUSH_CALLS) * 5, unit="s"),
+        "wait_s": RUSH_WAIT_S, "answered": "是", "talk_s": 200, "agent_id": "A01", "ivr_selfserved": "否",
+    })
+    return {"tickets": t, "feedback": f, "calls": pd.concat([c, rush], ignore_index=True)}
 
 
 def make_book(path: Path, n: int = 400, lang: str = "zh", settings: Settings | None = None,
-              user_content: bool = True) -> Path:
+              user_content: bool = True, days: int = 120) -> Path:
     wb = build_template(lang, settings)
-    fill_inputs(wb, frames(n), lang)
+    fill_inputs(wb, frames(n, days=days), lang)
     if user_content:
         mine = wb.create_sheet("我的笔记")
         mine["A1"] = "主管手记: 三月大促"
@@ -210,7 +227,8 @@ def test_summary_numbers_equal_plain_pandas(refreshed):
     assert close(kpi["平均应答速度(秒)"], answered["等待时长(秒)"].mean())
     assert close(kpi["服务水平"], (answered["等待时长(秒)"] <= 20).sum() / len(queued))
     assert close(kpi["IVR分流率"], (c["IVR分流"] == "是").sum() / len(c))
-    assert kpi["一次解决率"] is None      # the input has no FCR column: undefined, an empty cell, not 0
+    resolved = t[t["状态"].isin(["已解决", "已关闭"])]
+    assert close(kpi["一次解决率"], (resolved["一次解决"] == "是").sum() / len(resolved))
 
 
 def test_summary_period_block(refreshed):
@@ -490,3 +508,239 @@ def test_refresh_time(tmp_path, n):
     print(f"\nrefresh of {n:,} tickets (+{n // 2:,} feedback, {n:,} calls): {result.seconds:.1f} s "
           f"({parts}); openpyxl load+save floor {floor:.1f} s; ratio {result.seconds / floor:.2f}")
     assert result.records_used["tickets"] == n
+
+
+# ---------------------------------------------------------------- every 参数 value is read back
+
+PARAM_DAYS = 35          # 2024-01-01 … 2024-02-04: two months, 5 ISO weeks — small enough to refresh ~50 times
+PARAM_TICKETS = 300
+LEVELS = (1, 2, 3, 4)
+ZH_LEVEL = {v: k for k, v in PRIORITY_LEVEL.items()}
+DEADLINES = {1: 60.0, 2: 240.0, 3: 1440.0, 4: 2880.0}
+RESOLVED = ("已解决", "已关闭")
+
+
+def all_generated(wb) -> dict:
+    """Every non-empty cell of the generated sheets, in both languages."""
+    return all_values(wb, GENERATED + generated_sheet_names("en"))
+
+
+def cards_of(wb) -> pd.DataFrame:
+    return read_table(wb["汇总"], "指标").set_index("指标")
+
+
+def alerts_of(wb) -> list[str]:
+    return [c.value for c in wb["汇总"]["A"] if isinstance(c.value, str) and c.value.startswith("⚠")]
+
+
+def rule_day_rows(wb) -> list[tuple]:
+    ws = wb["汇总"]
+    if not any(c.value == "日期" for c in ws["A"]):
+        return []
+    return [(r[0].date(), r[1], r[2], r[3]) for r in table_rows(ws, "日期")[1]]
+
+
+def level_of(priority: pd.Series, default: int = 3) -> pd.Series:
+    return priority.map(PRIORITY_LEVEL).fillna(default).astype(int)
+
+
+def ref_sla(t: pd.DataFrame, sla: dict, default: int = 3) -> float:
+    valid = t["frt"].notna()
+    limit = level_of(t["优先级"], default).map(sla)
+    return (t["frt"][valid] <= limit[valid]).sum() / valid.sum()
+
+
+def ref_ontime(t: pd.DataFrame, deadlines: dict, default: int = 3) -> float:
+    resolve = pd.to_numeric(t["问题解决时间(分钟)"], errors="coerce")
+    done = t["状态"].isin(RESOLVED) & resolve.notna()
+    limit = level_of(t["优先级"], default).map(deadlines)
+    return (resolve[done] <= limit[done]).sum() / done.sum()
+
+
+def queued_calls(c: pd.DataFrame) -> pd.DataFrame:
+    return c[c["IVR分流"] == "否"]
+
+
+def ref_abandon(c: pd.DataFrame, short_s: float) -> float:
+    q = queued_calls(c)
+    abandoned = q["是否接通"] == "否"
+    short = abandoned & (q["等待时长(秒)"] < short_s)
+    return (abandoned & ~short).sum() / (len(q) - short.sum())
+
+
+def ref_repeat(f: pd.DataFrame, days: int) -> float:
+    """Complaining customers with two complaints at most ``days`` days apart / complaining customers."""
+    complaints = f[f["是否投诉"] == "是"]
+    repeaters = 0
+    for _, dates in complaints.groupby("客户ID")["日期"]:
+        gaps = dates.sort_values().diff().dt.days.dropna()
+        repeaters += bool((gaps <= days).any())
+    return repeaters / complaints["客户ID"].nunique()
+
+
+def ref_peak_queue(q: pd.DataFrame) -> int:
+    """Brute force: the most queued calls waiting at one call's arrival instant."""
+    begin = q["呼入时间"].to_numpy()
+    end = begin + pd.to_timedelta(q["等待时长(秒)"], unit="s").to_numpy()
+    return max(int(((begin <= b) & (end > b)).sum()) for b in begin)
+
+
+def ref_erlang_sl(calls_per_hour: float, aht: float, n: int, secs: float) -> float:
+    """Erlang C service level from the textbook sums: C = (Aᴺ/N!·N/(N−A)) / (Σₖ<N Aᵏ/k! + Aᴺ/N!·N/(N−A))."""
+    a = calls_per_hour * aht / 3600
+    if n <= a:
+        return 0.0
+    top = a ** n / math.factorial(n) * n / (n - a)
+    c = top / (sum(a ** k / math.factorial(k) for k in range(n)) + top)
+    return 1 - c * math.exp(-(n - a) * secs / aht)
+
+
+def ref_agents_needed(c: pd.DataFrame, target_sl: float, secs: float = 20) -> int:
+    """Busiest weekday × hour slot (mean queued calls per hour over the days of that weekday with calls)."""
+    q = queued_calls(c)
+    start = q["呼入时间"]
+    per_slot = start.groupby([start.dt.day_of_week, start.dt.hour]).size()
+    days_per_weekday = pd.Series(start.dt.normalize().unique()).dt.day_of_week.value_counts()
+    rate = max(n / days_per_weekday[wd] for (wd, _), n in per_slot.items())
+    answered = c[c["是否接通"] == "是"]
+    aht = pd.to_numeric(answered["通话时长(秒)"]).fillna(0).mean()
+    return next(n for n in range(1, 500) if ref_erlang_sl(rate, aht, n, secs) >= target_sl)
+
+
+def tenure_agents(t: pd.DataFrame, months: float) -> set:
+    reference = t["日期"].max()
+    hired = pd.to_datetime(t.groupby("客服工号")["入职日期"].min())
+    return set(hired[(reference - hired).dt.days / (365.25 / 12) >= months].index)
+
+
+def in_scope_count(t: pd.DataFrame, column: str, value: str) -> int:
+    return int((t[column] == value).sum())
+
+
+# every 参数 key → (value typed on the sheet, check(run) of what must follow); "target.*" rows are added below
+def _volume_is(expected):
+    return lambda run: run.card("受理量") == expected(run.ref["t"])
+
+
+def _card_is(label, expected):
+    return lambda run: close(run.card(label), expected(run.ref))
+
+
+PARAM_CASES: dict[str, tuple] = {
+    "period_start": (dt.datetime(2024, 2, 1), _volume_is(lambda t: int((t["日期"] >= "2024-02-01").sum()))),
+    "period_end": (dt.datetime(2024, 1, 20), _volume_is(lambda t: int((t["日期"] <= "2024-01-20").sum()))),
+    "period_month": ("2024-02", _volume_is(lambda t: int((t["日期"].dt.month == 2).sum()))),
+    "teams": ("一组", _volume_is(lambda t: in_scope_count(t, "客服组", "一组"))),
+    "channels": ("APP", _volume_is(lambda t: in_scope_count(t, "渠道", "APP"))),
+    "customer_types": ("VIP", _volume_is(lambda t: in_scope_count(t, "客户类型", "VIP"))),
+    "issue_types": ("投诉", _volume_is(lambda t: in_scope_count(t, "问题类型", "投诉"))),
+    "modules": ("物流", _volume_is(lambda t: in_scope_count(t, "业务模块", "物流"))),
+    "min_tenure_months": (6, _volume_is(lambda t: int(t["客服工号"].isin(tenure_agents(t, 6)).sum()))),
+    "frt_threshold_min": (5, _card_is("首次响应达标率(≤5分钟)", lambda r: ref_frt_rate(r["t"]["frt"], 5.0))),
+    **{f"sla_min.{n}": (0.5, _card_is("响应时效达成率", lambda r, n=n: ref_sla(r["t"], {**SLA, n: 0.5})))
+       for n in LEVELS},
+    **{f"resolve_deadline_min.{n}": (20, _card_is("按时完成率", lambda r, n=n: ref_ontime(r["t"], {**DEADLINES, n: 20})))
+       for n in LEVELS},
+    "default_priority": ("一级", lambda run: close(run.card("响应时效达成率"), ref_sla(run.ref["t"], SLA, 1))
+                         and close(run.card("按时完成率"), ref_ontime(run.ref["t"], DEADLINES, 1))),
+    "service_level_s": (60, _card_is("服务水平", lambda r: (
+        (queued_calls(r["c"])["是否接通"] == "是") & (queued_calls(r["c"])["等待时长(秒)"] <= 60)).sum()
+        / len(queued_calls(r["c"])))),
+    "target_service_level": (0.99, lambda run: run.card("建议在线人数") == ref_agents_needed(run.ref["c"], 0.99)
+                             > run.base_card("建议在线人数")),
+    "short_abandon_s": (30, _card_is("放弃率", lambda r: ref_abandon(r["c"], 30))),
+    "repeat_days": (60, _card_is("重复投诉率", lambda r: ref_repeat(r["f"], 60))),
+    "alert_wait_factor": (2.0, lambda run: run.wait_rule_matches(60 * 2.0)),
+    "alert_queue_max": (5, lambda run: run.queue_rule_matches(5)),
+    "mask_names": ("是", lambda run: set(read_table(run.wb["按客服"], "客服工号")["客服姓名"])
+                   == {"*" * (len(n) - 1) + n[-1] for n in AGENTS.values()}),
+    "timezone": ("Pacific/Kiritimati", lambda run: run.period()["时区"] == "Pacific/Kiritimati"
+                 and run.period()["数据截至"].date() in run.dates_in("Pacific/Kiritimati")),
+    "lang": ("English", lambda run: "Summary" in run.wb.sheetnames and "汇总" not in run.wb.sheetnames),
+}
+# a new target for each default target, on the other side of its default
+TARGET_VALUES = {"avg_wait": 30, "nps": 0, "complaint_rate": 0.5, "abandon_rate": 0.5}
+for _metric, (_value, _direction) in Settings().targets.items():
+    _new = TARGET_VALUES.get(_metric, 0.5)
+    PARAM_CASES[f"target.{_metric}"] = (_new, lambda run, m=_metric, v=_new: run.target_matches(m, v))
+
+
+@dataclass
+class ParamRun:
+    """One refresh of the parameter book with one 参数 value changed, next to the baseline."""
+    wb: object
+    base_wb: object
+    ref: dict
+    started: dt.datetime
+    finished: dt.datetime
+
+    def card(self, label):
+        return cards_of(self.wb).loc[label, "数值"]
+
+    def base_card(self, label):
+        return cards_of(self.base_wb).loc[label, "数值"]
+
+    def period(self):
+        return read_table(self.wb["汇总"], "期间开始").iloc[0]
+
+    def dates_in(self, tz: str) -> set:
+        zone = zoneinfo.ZoneInfo(tz)
+        return {self.started.astimezone(zone).date(), self.finished.astimezone(zone).date()}
+
+    def target_matches(self, metric: str, value: float) -> bool:
+        label = metric_label(metric, "zh", Settings())
+        row = cards_of(self.wb).loc[label]
+        direction = Settings().targets[metric][1]
+        met = row["数值"] >= value if direction == ">=" else row["数值"] <= value
+        return row["目标"] == pytest.approx(value) and row["达标"] == ("✓" if met else "✗")
+
+    def wait_rule_matches(self, limit: float) -> bool:
+        """The wait rule fires exactly when (and on exactly the days when) the queued calls' mean wait > limit."""
+        q = queued_calls(self.ref["c"])
+        fired = any("平均等待时长" in line and "应急预案" in line for line in alerts_of(self.wb))
+        daily = q.groupby(q["呼入时间"].dt.date)["等待时长(秒)"].mean()
+        days = [(d, v) for d, v in daily.items() if v > limit]
+        shown = [(r[0], r[2]) for r in rule_day_rows(self.wb) if r[1].startswith("平均等待时长")]
+        return fired == (q["等待时长(秒)"].mean() > limit) and [d for d, _ in shown] == [d for d, _ in days] \
+            and all(close(a, b) for (_, a), (_, b) in zip(shown, days))
+
+    def queue_rule_matches(self, limit: int) -> bool:
+        q = queued_calls(self.ref["c"]).dropna(subset=["等待时长(秒)"])
+        peak = ref_peak_queue(q)
+        fired = any("最大排队人数" in line and "应急预案" in line for line in alerts_of(self.wb))
+        daily = {d: ref_peak_queue(part) for d, part in q.groupby(q["呼入时间"].dt.date)}
+        days = [(d, v) for d, v in sorted(daily.items()) if v > limit]
+        shown = [(r[0], r[2]) for r in rule_day_rows(self.wb) if r[1].startswith("最大排队人数")]
+        return fired == (peak > limit) and self.card("最大排队人数") == peak and shown == days
+
+
+@pytest.fixture(scope="module")
+def param_book(tmp_path_factory):
+    """The unrefreshed parameter book, its refreshed baseline and the plain-pandas inputs."""
+    folder = tmp_path_factory.mktemp("params")
+    source = make_book(folder / "source.xlsx", n=PARAM_TICKETS, user_content=False, days=PARAM_DAYS)
+    base = folder / "base.xlsx"
+    refresh(source, out=base, progress=quiet)
+    ref = read_inputs(source)
+    ref["t"]["入职日期"] = pd.read_excel(source, sheet_name="响应时间统计表", header=1)["入职日期"]
+    base_wb = openpyxl.load_workbook(base)
+    return folder, source, base_wb, all_generated(base_wb), ref
+
+
+def test_every_param_has_a_case():
+    """Adding a 参数 row without a case here fails."""
+    assert set(PARAM_CASES) == set(all_params())
+
+
+@pytest.mark.parametrize("key", sorted(all_params()))
+def test_each_param_is_read_back_by_refresh(param_book, key):
+    folder, source, base_wb, base_values, ref = param_book
+    value, check = PARAM_CASES[key]
+    path = folder / f"{key}.xlsx"
+    shutil.copy(source, path)
+    set_param(path, key, value)
+    started = dt.datetime.now(dt.timezone.utc)
+    refresh(path, progress=quiet)
+    run = ParamRun(openpyxl.load_workbook(path), base_wb, ref, started, dt.datetime.now(dt.timezone.utc))
+    assert all_generated(run.wb) != base_values, f"{key} = {value!r} changed nothing"
+    assert check(run), f"{key} = {value!r}: the report does not show what it must"

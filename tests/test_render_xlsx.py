@@ -210,3 +210,29 @@ def test_wrapped_header_row_is_tall_enough_and_main_table_is_frozen(tmp_path):
     assert ws.column_dimensions["B"].width == 14
     assert ws.row_dimensions[head].height >= 2 * 15
     assert ws.freeze_panes == f"B{head + 1}"
+
+
+def test_charts_below_a_table_stack_under_it_in_the_first_column(tmp_path):
+    rows = [[f"2024-0{m}", 0.5, 1, m] for m in range(1, 7)]
+    model = Report("zh", [SheetModel("s", "趋势", "t", [
+        table(rows, "month"), ChartSpec("line", "量", "month", "group", ["n"], anchor="below"),
+        ChartSpec("line", "率", "month", "group", ["rate"], anchor="below"), TextBlock(["after"])])])
+    wb = openpyxl.Workbook()
+    render(model, wb)
+    ws = wb["趋势"]
+    first, second = (anchor(c) for c in ws._charts)
+    last_row = find(ws, "2024-06").row
+    assert first[0] == second[0] == 1                       # column A: seen without scrolling right
+    assert first[1] > last_row and second[1] >= first[1] + 15  # under the table, then under the first chart
+    assert find(ws, "after").row > second[1] + 14
+
+
+def test_wrapped_column_stays_narrow_and_its_rows_grow(tmp_path):
+    reason = "时长为负:首次响应早于创建, 该行已剔除并列入数据质量报告以便核对原始导出文件"  # 80 display columns
+    block = TableBlock("q", "问题", [ColumnSpec("sheet", "工作表", "text"),
+                                     ColumnSpec("reason", "原因", "text", wrap=True)], [["话务记录", reason]])
+    ws = saved(tmp_path, Report("zh", [SheetModel("s", "质量", "t", [block])]))["质量"]
+    cell = find(ws, reason)
+    width = ws.column_dimensions[cell.column_letter].width
+    assert width <= 32 and cell.alignment.wrap_text            # capped at 30 + padding, not 80
+    assert ws.row_dimensions[cell.row].height >= 15 * 3        # 80 columns over ≤ 31 per line: 3 lines

@@ -344,3 +344,99 @@ def test_missing_tables_give_undefined_numbers_not_zero():
     assert kpi_card(rep, "answer_rate").value is None
     assert kpi_card(rep, "csat_rate").value is None
     assert np.isfinite(kpi_card(rep, "frt_rate").value)
+
+
+# ---------------------------------------------------------------- alert rules, staffing, trends, timezone
+
+def rule_rows(rep):
+    blocks = [b for b in sheet(rep, "summary").blocks if getattr(b, "name", None) == "rule_days"]
+    return [tuple(r) for r in blocks[0].rows] if blocks else []
+
+
+def alert_text(rep) -> str:
+    return "\n".join(line for b in sheet(rep, "summary").blocks
+                     if isinstance(b, report.TextBlock) and b.style == "alert" for line in b.lines)
+
+
+def test_wait_rule_over_the_period_and_per_day():
+    # waits 10, 30, 90, 5 → mean 33.75 s; target 20 s × 1.5 = 30 s limit → the rule fires
+    targets = dict(Settings().targets, avg_wait=(20.0, "<="))
+    rep = build_report(dataset(), Settings(targets=targets, alert_wait_factor=1.5))
+    assert "平均等待时长 34 秒, 超过目标 20 秒 × 1.5 = 30 秒" in alert_text(rep)
+    # per day: 03-04 (10 + 30) / 2 = 20, 03-05 90, 04-02 5 → only 03-05 is over 30
+    assert rule_rows(rep) == [(dt.date(2024, 3, 5), "平均等待时长(秒) > 目标 × 倍数", 90.0, 30.0)]
+    calm = build_report(dataset(), Settings(targets=targets, alert_wait_factor=5))   # limit 100 s
+    assert "超过目标" not in alert_text(calm) and rule_rows(calm) == []
+
+
+def test_queue_rule_and_peak_queue_card():
+    # calls 09:05 (10 s), 09:40 (30 s), 10:00 (90 s), 14:30 (5 s): none overlap → peak 1 per day
+    rep = build_report(dataset(), Settings(alert_queue_max=0))
+    card = kpi_card(rep, "peak_queue")
+    assert card.value == 1 and card.target == 0 and card.met is False
+    assert "最大排队人数 1 人, 超过上限 0 人" in alert_text(rep)
+    assert [(r[0], r[2], r[3]) for r in rule_rows(rep) if r[1] == "最大排队人数 > 上限"] == [
+        (dt.date(2024, 3, 4), 1, 0), (dt.date(2024, 3, 5), 1, 0), (dt.date(2024, 4, 2), 1, 0)]
+    # the default wait rule (60 s × 1.2 = 72 s) fires on 03-05 alone (90 s)
+    assert [(r[0], r[2], r[3]) for r in rule_rows(rep) if r[1] != "最大排队人数 > 上限"] == [
+        (dt.date(2024, 3, 5), 90, 72)]
+    assert kpi_card(build_report(dataset(), Settings()), "peak_queue").met is True   # 1 ≤ 50
+
+
+def test_summary_shows_ontime_staffing_and_the_parameter_driven_rates():
+    rep = build_report(dataset(), Settings())
+    keys = {c.key for c in next(b for b in sheet(rep, "summary").blocks if isinstance(b, KpiCards)).cards}
+    assert {"ontime_rate", "sla_rate", "repeat_complaint_rate", "abandon_rate", "service_level", "peak_queue",
+            "agents_needed"} <= keys
+    # resolved with a time: T1 30 (一级 ≤ 60 ✓), T2 50 (二级 ✓), T4 20 (none → 三级 ✓), T6 10 (四级 ✓), T7 15 ✓
+    assert kpi_card(rep, "ontime_rate").value == pytest.approx(1.0)
+    tight = build_report(dataset(), Settings(resolve_deadline_min={1: 20.0, 2: 240.0, 3: 1440.0, 4: 2880.0}))
+    assert kpi_card(tight, "ontime_rate").value == pytest.approx(4 / 5)    # T1 30 > 20
+    by_priority = {r["priority"]: r for r in records(block(tight, "breakdowns", "by_priority"))}
+    assert by_priority["一级"]["ontime_rate"] == pytest.approx(0.0)          # T1 late; T5 not resolved
+
+
+def erlang_sl(calls_per_hour, aht, n, secs):
+    """Erlang C service level from the textbook sums (independent of cs_xl.metrics)."""
+    a = calls_per_hour * aht / 3600
+    top = a ** n / math.factorial(n) * n / (n - a)
+    c = top / (sum(a ** k / math.factorial(k) for k in range(n)) + top)
+    return 1 - c * math.exp(-(n - a) * secs / aht)
+
+
+def test_staffing_per_weekday_and_hour():
+    c = calls_frame()
+    c["talk_s"] = [300.0, 300.0, None, 300.0]     # AHT of the answered calls = 300 s
+    rep = build_report(dataset(calls=c), Settings(target_service_level=0.9))
+    staff = next(b for b in sheet(rep, "load").blocks if getattr(b, "name", None) == "staffing")
+    # Monday 9h: 2 calls on the one Monday with calls → 2/h; Tuesday 10h and 14h: 1 call over 2 Tuesdays → 0.5/h
+    monday_9 = next(n for n in range(1, 10) if erlang_sl(2, 300, n, 20) >= 0.9)
+    tuesday = next(n for n in range(1, 10) if erlang_sl(0.5, 300, n, 20) >= 0.9)
+    assert staff.values[0][9] == monday_9 == 2       # N = 1 gives SL ≈ 0.84 < 0.9
+    assert staff.values[1][10] == staff.values[1][14] == tuesday == 1
+    assert sum(v is not None for row in staff.values for v in row) == 3
+    assert kpi_card(rep, "agents_needed").value == monday_9   # the busiest slot
+
+
+def test_trend_period_without_tickets_is_empty_not_a_collapse():
+    c = pd.concat([calls_frame(), pd.DataFrame({"start": [pd.Timestamp("2024-05-06 09:00")], "wait_s": [20.0],
+                                                "answered": pd.array([True], dtype="boolean"), "agent_id": ["A1"],
+                                                "_row": [7]})], ignore_index=True)
+    rep = build_report(dataset(calls=c), Settings())
+    months = {r["period"].split(" ")[0]: r for r in records(block(rep, "trends", "trend_month"))}
+    may = months["2024-05"]
+    assert may["offered"] == 1                                  # May has a call …
+    assert may["volume"] is None and may["volume_mom"] is None  # … but no ticket: no 受理量, no −100 %
+    assert months["2024-04"]["volume"] == 2
+
+
+def test_as_of_date_and_timezone_in_the_period_table():
+    rep = build_report(dataset(), Settings(timezone="America/New_York"), today=dt.date(2024, 4, 3))
+    period = records(block(rep, "summary", "period"))[0]
+    assert period["as_of"] == dt.date(2024, 4, 3) and period["timezone"] == "America/New_York"
+    # without an explicit day: today in the settings' timezone (UTC+14 and UTC−12 are always a day apart)
+    import zoneinfo
+    for tz in ("Pacific/Kiritimati", "Etc/GMT+12"):
+        before = dt.datetime.now(zoneinfo.ZoneInfo(tz)).date()
+        shown = records(block(build_report(dataset(), Settings(timezone=tz)), "summary", "period"))[0]["as_of"]
+        assert shown in {before, dt.datetime.now(zoneinfo.ZoneInfo(tz)).date()}
