@@ -131,11 +131,8 @@ def _column_key(ds, key: str) -> str:
                    f"(periods: day, week, month, weekday, hour)")
 
 
-def _settings_for(path: Path, ds, args):
-    """The book's 参数 sheet (as a refresh reads it), then the command-line flags on top."""
-    from .refresh import settings_for
-    from .settings import Settings
-    settings = settings_for(path, ds) if path.suffix.lower() in (".xlsx", ".xlsm") else Settings()
+def _with_flags(settings, args):
+    """The command-line flags on top of the book's 参数."""
     changes = {}
     if args.threshold is not None:
         changes["frt_threshold_min"] = args.threshold
@@ -148,10 +145,9 @@ def _settings_for(path: Path, ds, args):
 
 def cmd_kpis(args) -> int:
     from . import kpis, metrics
-    from .load import load
-    path = Path(args.path)
-    ds = load(path)
-    settings = _settings_for(path, ds, args)
+    from .refresh import read_inputs
+    ds, settings = read_inputs(Path(args.path))  # the book's 参数, read the way a refresh reads it
+    settings = _with_flags(settings, args)
     where = {_column_key(ds, k): v for k, v in _parse_where(args.where).items()}
     scoped = kpis.apply_scope(ds, settings, where)
     if args.by:

@@ -71,10 +71,25 @@ def _counts(ds: DataSet) -> dict[str, int]:
     return {t: len(f) for t in ("tickets", "feedback", "calls") if (f := ds.table(t)) is not None}
 
 
-def settings_for(path: Path, ds: DataSet) -> Settings:
-    """Settings of the book's 参数 sheet; defaults (language from the input sheets' names) when absent."""
-    from .params import read_params_from_book
-    return _with_default_lang(read_params_from_book(path), ds)
+def read_inputs(path: Path, on_step: Callable[[str], None] = lambda message: None) -> tuple[DataSet, Settings]:
+    """The data set and the settings of a book or export, as a refresh sees them.
+
+    参数 is read first: its timezone says which day is "today" for the
+    loader's future-date check.  Without a 参数 sheet (or for a CSV) the
+    defaults apply, in the language of the input sheets' names."""
+    from .load import load  # imported late: load pulls in python-calamine
+    from .params import ParamsError, read_params_from_book
+    path = Path(path)
+    on_step("读取参数 / reading settings")
+    try:
+        params = read_params_from_book(path) if path.suffix.lower() in (".xlsx", ".xlsm") else None
+    except ParamsError:
+        raise
+    except Exception:  # missing, damaged or locked book: load() below says why, in one line
+        params = None
+    on_step(f"读取数据 / loading {path.name}")
+    ds = load(path, today=(params or Settings()).today())
+    return ds, _with_default_lang(params, ds)
 
 
 def _with_default_lang(settings: Settings | None, ds: DataSet) -> Settings:
@@ -102,8 +117,6 @@ def refresh(path, out=None, progress: Progress | None = None) -> RefreshResult:
     ``book.BookError`` when the book cannot be opened or saved — in every
     case the workbook on disk is unchanged.
     """
-    from .load import load  # imported late: load pulls in python-calamine
-
     started = time.perf_counter()
     path = Path(path)
     target = Path(out) if out is not None else path
@@ -121,17 +134,9 @@ def refresh(path, out=None, progress: Progress | None = None) -> RefreshResult:
     def timed(name: str, t0: float) -> None:
         timings[name] = time.perf_counter() - t0
 
-    from .params import read_params_from_book
-
     t0 = time.perf_counter()
-    tick("读取参数 / reading settings")
-    params = read_params_from_book(path)  # first: its timezone says which day is "today" for the loader
-    today = (params or Settings()).today()
-    timed("params", t0)
-    t0 = time.perf_counter()
-    tick(f"读取数据 / loading {path.name}")
-    ds = load(path, today=today)
-    settings = _with_default_lang(params, ds)
+    ds, settings = read_inputs(path, on_step=tick)
+    today = settings.today()
     timed("load", t0)
     t0 = time.perf_counter()
     tick("筛选范围 / applying period and scope")
