@@ -151,9 +151,9 @@ def kpi_values(ws) -> dict[str, object]:
 # ---------------------------------------------------------------- plain-pandas references
 
 def read_inputs(path: Path) -> dict[str, pd.DataFrame]:
-    t = pd.read_excel(path, sheet_name="响应时间统计表", header=1)
-    f = pd.read_excel(path, sheet_name="效果统计表", header=1)
-    c = pd.read_excel(path, sheet_name="话务记录", header=1)
+    t = pd.read_excel(path, sheet_name="响应时间统计表", header=1, engine="openpyxl")
+    f = pd.read_excel(path, sheet_name="效果统计表", header=1, engine="openpyxl")
+    c = pd.read_excel(path, sheet_name="话务记录", header=1, engine="openpyxl")
     t = t.dropna(subset=["工单编号"])
     t["frt"] = pd.to_numeric(t["首次响应时间(分钟)"], errors="coerce").where(lambda s: s >= 0)
     return {"t": t, "f": f.dropna(subset=["工单编号"]), "c": c.dropna(subset=["呼入时间"])}
@@ -722,7 +722,7 @@ def param_book(tmp_path_factory):
     base = folder / "base.xlsx"
     refresh(source, out=base, progress=quiet)
     ref = read_inputs(source)
-    ref["t"]["入职日期"] = pd.read_excel(source, sheet_name="响应时间统计表", header=1)["入职日期"]
+    ref["t"]["入职日期"] = pd.read_excel(source, sheet_name="响应时间统计表", header=1, engine="openpyxl")["入职日期"]
     base_wb = openpyxl.load_workbook(base)
     return folder, source, base_wb, all_generated(base_wb), ref
 
