@@ -168,10 +168,11 @@ DIRTY_ROWS = dirty_rows()
 
 def _is_holiday(day: dt.date) -> bool:
     """Mainland statutory holiday (weekends are handled by WEEKDAY_FACTOR)."""
+    import chinese_calendar  # a dependency: the demo must be the same on every install
+
     try:
-        import chinese_calendar
         return chinese_calendar.is_holiday(day) and day.weekday() < 5
-    except (ImportError, NotImplementedError):  # year outside the calendar's range
+    except NotImplementedError:  # year outside the calendar's range
         return False
 
 
