@@ -42,8 +42,8 @@ import pandas as pd
 from defusedxml import ElementTree as SafeET
 
 from cs_xl import coerce
-from cs_xl.dataset import ROW, DataSet, QualityIssue, QualityReport
-from cs_xl.schema import TABLES, Column, Table, normalize_header
+from cs_xl.dataset import ROW, DataSet, QualityIssue
+from cs_xl.schema import TABLES, Table, normalize_header
 
 __all__ = ["load", "LoadError", "SUPPORTED_SUFFIXES", "HEADER_SCAN_ROWS"]
 

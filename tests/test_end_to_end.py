@@ -5,7 +5,6 @@ import math
 
 import numpy as np
 import openpyxl
-import pandas as pd
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from cs_xl import kpis
