@@ -815,13 +815,13 @@ def build_load(ctx: Context) -> SheetModel:
     return SheetModel("load", sheet_name("load", ctx.lang), ctx.w("load_title"), blocks)
 
 
-def staffing_matrix(ds: DataSet, settings: Settings, aht_s) -> list[list]:
+def staffing_matrix(arrivals: pd.Series, settings: Settings, aht_s) -> list[list]:
     """Agents needed per weekday (rows, 0 = Monday) × hour (columns 0–23): Erlang C
     (:func:`cs_xl.metrics.agents_needed`) on the slot's mean queued calls per hour
-    (:func:`cs_xl.kpis.slot_arrivals`) and the period's AHT, to answer
+    (``arrivals``, from :func:`cs_xl.kpis.slot_arrivals`) and the period's AHT, to answer
     ``target_service_level`` of calls within ``service_level_s``.  None where the slot had no calls."""
     matrix: list[list] = [[None] * 24 for _ in range(7)]
-    for (weekday, hour), rate in kpis.slot_arrivals(ds.calls).items():
+    for (weekday, hour), rate in arrivals.items():
         matrix[int(weekday)][int(hour)] = clean(metrics.agents_needed(
             rate, aht_s, settings.target_service_level, settings.service_level_s))
     return matrix
@@ -829,13 +829,16 @@ def staffing_matrix(ds: DataSet, settings: Settings, aht_s) -> list[list]:
 
 def staffing_blocks(ctx: Context) -> list:
     aht = clean(ctx.headline.get("aht"))
-    if aht is None or not aht > 0 or not kpis.slot_arrivals(ctx.scoped.calls).size:
+    if aht is None or not aht > 0:
+        return []
+    arrivals = kpis.slot_arrivals(ctx.scoped.calls)  # once: the check below and the matrix share it
+    if not arrivals.size:
         return []
     s = ctx.settings
     days = ctx.w("weekdays")
     return [TextBlock([ctx.w("staffing_note").format(sl=s.target_service_level, secs=s.service_level_s)]),
             HeatmapBlock("staffing", ctx.w("staffing"), f"{ctx.w('weekday')} \\ {ctx.w('hour')}",
-                         list(days), list(range(24)), staffing_matrix(ctx.scoped, s, aht))]
+                         list(days), list(range(24)), staffing_matrix(arrivals, s, aht))]
 
 
 def hour_columns_only(ds: DataSet) -> DataSet:
