@@ -31,7 +31,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from . import coerce
-from .schema import SETTINGS_SHEET
+from .schema import PRIORITIES, SETTINGS_SHEET
 from .settings import DEFAULT_TARGETS, Settings
 
 
@@ -82,7 +82,7 @@ class Param:
         return self.note_zh if lang == "zh" else self.note_en
 
 
-LEVEL_ZH = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}
+LEVEL_ZH = dict(enumerate(PRIORITIES, start=1))  # 1 → 一级 … 4 → 四级, the schema's words
 LEVEL_EN = {1: "L1", 2: "L2", 3: "L3", 4: "L4"}
 LEVEL_NOTE = {1: ("紧急", "urgent"), 2: ("重要", "important"), 3: ("普通", "normal"), 4: ("低频", "low")}
 
