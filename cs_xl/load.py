@@ -104,10 +104,11 @@ def load(path, *, tables: Sequence[str] = ("tickets", "feedback", "calls"), toda
     if not placements:
         raise LoadError(_nothing_found_message(path, wanted, grids, is_csv))
     dataset = DataSet(source=str(path))
+    today = _today() if today is None else pd.Timestamp(today)  # one day for every table
     for key in wanted:
         if key not in placements:
             continue
-        built = _build_table(TABLES[key], placements[key], today=_today() if today is None else pd.Timestamp(today))
+        built = _build_table(TABLES[key], placements[key], today=today)
         setattr(dataset, key, built.frame)
         dataset.headers[key] = built.headers
         dataset.sheets[key] = placements[key].grid.name
