@@ -419,7 +419,7 @@ class Context:
     settings: Settings
     lang: str
     headline: dict[str, float]
-    today: dt.date | None = None  # "today" in the 参数 timezone (数据截至)
+    today: dt.date             # "today" in the 参数 timezone (数据截至)
     _grouped: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     def w(self, key: str):
@@ -505,7 +505,7 @@ def period_table(ctx: Context) -> TableBlock:
             ColumnSpec("timezone", ctx.w("timezone"), "text")]
     row = [start, end, *used, loaded - sum(used), dropped_records(ctx.loaded), len(ctx.loaded.quality),
            clean(ctx.headline.get("volume")), clean(ctx.headline.get("offered")),
-           ctx.today or ctx.settings.today(), ctx.settings.timezone]
+           ctx.today, ctx.settings.timezone]
     return TableBlock("period", ctx.w("period_block"), cols, [row])
 
 
