@@ -321,15 +321,19 @@ def difference(value, base) -> float | None:
 
 
 def previous_label(label: str, grain: str) -> str | None:
-    """The label of the period just before ``label`` (day ``2024-03-01``, ISO week ``2024-W09``, month ``2024-03``)."""
+    """The label of the period just before ``label`` (day ``2024-03-01``, ISO week ``2024-W09``, month ``2024-03``):
+    the period holding the day before its first day (labels are parsed once, by :func:`period_span`)."""
+    first, _ = period_span(label, grain)
+    return _period_label(first - dt.timedelta(days=1), grain)
+
+
+def _period_label(day: dt.date, grain: str) -> str:
+    """The label of the day / ISO week / month holding ``day`` (as :func:`cs_xl.kpis.group_labels` writes them)."""
     if grain == "day":
-        return (dt.date.fromisoformat(label) - dt.timedelta(days=1)).isoformat()
+        return day.isoformat()
     if grain == "week":
-        year, week = label.split("-W")
-        monday = dt.date.fromisocalendar(int(year), int(week), 1) - dt.timedelta(days=7)
-        return _week_label(monday)
-    year, month = (int(p) for p in label.split("-"))
-    return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
+        return _week_label(day)
+    return f"{day.year}-{day.month:02d}"
 
 
 def year_ago_label(label: str, grain: str) -> str | None:
