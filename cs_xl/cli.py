@@ -143,13 +143,22 @@ def _with_flags(settings, args):
     return settings.with_(**changes)
 
 
-def cmd_kpis(args) -> int:
-    from . import kpis, metrics
+def _scoped_inputs(path: Path, args=None):
+    """Data set, settings and in-scope records of a book, read the way a refresh
+    reads them (参数 first), with the command-line flags on top."""
+    from . import kpis
     from .refresh import read_inputs
-    ds, settings = read_inputs(Path(args.path))  # the book's 参数, read the way a refresh reads it
+    ds, settings = read_inputs(path)
+    if args is None:
+        return ds, settings, kpis.apply_scope(ds, settings)
     settings = _with_flags(settings, args)
     where = {_column_key(ds, k): v for k, v in _parse_where(args.where).items()}
-    scoped = kpis.apply_scope(ds, settings, where)
+    return ds, settings, kpis.apply_scope(ds, settings, where)
+
+
+def cmd_kpis(args) -> int:
+    from . import kpis, metrics
+    ds, settings, scoped = _scoped_inputs(Path(args.path), args)
     if args.by:
         by = _column_key(ds, args.by)
         frame = kpis.grouped(scoped, settings, by)
@@ -186,13 +195,12 @@ def _quality_line(quality) -> str:
 
 def cmd_demo(args) -> int:
     from . import kpis, metrics, sample
-    from .load import load
     out = Path(args.out)
     print(f"writing demo workbook {out} (seed {args.seed}) …", file=sys.stderr)
     sample.write_demo_inputs(out, seed=args.seed, lang=args.lang)
     _refresh(out, None)
-    ds = load(out)
-    print(kpi_table(kpis.headline(ds), metrics.CATALOGUE))
+    ds, settings, scoped = _scoped_inputs(out)  # the same numbers as the refreshed 汇总
+    print(kpi_table(kpis.headline(scoped, settings), metrics.CATALOGUE))
     print(_quality_line(ds.quality))
     print(f"demo workbook: {out.resolve()}")
     return 0

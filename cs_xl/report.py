@@ -27,7 +27,8 @@ import pandas as pd
 from . import kpis, metrics
 from .dataset import ROW, DataSet
 from .i18n import action_label, reason_label
-from .schema import PRIORITIES, TABLES
+from .params import LEVEL_EN, LEVEL_ZH
+from .schema import TABLES
 from .settings import Settings
 
 # ---------------------------------------------------------------- the model
@@ -374,8 +375,8 @@ def ranks(values: list, higher_is_better: bool) -> list[int | None]:
 
 
 def priority_label(level, lang: str) -> str:
-    level = int(level)
-    return PRIORITIES[level - 1] if lang == "zh" else f"P{level}"
+    """一级 … 四级, or L1 … L4 as the English template's drop-down and 参数 sheet write them."""
+    return (LEVEL_ZH if lang == "zh" else LEVEL_EN)[int(level)]
 
 
 # ---------------------------------------------------------------- labels and formats

@@ -167,3 +167,13 @@ def test_kpis_json_on_demo_has_every_spec_key(demo_book):
     calls = pd.read_excel(out, sheet_name="话务记录", header=1, engine="calamine")
     assert values["volume"] == tickets["工单编号"].dropna().nunique()
     assert values["offered"] == len(calls.dropna(how="all"))
+
+
+def test_demo_printout_matches_the_refreshed_dashboard(demo_book):
+    """What `cs-xl demo` prints is what its 汇总 shows (both read the book's 参数)."""
+    import openpyxl
+    out, proc = demo_book
+    ws = openpyxl.load_workbook(out, read_only=True)["汇总"]
+    row = next(r for r in ws.iter_rows(values_only=True) if r and str(r[0]).startswith("首次响应达标率"))
+    printed = re.search(r"\(frt_rate\)\s+([\d.]+)%", proc.stdout).group(1)
+    assert printed == f"{row[1] * 100:.1f}"
