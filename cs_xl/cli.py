@@ -232,6 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="cs-xl",
         description="Customer-service response-time and effectiveness metrics for Excel workbooks and CSV exports.")
+    from . import __version__
+    p.add_argument("--version", action="version", version=f"cs-xl {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     k = sub.add_parser("kpis", help="headline KPIs of a workbook or CSV export",

@@ -177,3 +177,11 @@ def test_demo_printout_matches_the_refreshed_dashboard(demo_book):
     row = next(r for r in ws.iter_rows(values_only=True) if r and str(r[0]).startswith("首次响应达标率"))
     printed = re.search(r"\(frt_rate\)\s+([\d.]+)%", proc.stdout).group(1)
     assert printed == f"{row[1] * 100:.1f}"
+
+
+def test_version_and_module_entry_point():
+    import cs_xl
+    proc = subprocess.run([sys.executable, "-m", "cs_xl", "--version"], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0 and proc.stdout.strip() == f"cs-xl {cs_xl.__version__}"
+    proc = subprocess.run([sys.executable, "-m", "cs_xl", "kpis"], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2 and "path" in proc.stderr  # argparse names the missing argument
