@@ -39,10 +39,6 @@ def _col(frame: pd.DataFrame | None, key: str):
     return frame[key]
 
 
-def _nan_if_missing(*columns):
-    return any(c is None for c in columns)
-
-
 def ticket_kpis(t: pd.DataFrame | None, s: Settings) -> dict[str, float]:
     out = dict.fromkeys(("volume", "frt_rate", "frt_avg", "frt_median", "frt_p90", "resolve_avg",
                          "resolve_median", "resolve_p90", "handle_avg", "sla_rate", "resolution_rate",

@@ -22,7 +22,7 @@ import datetime as dt
 import re
 import unicodedata
 import zoneinfo
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -506,8 +506,3 @@ def read_params_from_book(path) -> Settings | None:
             rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
             return read_params(rows, sheet=name, first_row=1)
     return None
-
-
-def settings_fields() -> tuple[str, ...]:
-    """Names of every Settings field (the sheet must represent each one)."""
-    return tuple(f.name for f in fields(Settings))

@@ -300,11 +300,6 @@ def _write_readme(ws, lang: str) -> None:
 
 # ------------------------------------------------------------------ public API
 
-def input_sheet_names(lang: str = "zh") -> dict[str, str]:
-    """Table key → input sheet name in ``lang``."""
-    return {key: table.sheet(lang) for key, table in TABLES.items()}
-
-
 def build_template(lang: str = "zh", settings: Settings | None = None) -> Workbook:
     """The blank standard workbook: 说明, 参数, 响应时间统计表, 效果统计表, 话务记录,
     then the generated sheets (汇总 …) as a refresh of no records draws them."""
