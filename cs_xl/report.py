@@ -510,7 +510,8 @@ def period_table(ctx: Context) -> TableBlock:
             ColumnSpec("timezone", ctx.w("timezone"), "text")]
     row = [start, end, *used, loaded - sum(used), dropped_records(ctx.loaded), len(ctx.loaded.quality),
            clean(ctx.headline.get("volume")), clean(ctx.headline.get("offered")),
-           ctx.today, ctx.settings.timezone]
+           ctx.today if loaded else None,  # no records: no 数据截至 (the committed template has no build day)
+           ctx.settings.timezone]
     return TableBlock("period", ctx.w("period_block"), cols, [row])
 
 

@@ -72,6 +72,13 @@ def test_committed_template_equals_fresh_build(lang, template):
         "workbook/ templates are stale: run `python workbook/build_template.py` and commit them"
 
 
+def test_template_does_not_depend_on_the_build_day(lang, template, monkeypatch, tmp_path):
+    """Issue 7: a template built on another day is cell for cell the same (no 数据截至 without records)."""
+    monkeypatch.setattr(Settings, "today", lambda self: dt.date(2031, 7, 9))
+    other_day = saved(build_template(lang), tmp_path / "other_day.xlsx")
+    assert snapshot(other_day) == snapshot(template)
+
+
 def test_sheet_order(lang, template):
     assert template.sheetnames == SHEETS[lang]
 
