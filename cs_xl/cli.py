@@ -162,6 +162,8 @@ def cmd_kpis(args) -> int:
     if args.by:
         by = _column_key(ds, args.by)
         frame = kpis.grouped(scoped, settings, by)
+        if by == "hour":
+            _note_untimed(scoped)
         if args.json:
             groups = [{by: _json_label(idx), **{k: json_number(v) for k, v in row.items()}}
                       for idx, row in frame.iterrows()]
@@ -179,6 +181,24 @@ def cmd_kpis(args) -> int:
         print(kpi_table(values, metrics.CATALOGUE))
         print(_quality_line(ds.quality))
     return 0
+
+
+def note(text: str) -> None:
+    """A remark about the output (not an error): stderr, so --json stays parseable."""
+    print(f"cs-xl: note: {text}", file=sys.stderr)
+
+
+def _note_untimed(ds) -> None:
+    """Say how many records the hour view left out for lack of a time of day."""
+    from . import kpis
+    from .i18n import cli_message
+    from .load import TABLE_NOUNS
+    from .schema import TABLES
+    for table, n in kpis.untimed_records(ds).items():
+        if n:
+            column = TABLES[table].column("created_at" if table == "tickets" else "start")
+            header = ds.headers.get(table, {}).get(column.key, column.zh)
+            note(cli_message("untimed", n=n, noun=TABLE_NOUNS[table], header=header))
 
 
 MAIN_KEYS = ("volume", "frt_rate", "frt_avg", "frt_p90", "sla_rate", "resolution_rate", "fcr_rate",

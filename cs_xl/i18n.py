@@ -59,3 +59,15 @@ def reason_label(reason: str, lang: str = "zh") -> str:
 
 def action_label(action: str, lang: str = "zh") -> str:
     return ACTIONS_ZH.get(action, action) if lang == "zh" else action
+
+
+# One-line messages of the command line (errors and notes), kept here with the
+# other words until the words table consolidates them.  English, like the
+# loader's messages; headers and sheet names are quoted as the book has them.
+CLI_MESSAGES = {
+    "untimed": "{n:,} {noun} records have no time of day ({header}) and are not in the hour view",
+}
+
+
+def cli_message(key: str, **values) -> str:
+    return CLI_MESSAGES[key].format(**values)

@@ -179,20 +179,43 @@ def _period_labels(when: pd.Series, by: str) -> pd.Series:
     return when.dt.hour.astype("Int64")
 
 
+def record_moment(frame: pd.DataFrame, table: str) -> pd.Series | None:
+    """When each record happened, for day / week / month / weekday and the period filter.
+
+    A ticket's moment is its 创建时间 where that cell is filled, else its 日期:
+    the template's 创建时间 is optional and a book typed by hand leaves it blank,
+    so preferring the *column* would put every such ticket nowhere.  Feedback
+    has its 日期, calls their 呼入时间.  None when the table has neither."""
+    if table == "calls":
+        return frame["start"] if "start" in frame.columns else None
+    date = frame["date"] if "date" in frame.columns else None
+    created = frame["created_at"] if table == "tickets" and "created_at" in frame.columns else None
+    if created is None or date is None:
+        return created if date is None else date
+    return created.where(created.notna(), date)
+
+
+def time_of_day(frame: pd.DataFrame, table: str) -> pd.Series | None:
+    """The timestamps that carry an hour: tickets' 创建时间, calls' 呼入时间 (a 日期 has no hour)."""
+    col = {"tickets": "created_at", "calls": "start"}.get(table)
+    return frame[col] if col in frame.columns else None
+
+
+def untimed_records(ds: DataSet) -> dict[str, int]:
+    """Per table that hour-of-day views count (tickets, calls): records without a time of day,
+    left out of those views (counting them at hour 0 would invent a midnight peak)."""
+    out = {}
+    for table in ("tickets", "calls"):
+        frame = ds.table(table)
+        if frame is not None:
+            when = time_of_day(frame, table)
+            out[table] = len(frame) if when is None else int(when.isna().sum())
+    return out
+
+
 def _when(frame: pd.DataFrame, table: str, by: str) -> pd.Series | None:
     """The timestamp a table is grouped by for a period key (hours need a time of day)."""
-    if table == "calls":
-        candidates = ("start",)
-    elif by == "hour":
-        candidates = ("created_at",) if table == "tickets" else ()
-    elif table == "tickets":
-        candidates = ("created_at", "date") if by == "weekday" else ("date", "created_at")
-    else:
-        candidates = ("date",)
-    for col in candidates:
-        if col in frame.columns:
-            return frame[col]
-    return None
+    return time_of_day(frame, table) if by == "hour" else record_moment(frame, table)
 
 
 def group_labels(ds: DataSet, by: str) -> dict[str, pd.Series | None]:
@@ -251,11 +274,8 @@ def grouped(ds: DataSet, settings: Settings | None, by: str) -> pd.DataFrame:
 
 def load_matrix(ds: DataSet) -> pd.DataFrame:
     """Arrivals per weekday (0 = Monday) × hour (0–23): tickets by created_at plus calls by start."""
-    stamps = []
-    if ds.tickets is not None and "created_at" in ds.tickets.columns:
-        stamps.append(ds.tickets["created_at"].dropna())
-    if ds.calls is not None and "start" in ds.calls.columns:
-        stamps.append(ds.calls["start"].dropna())
+    stamps = [when.dropna() for table in ("tickets", "calls")
+              if (frame := ds.table(table)) is not None and (when := time_of_day(frame, table)) is not None]
     matrix = pd.DataFrame(0, index=pd.RangeIndex(7, name="weekday"), columns=pd.RangeIndex(24, name="hour"))
     if stamps:
         when = pd.concat(stamps)
@@ -298,10 +318,10 @@ def apply_scope(ds: DataSet, settings: Settings | None = None, where: dict | Non
         filters[key] = list(wanted)
     frames = {"tickets": ds.tickets, "feedback": ds.feedback, "calls": ds.calls}
     masks = {k: (None if f is None else pd.Series(True, index=f.index)) for k, f in frames.items()}
-    for table, when_col in (("tickets", "date"), ("feedback", "date"), ("calls", "start")):
-        f = frames[table]
-        if f is not None and when_col in f.columns and (s.period_start or s.period_end):
-            masks[table] &= _period_mask(f[when_col], s.period_start, s.period_end)
+    for table, f in frames.items():
+        when = None if f is None else record_moment(f, table)
+        if when is not None and (s.period_start or s.period_end):
+            masks[table] &= _period_mask(when, s.period_start, s.period_end)
     for key, wanted in filters.items():
         for table, f in frames.items():
             if f is not None and key in f.columns:

@@ -221,6 +221,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "heat_scale": ("颜色: 白 = 最少, 黄 = 中位, 红 = 最多 (高峰时段)。",
                    "Colour: white = fewest, yellow = median, red = most (peak hours)."),
     "load_note": ("工单按创建时间、来电按呼入时间计。", "Tickets counted at creation time, calls at call start."),
+    "untimed": ("另有 {tickets} 条工单没有创建时间、{calls} 条来电没有呼入时间, 未计入按小时的统计。",
+                "{tickets} tickets without a creation time and {calls} calls without a start are not in the "
+                "hour views."),
     "staffing": ("建议在线人数 (星期 × 小时, Erlang C)", "Agents needed (weekday × hour, Erlang C)"),
     "staffing_note": ("按该时段平均每小时转人工来电数与平均处理时长, 达到 {sl:.0%} 在 {secs:g} 秒内接通所需的最少人数。",
                       "Fewest agents answering {sl:.0%} of calls within {secs:g} s, from the slot's mean queued "
@@ -480,11 +483,9 @@ def _period_bounds(ctx: Context) -> tuple[Any, Any]:
     start, end = ctx.settings.period_start, ctx.settings.period_end
     if start is not None and end is not None:
         return start, end
-    stamps = []
-    for table, col in (("tickets", "date"), ("feedback", "date"), ("calls", "start")):
-        frame = ctx.scoped.table(table)
-        if frame is not None and col in frame.columns:
-            stamps.append(frame[col].dropna())
+    stamps = [when.dropna() for table in ("tickets", "feedback", "calls")
+              if (frame := ctx.scoped.table(table)) is not None
+              and (when := kpis.record_moment(frame, table)) is not None]
     if stamps and sum(len(s) for s in stamps):
         when = pd.concat(stamps)
         start = start or when.min().date()
@@ -809,7 +810,7 @@ def build_load(ctx: Context) -> SheetModel:
     heat = HeatmapBlock("heatmap", ctx.w("heatmap"), f"{ctx.w('weekday')} \\ {ctx.w('hour')}",
                         [days[int(d)] for d in matrix.index], [int(h) for h in matrix.columns],
                         [[clean(v) for v in row] for row in matrix.to_numpy().tolist()])
-    blocks: list = [TextBlock([ctx.w("load_note"), ctx.w("heat_scale")]), heat]
+    blocks: list = [TextBlock([ctx.w("load_note"), *untimed_note(ctx), ctx.w("heat_scale")]), heat]
     blocks += staffing_blocks(ctx)
     frame = kpis.grouped(hour_columns_only(ctx.scoped), ctx.settings, "hour") if _has_hours(ctx.scoped) else None
     if frame is not None and len(frame):
@@ -819,6 +820,14 @@ def build_load(ctx: Context) -> SheetModel:
                                  _group_rows(frame, keys)))
         blocks.append(ChartSpec("col", ctx.w("by_hour"), "by_hour", "hour", keys))
     return SheetModel("load", sheet_name("load", ctx.lang), ctx.w("load_title"), blocks)
+
+
+def untimed_note(ctx: Context) -> list[str]:
+    """The records the hour views leave out for lack of a time of day (none: no line)."""
+    untimed = kpis.untimed_records(ctx.scoped)
+    if not any(untimed.values()):
+        return []
+    return [ctx.w("untimed").format(tickets=untimed.get("tickets", 0), calls=untimed.get("calls", 0))]
 
 
 def staffing_matrix(arrivals: pd.Series, settings: Settings, aht_s) -> list[list]:

@@ -185,3 +185,41 @@ def test_version_and_module_entry_point():
     assert proc.returncode == 0 and proc.stdout.strip() == f"cs-xl {cs_xl.__version__}"
     proc = subprocess.run([sys.executable, "-m", "cs_xl", "kpis"], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 2 and "path" in proc.stderr  # argparse names the missing argument
+
+
+@pytest.fixture
+def typed_book(tmp_path):
+    """The blank template with tickets and calls typed as a new user would: 日期 filled, the optional
+    创建时间 blank except T4 (Saturday 10:15) and T5 (created Sunday 2024-03-31 23:50, 日期 Monday 04-01).
+    2024-03-04 is a Monday, 03-05 a Tuesday, 03-09 a Saturday."""
+    import pandas as pd
+    from cs_xl.template import build_template, fill_inputs
+    wb = build_template("zh")
+    fill_inputs(wb, {
+        "tickets": pd.DataFrame({
+            "date": pd.to_datetime(["2024-03-04", "2024-03-04", "2024-03-05", "2024-03-09", "2024-04-01"]),
+            "agent_id": ["C1", "C1", "C2", "C2", "C1"], "ticket_id": ["T1", "T2", "T3", "T4", "T5"],
+            "frt_min": [1, 5, 2, 4, 1],
+            "created_at": [None, None, None, pd.Timestamp("2024-03-09 10:15"), pd.Timestamp("2024-03-31 23:50")]}),
+        "calls": pd.DataFrame({"start": pd.to_datetime(["2024-03-05 09:30", "2024-03-05 10:05"]),
+                               "wait_s": [10, 30], "answered": ["是", "否"]}),
+    })
+    path = tmp_path / "typed.xlsx"
+    wb.save(path)
+    return path
+
+
+def test_typed_template_by_weekday_day_and_hour_match_a_hand_count(typed_book):
+    def by(key):
+        proc = run("kpis", typed_book, "--json", "--by", key, check_rc=0)
+        return {g[key]: (g["volume"], g["offered"]) for g in json.loads(proc.stdout)}, proc.stderr
+    weekday, _ = by("weekday")
+    # (volume, offered); tickets: Mon T1 T2, Tue T3, Sat T4, Sun T5 (its 创建时间); calls: both on Tuesday
+    assert weekday == {0: (2, 0), 1: (1, 2), 5: (1, 0), 6: (1, 0)}
+    day, _ = by("day")
+    assert {k: v[0] for k, v in day.items()} == {"2024-03-04": 2, "2024-03-05": 1, "2024-03-09": 1,
+                                                 "2024-03-31": 1}
+    hour, note = by("hour")
+    # only T4, T5 and the two calls carry a time; the three untimed tickets are named, not counted at 0
+    assert hour == {9: (0, 1), 10: (1, 1), 23: (1, 0)}
+    assert note.strip() == "cs-xl: note: 3 ticket records have no time of day (创建时间) and are not in the hour view"

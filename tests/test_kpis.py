@@ -167,3 +167,53 @@ def test_queue_metrics_are_undefined_per_agent(ds):
         assert frame[key].isna().all(), key
     by_month = kpis.grouped(ds, None, "month")
     assert by_month.loc["2024-03", "answer_rate"] == pytest.approx(2 / 3)
+
+
+# ---------------------------------------------------------------- a record's moment (创建时间, else 日期)
+
+def _typed_tickets():
+    """Tickets as typed into the template: 日期 filled, the optional 创建时间 mostly blank.
+    2024-03-04 is a Monday, 03-05 a Tuesday, 03-09 a Saturday, 03-31 a Sunday, 04-01 a Monday.
+    T5's 创建时间 (Sunday 03-31 23:50) falls on another day, week and month than its 日期 (Monday 04-01)."""
+    return pd.DataFrame({
+        "ticket_id": ["T1", "T2", "T3", "T4", "T5"],
+        "date": pd.to_datetime(["2024-03-04", "2024-03-04", "2024-03-05", "2024-03-09", "2024-04-01"]),
+        "created_at": pd.to_datetime([None, None, None, "2024-03-09 10:15", "2024-03-31 23:50"]),
+        "frt_min": [1.0, 5.0, 2.0, 4.0, 1.0],
+        "_row": [3, 4, 5, 6, 7],
+    })
+
+
+@pytest.mark.parametrize("by, expected", [
+    ("weekday", {0: 2, 1: 1, 5: 1, 6: 1}),                      # Mon T1 T2, Tue T3, Sat T4, Sun T5
+    ("day", {"2024-03-04": 2, "2024-03-05": 1, "2024-03-09": 1, "2024-03-31": 1}),
+    ("week", {"2024-W10": 4, "2024-W13": 1}),                   # 03-04…03-10 is W10; Sunday 03-31 ends W13
+    ("month", {"2024-03": 5}),                                  # T5 was created in March
+])
+def test_periods_use_created_at_where_filled_else_date(by, expected):
+    frame = kpis.grouped(DataSet(tickets=_typed_tickets()), None, by)
+    assert frame["volume"].to_dict() == expected
+
+
+def test_a_blank_created_at_column_falls_back_to_date():
+    t = _typed_tickets().assign(created_at=pd.NaT)
+    assert kpis.grouped(DataSet(tickets=t), None, "weekday")["volume"].to_dict() == {0: 3, 1: 1, 5: 1}
+
+
+def test_hour_view_counts_only_records_with_a_time():
+    ds = DataSet(tickets=_typed_tickets())
+    assert kpis.grouped(ds, None, "hour")["volume"].to_dict() == {10: 1, 23: 1}
+    assert kpis.untimed_records(ds) == {"tickets": 3}
+    no_column = DataSet(tickets=_typed_tickets().drop(columns="created_at"), calls=_calls())
+    assert kpis.untimed_records(no_column) == {"tickets": 5, "calls": 0}
+
+
+def test_period_scope_uses_the_same_moment():
+    scoped = kpis.apply_scope(DataSet(tickets=_typed_tickets()),
+                              Settings(period_start=dt.date(2024, 3, 31), period_end=dt.date(2024, 3, 31)))
+    assert scoped.tickets["ticket_id"].tolist() == ["T5"]
+
+
+def test_load_matrix_leaves_out_tickets_without_a_time():
+    m = kpis.load_matrix(DataSet(tickets=_typed_tickets()))
+    assert m.values.sum() == 2 and m.loc[5, 10] == 1 and m.loc[6, 23] == 1

@@ -440,3 +440,16 @@ def test_as_of_date_and_timezone_in_the_period_table():
         before = dt.datetime.now(zoneinfo.ZoneInfo(tz)).date()
         shown = records(block(build_report(dataset(), Settings(timezone=tz)), "summary", "period"))[0]["as_of"]
         assert shown in {before, dt.datetime.now(zoneinfo.ZoneInfo(tz)).date()}
+
+
+def test_load_sheet_says_how_many_records_have_no_time_of_day():
+    t = tickets_frame()
+    t.loc[t["ticket_id"].isin(["T1", "T2"]), "created_at"] = pd.NaT   # typed without 创建时间
+    rep = build_report(dataset(tickets=t), Settings())
+    heat = next(b for b in sheet(rep, "load").blocks if isinstance(b, report.HeatmapBlock))
+    assert sum(map(sum, heat.values)) == len(t) - 2 + len(calls_frame())
+    lines = [line for b in sheet(rep, "load").blocks if isinstance(b, report.TextBlock) for line in b.lines]
+    assert "另有 2 条工单没有创建时间、0 条来电没有呼入时间, 未计入按小时的统计。" in lines
+    complete = build_report(dataset(), Settings())
+    assert not any("未计入" in line for b in sheet(complete, "load").blocks
+                   if isinstance(b, report.TextBlock) for line in b.lines)
