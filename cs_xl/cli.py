@@ -146,14 +146,13 @@ def _with_flags(settings, args):
 def _scoped_inputs(path: Path, args=None):
     """Data set, settings and in-scope records of a book, read the way a refresh
     reads them (参数 first), with the command-line flags on top."""
-    from . import kpis
-    from .refresh import read_inputs
-    ds, settings = read_inputs(path)
+    from . import pipeline
+    ds, settings = pipeline.read_path(path)
     if args is None:
-        return ds, settings, kpis.apply_scope(ds, settings)
+        return ds, settings, pipeline.scope(ds, settings)
     settings = _with_flags(settings, args)
     where = {_column_key(ds, k): v for k, v in _parse_where(args.where).items()}
-    return ds, settings, kpis.apply_scope(ds, settings, where)
+    return ds, settings, pipeline.scope(ds, settings, where)
 
 
 def cmd_kpis(args) -> int:

@@ -25,32 +25,21 @@ metric: the frames hold typed cell values, :mod:`cs_xl.metrics` does the rest.
 """
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import html
-import io
-import posixpath
-import re
-import zipfile
-from operator import itemgetter
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Iterable, Sequence
+from operator import itemgetter
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from defusedxml import ElementTree as SafeET
 
 from cs_xl import coerce
 from cs_xl.dataset import ROW, DataSet, QualityIssue
+from cs_xl.read_files import (HEADER_SCAN_ROWS, SUPPORTED_SUFFIXES, Grid, Grids, LoadError,
+                              read_grids)
 from cs_xl.schema import TABLES, Table, normalize_header
+from cs_xl.settings import Settings
 
-__all__ = ["load", "LoadError", "SUPPORTED_SUFFIXES", "HEADER_SCAN_ROWS"]
-
-SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".csv")
-HEADER_SCAN_ROWS = 20  # the header row is looked for in this many rows from the top
-CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # utf-8-sig reads UTF-8 with and without BOM; GB18030 ⊃ GBK
-CSV_DELIMITERS = (",", "\t", ";", "|")
+__all__ = ["load", "load_grids", "LoadError", "SUPPORTED_SUFFIXES", "HEADER_SCAN_ROWS", "Grid", "Grids"]
 
 # A row whose label cell says 合计 / Total is a summary under the data, not a record:
 # counting it would add the column's sum or average as one more ticket.
@@ -78,11 +67,6 @@ EXAMPLE_HEADERS = {
 TABLE_NOUNS = {"tickets": "ticket", "feedback": "feedback", "calls": "call"}
 
 
-class LoadError(Exception):
-    """The file cannot be read as cs_xl input; the message is one line naming
-    the file (and the sheet, row and column where relevant)."""
-
-
 # ====================================================================== public API
 
 def load(path, *, tables: Sequence[str] = ("tickets", "feedback", "calls"), today=None) -> DataSet:
@@ -95,15 +79,17 @@ def load(path, *, tables: Sequence[str] = ("tickets", "feedback", "calls"), toda
     day after which dates are flagged as future (default: :func:`_today`);
     the refresh passes today in the 参数 timezone.
     """
-    path = Path(path)
+    return load_grids(read_grids(path), tables=tables, today=today)
+
+
+def load_grids(grids: Grids, *, tables: Sequence[str] = ("tickets", "feedback", "calls"), today=None) -> DataSet:
+    """The typed DataSet of sheets already read as grids: a file (:func:`read_grids`),
+    a live workbook's cells or an importer's output all take this one path."""
     wanted = _check_tables(tables)
-    _check_file(path)
-    is_csv = path.suffix.lower() == ".csv"
-    grids = [_read_csv(path)] if is_csv else _read_workbook(path)
-    placements = _place_tables(grids, wanted)
+    placements = _place_tables(grids.sheets, wanted)
     if not placements:
-        raise LoadError(_nothing_found_message(path, wanted, grids, is_csv))
-    dataset = DataSet(source=str(path))
+        raise LoadError(_nothing_found_message(grids.source, wanted, grids.sheets, grids.is_csv))
+    dataset = DataSet(source=grids.source)
     today = _today() if today is None else pd.Timestamp(today)  # one day for every table
     for key in wanted:
         if key not in placements:
@@ -116,18 +102,6 @@ def load(path, *, tables: Sequence[str] = ("tickets", "feedback", "calls"), toda
     return dataset
 
 
-# ====================================================================== raw cells
-
-@dataclass
-class Grid:
-    """The used range of one sheet as raw cell values ('' or None = blank)."""
-    name: str
-    rows: list[list[Any]]
-    first_row: int = 1        # Excel row number of rows[0]
-    first_col: int = 0        # 0-based Excel column of rows[i][0]
-    text_only: bool = False   # CSV: every value is text, so "stored as text" is no problem
-
-
 def _check_tables(tables) -> tuple[str, ...]:
     if isinstance(tables, str):
         tables = (tables,)
@@ -135,174 +109,6 @@ def _check_tables(tables) -> tuple[str, ...]:
     if unknown:
         raise ValueError(f"unknown table {unknown[0]!r}; choose from {', '.join(TABLES)}")
     return tuple(dict.fromkeys(tables))
-
-
-def _check_file(path: Path) -> None:
-    if not path.exists():
-        raise LoadError(f"{path}: file not found")
-    if path.is_dir():
-        raise LoadError(f"{path}: is a folder, not a workbook or CSV file")
-    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        hint = " (save it as .xlsx in Excel)" if path.suffix.lower() in (".xls", ".ods", ".xlsb", ".et") else ""
-        raise LoadError(f"{path}: unsupported file type {path.suffix or '(none)'!r}; "
-                        f"expected .xlsx, .xlsm or .csv{hint}")
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except PermissionError:
-        raise LoadError(f"{path}: permission denied (is the file locked by another program?)") from None
-    except OSError as exc:
-        raise LoadError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
-
-
-# ---------------------------------------------------------------------- CSV
-
-def _read_csv(path: Path) -> Grid:
-    """A CSV holds one table; cells stay text (coercion parses them)."""
-    text = _decode(path, _read_bytes(path))
-    delimiter = _pick_delimiter(text)
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    width = max(map(len, rows), default=0)
-    # records shorter than the header (trailing empty fields dropped by the exporter) are padded
-    rows = [row + [""] * (width - len(row)) if len(row) < width else row for row in rows]
-    return Grid(path.name, rows, first_row=1, text_only=True)
-
-
-def _decode(path: Path, data: bytes) -> str:
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text" export; GB18030 would garble it
-        return data.decode("utf-16")
-    for encoding in CSV_ENCODINGS:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise LoadError(f"{path}: cannot decode the CSV as UTF-8 or GBK; save it as 'CSV UTF-8' in Excel")
-
-
-def _pick_delimiter(text: str) -> str:
-    """The delimiter under which the header rows match the most known headers
-    (Sniffer guesses badly on Chinese text without punctuation)."""
-    head = text[:1 << 16].splitlines()[:HEADER_SCAN_ROWS]  # headers sit at the top: never split a 100 MB text
-
-    def score(delimiter: str) -> int:
-        rows = list(csv.reader(head, delimiter=delimiter))
-        return max((len(t.match_headers(r)) for r in rows for t in TABLES.values()), default=0)
-
-    return max(CSV_DELIMITERS, key=score)  # ties keep the first: ","
-
-
-# ---------------------------------------------------------------------- xlsx
-
-def _read_workbook(path: Path) -> list[Grid]:
-    data = _read_bytes(path)
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise LoadError(_not_a_zip_message(path, data))
-    from python_calamine import CalamineWorkbook  # imported late: CSV-only use needs no Rust wheel
-
-    try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        grids = [_sheet_grid(book, name) for name in book.sheet_names]
-    except LoadError:
-        raise
-    except Exception as exc:  # calamine raises its own types (ZipError, XmlError, PasswordError …)
-        raise LoadError(f"{path}: not a readable Excel workbook ({type(exc).__name__}: {exc})") from None
-    _restore_error_cells(path, data, grids)
-    return grids
-
-
-def _not_a_zip_message(path: Path, data: bytes) -> str:
-    # Password-protected .xlsx files are OLE containers holding an encrypted package.
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        if "EncryptedPackage".encode("utf-16-le") in data:
-            return (f"{path}: the workbook is password-protected; remove the password in Excel "
-                    "(File > Info > Protect Workbook > Encrypt) and save it again")
-        return f"{path}: this is an old-format .xls workbook with an .xlsx name; save it as .xlsx in Excel"
-    if not data:
-        return f"{path}: the file is empty (0 bytes)"
-    return f"{path}: not a valid .xlsx workbook (not a zip archive; the file may be damaged or not from Excel)"
-
-
-def _sheet_grid(book, name: str) -> Grid:
-    sheet = book.get_sheet_by_name(name)
-    if sheet.start is None:  # empty sheet
-        return Grid(name, [])
-    rows = sheet.to_python(skip_empty_area=True)
-    first_row, first_col = sheet.start
-    return Grid(name, rows, first_row=first_row + 1, first_col=first_col)
-
-
-# python-calamine returns error cells (#N/A, #DIV/0!) as '': they would be read as
-# blanks and never reported.  The sheet XML still holds them as <c t="e"><v>#N/A</v>.
-_ERROR_ATTR = re.compile(rb"""\st=["']e["']""")
-_CELL_REF = re.compile(rb"""\br\s*=\s*["']([A-Z]{1,3})(\d+)["']""")
-_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
-_CELL_END = re.compile(rb"</(?:\w+:)?c>")
-_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-
-
-def _restore_error_cells(path: Path, data: bytes, grids: list[Grid]) -> None:
-    """Put each error cell's text back into its grid (only where calamine left '')."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            parts = _sheet_parts(archive)
-            for grid in grids:
-                part = parts.get(grid.name)
-                if part is None or not grid.rows or part not in archive.namelist():
-                    continue
-                xml = archive.read(part)
-                if b't="e"' in xml or b"t='e'" in xml:  # bytes.find is far faster than a regex here
-                    for row, col, text in _error_cells(xml):
-                        _put_error(grid, row, col, text)
-    except (zipfile.BadZipFile, KeyError, SafeET.ParseError) as exc:
-        raise LoadError(f"{path}: damaged workbook structure ({exc})") from None
-
-
-def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name → zip member of its XML, via xl/workbook.xml and its rels."""
-    workbook = SafeET.fromstring(archive.read("xl/workbook.xml"))
-    rels = SafeET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
-    parts = {}
-    for sheet in workbook.iter():
-        if sheet.tag.rsplit("}", 1)[-1] != "sheet":
-            continue
-        target = targets.get(sheet.get(f"{{{_REL_NS}}}id"), "")
-        # Excel writes targets relative to xl/; some writers use an absolute "/xl/…"
-        member = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-        parts[sheet.get("name")] = member
-    return parts
-
-
-def _error_cells(xml: bytes) -> Iterable[tuple[int, int, str]]:
-    """(Excel row, 0-based column, error text) of every <c t="e"> with a value."""
-    for match in _ERROR_ATTR.finditer(xml):
-        start = xml.rfind(b"<", 0, match.start())
-        end = xml.find(b">", match.end())
-        tag = xml[start:end + 1]
-        ref = _CELL_REF.search(tag)
-        if ref is None or tag.endswith(b"/>"):
-            continue
-        close = _CELL_END.search(xml, end)
-        value = _VALUE.search(xml, end, close.start() if close else len(xml))
-        if value is None:
-            continue
-        yield int(ref.group(2)), _column_index(ref.group(1).decode()), html.unescape(value.group(1).decode("utf-8"))
-
-
-def _column_index(letters: str) -> int:
-    """'A' → 0, 'Z' → 25, 'AA' → 26."""
-    index = 0
-    for letter in letters:
-        index = index * 26 + (ord(letter) - 64)
-    return index - 1
-
-
-def _put_error(grid: Grid, excel_row: int, column: int, text: str) -> None:
-    i, j = excel_row - grid.first_row, column - grid.first_col
-    if 0 <= i < len(grid.rows) and 0 <= j < len(grid.rows[i]) and grid.rows[i][j] in ("", None):
-        grid.rows[i][j] = text
 
 
 # ====================================================================== finding tables
@@ -376,7 +182,7 @@ def _place_tables(grids: list[Grid], wanted: tuple[str, ...]) -> dict[str, Place
     return placements
 
 
-def _nothing_found_message(path: Path, wanted: tuple[str, ...], grids: list[Grid], is_csv: bool) -> str:
+def _nothing_found_message(path: str, wanted: tuple[str, ...], grids: list[Grid], is_csv: bool) -> str:
     nouns = [TABLE_NOUNS[k] for k in wanted]
     what = nouns[0] if len(nouns) == 1 else ", ".join(nouns[:-1]) + " or " + nouns[-1]
     examples = "; ".join(", ".join(EXAMPLE_HEADERS[k]) + (f" ({k})" if len(wanted) > 1 else "") for k in wanted)
@@ -524,11 +330,8 @@ def _check_bounds(work: _Work, keep: np.ndarray) -> None:
 
 
 def _today() -> pd.Timestamp:
-    """Today, by the later of the machine's clock and China time (the default
-    timezone): a record typed today in Shanghai is never "in the future"."""
-    local = dt.date.today()
-    shanghai = pd.Timestamp.now(tz="Asia/Shanghai").date()
-    return pd.Timestamp(max(local, shanghai))
+    """Today in the default 参数 timezone: the project's one clock (Settings.today)."""
+    return pd.Timestamp(Settings().today())
 
 
 def _check_future_dates(work: _Work, keep: np.ndarray, today: pd.Timestamp) -> None:

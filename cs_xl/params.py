@@ -424,13 +424,14 @@ def _label_index() -> dict[str, str]:
     return index
 
 
-def read_params(rows: Iterable[Iterable], sheet: str = "参数", first_row: int = 1) -> Settings:
+def read_params(rows: Iterable[Iterable], sheet: str = "参数", first_row: int = 1, first_col: int = 0) -> Settings:
     """Settings from the cell values of a 参数 sheet (a 2-D list from
     python-calamine ``to_python(skip_empty_area=False)`` or openpyxl values).
 
-    ``first_row`` is the Excel row number of ``rows[0]`` (for messages).
+    ``first_row`` is the Excel row number of ``rows[0]`` and ``first_col``
+    the 0-based Excel column of ``rows[i][0]`` (for messages).
     Blank values keep the defaults of :class:`Settings`."""
-    rows = [list(r) for r in rows]
+    rows = [[None] * first_col + list(r) for r in rows]  # positions = Excel columns, for messages
     header_at, cols = _find_header(rows)
     labels = _label_index()
     values: dict[str, Any] = {}
@@ -494,15 +495,17 @@ def _apply_month(values: dict, changes: dict, sheet: str, cols: dict) -> None:
         changes[key] = bound
 
 
+def read_params_from_grids(grids) -> Settings | None:
+    """Settings from the 参数/Settings sheet among already-read grids
+    (:class:`cs_xl.read_files.Grids`), or None when there is no such sheet."""
+    grid = grids.sheet(SETTINGS_SHEET.values())
+    if grid is None:
+        return None
+    return read_params(grid.rows, sheet=grid.name, first_row=grid.first_row, first_col=grid.first_col)
+
+
 def read_params_from_book(path) -> Settings | None:
     """Settings from the 参数/Settings sheet of an .xlsx/.xlsm, or None when
     the book has no such sheet."""
-    from python_calamine import CalamineWorkbook
-
-    book = CalamineWorkbook.from_path(str(Path(path)))
-    wanted = {n.casefold(): n for n in SETTINGS_SHEET.values()}
-    for name in book.sheet_names:
-        if name.strip().casefold() in wanted:
-            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            return read_params(rows, sheet=name, first_row=1)
-    return None
+    from .read_files import read_grids
+    return read_params_from_grids(read_grids(Path(path)))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, TextIO
 
-from . import kpis, render_xlsx, report
+from . import pipeline, render_xlsx, report
 from .book import rewrite_sheets
 from .dataset import DataSet
 from .settings import Settings
@@ -72,28 +72,14 @@ def _counts(ds: DataSet) -> dict[str, int]:
 
 
 def read_inputs(path: Path, on_step: Callable[[str], None] = lambda message: None) -> tuple[DataSet, Settings]:
-    """The data set and the settings of a book or export, as a refresh sees them.
-
-    参数 is read first: its timezone says which day is "today" for the
-    loader's future-date check.  Without a 参数 sheet (or for a CSV) the
-    defaults apply, in the language of the input sheets' names."""
-    from .load import load  # imported late: load pulls in python-calamine
-    from .params import ParamsError, read_params_from_book
+    """The data set and the settings of a book or export, as a refresh sees them:
+    one read of the file, then :func:`cs_xl.pipeline.read_inputs` (参数 first)."""
+    from .read_files import read_grids  # imported late: reading pulls in python-calamine
     path = Path(path)
-    on_step("读取参数 / reading settings")
-    try:
-        params = read_params_from_book(path) if path.suffix.lower() in (".xlsx", ".xlsm") else None
-    except ParamsError:
-        raise
-    except Exception:  # missing, damaged or locked book: load() below says why, in one line
-        params = None
-    on_step(f"读取数据 / loading {path.name}")
-    ds = load(path, today=(params or Settings()).today())
-    return ds, _with_default_lang(params, ds)
-
-
-def _with_default_lang(settings: Settings | None, ds: DataSet) -> Settings:
-    return settings if settings is not None else Settings(lang=report.detect_lang(ds))
+    on_step(f"读取 / reading {path.name}")
+    grids = read_grids(path)
+    on_step("解析参数与数据 / reading settings and records")
+    return pipeline.read_inputs(grids)
 
 
 def positions_across_languages(positions: dict[str, int], lang: str) -> dict[str, int]:
@@ -136,11 +122,10 @@ def refresh(path, out=None, progress: Progress | None = None) -> RefreshResult:
 
     t0 = time.perf_counter()
     ds, settings = read_inputs(path, on_step=tick)
-    today = settings.today()
     timed("load", t0)
     t0 = time.perf_counter()
     tick("筛选范围 / applying period and scope")
-    scoped = kpis.apply_scope(ds, settings)
+    scoped = pipeline.scope(ds, settings)
     timed("scope", t0)
     loaded, used = _counts(ds), _counts(scoped)
     dropped = report.dropped_records(ds)
@@ -148,8 +133,7 @@ def refresh(path, out=None, progress: Progress | None = None) -> RefreshResult:
              + f"; dropped {dropped:,}; data-quality issues {len(ds.quality):,}")
 
     t0 = time.perf_counter()
-    model = report.build_report(ds, settings, lang=settings.lang, scoped=scoped,
-                                on_sheet=lambda name: tick(f"计算 / building {name}"), today=today)
+    model = pipeline.build(ds, settings, scoped, on_sheet=lambda name: tick(f"计算 / building {name}"))
     timed("build", t0)
 
     def draw(wb, positions):

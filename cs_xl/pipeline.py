@@ -1,0 +1,51 @@
+"""Grids → settings, data set, scope → report: the one path every entry point takes.
+
+A file refresh, ``cs-xl kpis`` and the live 「刷新报表」 button differ only in
+where the grids come from (:func:`cs_xl.read_files.read_grids` for a file,
+the open workbook's cells for the button) and where the report goes; the
+steps between are these functions, in this order:
+
+1. :func:`read_inputs` — the 参数 sheet first (its timezone says which day
+   is "today" for the loader's future-date check), then the input tables;
+2. :func:`scope` — period, scope lists, tenure and ad-hoc filters;
+3. :func:`build` — the report model of every generated sheet.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from . import kpis, report
+from .dataset import DataSet
+from .load import load_grids
+from .params import read_params_from_grids
+from .read_files import Grids, read_grids
+from .settings import Settings
+
+
+def read_inputs(grids: Grids) -> tuple[DataSet, Settings]:
+    """The data set and the settings of already-read sheets.
+
+    Without a 参数 sheet (or for a CSV) the defaults apply, in the language
+    of the input sheets' names.  Raises ``params.ParamsError`` for a bad
+    参数 cell and ``load.LoadError`` when no input table is found."""
+    settings = None if grids.is_csv else read_params_from_grids(grids)
+    ds = load_grids(grids, today=(settings or Settings()).today())
+    return ds, settings if settings is not None else Settings(lang=report.detect_lang(ds))
+
+
+def read_path(path) -> tuple[DataSet, Settings]:
+    """:func:`read_inputs` of a workbook or CSV file, read once."""
+    return read_inputs(read_grids(Path(path)))
+
+
+def scope(ds: DataSet, settings: Settings, where: dict | None = None) -> DataSet:
+    """The records inside the period and scope of ``settings`` and ``where``."""
+    return kpis.apply_scope(ds, settings, where)
+
+
+def build(ds: DataSet, settings: Settings, scoped: DataSet | None = None,
+          on_sheet: Callable[[str], None] = lambda name: None) -> report.Report:
+    """The report model of every generated sheet, dated by the settings' clock."""
+    return report.build_report(ds, settings, lang=settings.lang, scoped=scoped, on_sheet=on_sheet,
+                               today=settings.today())

@@ -1,0 +1,115 @@
+"""cs_xl.pipeline and the grids seam: every input path (file, live workbook,
+importer) gives the loader the same grids and gets the same DataSet.
+
+Expected values are hand-worked from the rows written here."""
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from cs_xl import pipeline, read_files
+from cs_xl.load import LoadError, load, load_grids
+from cs_xl.params import ParamsError
+from cs_xl.read_files import Grid, Grids, read_grids
+from cs_xl.settings import Settings
+
+TITLE = ["客户服务响应时间统计表"]
+HEADER = ["日期", "客服工号", "客服姓名", "问题类型", "首次响应时间(分钟)", "问题解决时间(分钟)"]
+ROWS = [
+    [dt.datetime(2024, 3, 1), "A01", "李娜", "物流咨询", 2, 30],
+    [dt.datetime(2024, 3, 1), "A02", "王强", "退换货", "5分钟", 45],   # text with a unit: repaired to 5
+    [dt.datetime(2024, 3, 2), "A01", "李娜", "物流咨询", None, 20],    # no first response
+    [dt.datetime(2024, 3, 2), "A02", "王强", "投诉", 3, "#N/A"],       # error cell: dropped value
+]
+# first-response minutes the loader keeps: 2, 5, 3 → within 3 min: 2 and 3 → 2/3
+FRT_KEPT = [2.0, 5.0, 3.0]
+
+
+def live_grid() -> Grids:
+    """What an open workbook hands over: the used range from B2 (title row, then header)."""
+    return Grids("live book", [Grid("响应时间统计表", [TITLE + [None] * 5, HEADER, *ROWS], first_row=2, first_col=1)])
+
+
+def saved_book(path, first_row: int = 2, first_col: int = 2, params: list[list] | None = None):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "响应时间统计表"
+    for r, row in enumerate([TITLE, HEADER, *ROWS], start=first_row):
+        for c, value in enumerate(row, start=first_col):
+            if value is None:
+                continue
+            cell = ws.cell(r, c, value)
+            if value == "#N/A":
+                cell.data_type = "e"
+    if params is not None:
+        sheet = wb.create_sheet("参数")
+        for row in params:
+            sheet.append(row)
+    wb.save(path)
+    return path
+
+
+def test_load_grids_of_live_cells_equals_load_of_the_saved_book(tmp_path):
+    from_file = load(saved_book(tmp_path / "book.xlsx"), today=dt.date(2024, 6, 30))
+    live = load_grids(live_grid(), today=dt.date(2024, 6, 30))
+    pd.testing.assert_frame_equal(live.tickets, from_file.tickets)
+    assert [(i.row, i.column, i.value, i.action) for i in live.quality.issues] == \
+           [(i.row, i.column, i.value, i.action) for i in from_file.quality.issues]
+    assert live.tickets["frt_min"].dropna().tolist() == FRT_KEPT
+    # Excel rows: header on row 3, so the four records sit on rows 4–7
+    assert live.tickets["_row"].tolist() == [4, 5, 6, 7]
+    assert live.source == "live book"
+
+
+def test_read_grids_keeps_the_sheet_position(tmp_path):
+    grids = read_grids(saved_book(tmp_path / "book.xlsx", first_row=3, first_col=3))
+    [grid] = grids.sheets
+    assert (grid.name, grid.first_row, grid.first_col) == ("响应时间统计表", 3, 2)
+    assert grid.rows[1] == HEADER and not grids.is_csv
+
+
+def test_no_input_sheet_in_grids_names_the_source():
+    grids = Grids("live book", [Grid("Sheet1", [["a", "b"], [1, 2]])])
+    with pytest.raises(LoadError, match="live book"):
+        load_grids(grids)
+
+
+def test_pipeline_reads_params_from_the_same_grids(tmp_path):
+    params = [["参数", "值", "方向", "说明", "key"], ["首次响应达标阈值(分钟)", 5, None, None, "frt_threshold_min"]]
+    ds, settings = pipeline.read_path(saved_book(tmp_path / "book.xlsx", params=params))
+    assert settings.frt_threshold_min == 5
+    # with T = 5 every kept first response (2, 5, 3) is within target
+    from cs_xl import kpis
+    assert kpis.headline(pipeline.scope(ds, settings), settings)["frt_rate"] == 1.0
+
+
+def test_bad_params_cell_names_its_excel_cell_when_the_sheet_starts_lower(tmp_path):
+    path = tmp_path / "book.xlsx"
+    saved_book(path)
+    wb = openpyxl.load_workbook(path)
+    sheet = wb.create_sheet("参数")
+    sheet["C4"], sheet["D4"] = "值", "key"
+    sheet["C5"], sheet["D5"] = "abc", "frt_threshold_min"
+    wb.save(path)
+    with pytest.raises(ParamsError, match=r"参数!C5"):
+        pipeline.read_path(path)
+
+
+def test_refresh_reads_the_book_once(tmp_path, monkeypatch):
+    from cs_xl.refresh import read_inputs
+    calls = []
+    real = read_files.read_grids
+    monkeypatch.setattr(read_files, "read_grids", lambda path: calls.append(path) or real(path))
+    read_inputs(saved_book(tmp_path / "book.xlsx"))
+    assert len(calls) == 1
+
+
+def test_the_loader_clock_is_the_settings_clock(monkeypatch, tmp_path):
+    """A date after the 参数 timezone's today is flagged as future; the day itself is not."""
+    monkeypatch.setattr(Settings, "today", lambda self: dt.date(2024, 3, 1))
+    ds = load(saved_book(tmp_path / "book.xlsx"))
+    future = [(i.row, i.reason) for i in ds.quality.issues if "future" in i.reason]
+    assert [row for row, _ in future] == [6, 7]  # the two records of 2024-03-02
