@@ -190,7 +190,7 @@ def note(text: str) -> None:
 def _note_untimed(ds) -> None:
     """Say how many records the hour view left out for lack of a time of day."""
     from . import kpis
-    from .i18n import cli_message
+    from .words import cli_message
     from .load import TABLE_NOUNS
     from .schema import TABLES
     for table, n in kpis.untimed_records(ds).items():

@@ -21,12 +21,19 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 import pandas as pd
 
+from .words import Reason, reason
+
 
 class Problem(NamedTuple):
-    reason: str
+    why: Reason
     action: str  # "repaired" | "dropped" | "flagged"
     # True when the only issue is that a value was typed as text (normal in CSV)
     text_form: bool = False
+
+    @property
+    def reason(self) -> str:
+        """The stable English wording (JSON, messages); :mod:`cs_xl.words` has the Chinese."""
+        return self.why.text("en")
 
 
 EXCEL_ERRORS = frozenset({
@@ -35,12 +42,12 @@ EXCEL_ERRORS = frozenset({
 })
 BLANKS = frozenset({"", "-", "--", "—", "n/a", "na", "null", "none", "nan", "?"})
 
-DROP_ERROR = Problem("Excel error value", "dropped")
-DROP_NEGATIVE = Problem("negative value", "dropped")
-DROP_NOT_NUMBER = Problem("not a number", "dropped")
-DROP_NOT_FINITE = Problem("not a finite number", "dropped")
-DROP_BOOL_AS_NUMBER = Problem("TRUE/FALSE in a numeric column", "dropped")
-REPAIR_TEXT_NUMBER = Problem("number stored as text", "repaired", True)
+DROP_ERROR = Problem(reason("excel_error"), "dropped")
+DROP_NEGATIVE = Problem(reason("negative"), "dropped")
+DROP_NOT_NUMBER = Problem(reason("not_number"), "dropped")
+DROP_NOT_FINITE = Problem(reason("not_finite"), "dropped")
+DROP_BOOL_AS_NUMBER = Problem(reason("bool_in_number"), "dropped")
+REPAIR_TEXT_NUMBER = Problem(reason("number_text"), "repaired", True)
 
 
 def norm_text(value: Any) -> str:
@@ -133,16 +140,16 @@ def _number_from_text(text: str, unit: str | None) -> tuple[float | None, Proble
         return None, DROP_NOT_NUMBER
     if unit is None:
         if len(parts) == 1 and parts[0][1] in _PLAIN_SUFFIX:
-            return parts[0][0], Problem(f"text with unit '{parts[0][1]}'", "repaired")
+            return parts[0][0], Problem(reason("unit_text", unit=parts[0][1]), "repaired")
         return None, DROP_NOT_NUMBER
     factors = [_UNIT_MIN.get(u) for _, u in parts]
     if any(f is None for f in factors):
-        return None, Problem("unit not recognised", "dropped")
+        return None, Problem(reason("unit_unknown"), "dropped")
     minutes = sum(v * f for (v, _), f in zip(parts, factors))
     value = minutes if unit == "min" else minutes * 60
     units = "".join(u for _, u in parts)
     target = "minutes" if unit == "min" else "seconds"
-    return value, Problem(f"text with unit '{units}' converted to {target}", "repaired")
+    return value, Problem(reason(f"unit_to_{target}", unit=units), "repaired")
 
 
 def _number(value: Any, unit: str | None, whole: bool = False) -> tuple[float | None, Problem | None]:
@@ -156,11 +163,11 @@ def _number(value: Any, unit: str | None, whole: bool = False) -> tuple[float | 
     elif isinstance(value, (dt.timedelta, pd.Timedelta)):
         secs = pd.Timedelta(value).total_seconds()
         number = secs / 60 if unit == "min" else secs
-        problem = Problem("time value read as a duration", "repaired")
+        problem = Problem(reason("time_as_duration"), "repaired")
     elif isinstance(value, dt.time):
         secs = value.hour * 3600 + value.minute * 60 + value.second
         number = secs / 60 if unit == "min" else secs
-        problem = Problem("time value read as a duration", "repaired")
+        problem = Problem(reason("time_as_duration"), "repaired")
     elif isinstance(value, str):
         if excel_error(value):
             return None, DROP_ERROR
@@ -174,7 +181,7 @@ def _number(value: Any, unit: str | None, whole: bool = False) -> tuple[float | 
     if number < 0:
         return None, DROP_NEGATIVE
     if whole and number != int(number):
-        return None, Problem("not a whole number", "dropped")
+        return None, Problem(reason("not_whole"), "dropped")
     return number, problem
 
 
@@ -211,7 +218,7 @@ def flag(value) -> tuple[bool | None, Problem | None]:
     if isinstance(value, (int, float, np.integer, np.floating)):
         if value in (0, 1):
             return bool(value), None
-        return None, Problem("not a yes/no value", "dropped")
+        return None, Problem(reason("not_yes_no"), "dropped")
     if excel_error(value):
         return None, DROP_ERROR
     if _is_placeholder(value):
@@ -223,7 +230,7 @@ def flag(value) -> tuple[bool | None, Problem | None]:
         return False, None
     if t in _NO_ANSWER:
         return None, None
-    return None, Problem("not a yes/no value", "dropped")
+    return None, Problem(reason("not_yes_no"), "dropped")
 
 
 # ---------------------------------------------------------------- priority
@@ -247,7 +254,7 @@ def priority(value) -> tuple[int | None, Problem | None]:
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         if float(value) in (1.0, 2.0, 3.0, 4.0):
             return int(value), None
-        return None, Problem("unknown priority", "dropped")
+        return None, Problem(reason("unknown_priority"), "dropped")
     if excel_error(value):
         return None, DROP_ERROR
     if _is_placeholder(value):
@@ -262,7 +269,7 @@ def priority(value) -> tuple[int | None, Problem | None]:
     m = _LEADING_DIGIT.match(t)
     if m:
         return int(m.group(1)), None
-    return None, Problem("unknown priority", "dropped")
+    return None, Problem(reason("unknown_priority"), "dropped")
 
 
 # ---------------------------------------------------------------- dates
@@ -271,7 +278,7 @@ _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 # datetime64[ns] (the frames' dtype) spans 1677-09-21 .. 2262-04-11; outside the
 # years below a "date" is a typo (20244-01-01) or a number in the wrong column
 _FIRST_YEAR, _LAST_YEAR = 1900, 2261
-DROP_DATE_RANGE = Problem(f"date outside {_FIRST_YEAR}-{_LAST_YEAR}", "dropped")
+DROP_DATE_RANGE = Problem(reason("date_range", first=_FIRST_YEAR, last=_LAST_YEAR), "dropped")
 
 
 def _in_range(ts: pd.Timestamp) -> bool:
@@ -331,8 +338,8 @@ def _moment(value) -> tuple[pd.Timestamp | None, Problem | None]:
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         if 1 <= float(value) < 2958466:
             return pd.Timestamp(_EXCEL_EPOCH + dt.timedelta(days=float(value))).round("s"), \
-                Problem("date stored as an Excel serial number", "repaired")
-        return None, Problem("not a date", "dropped")
+                Problem(reason("date_serial"), "repaired")
+        return None, Problem(reason("not_date"), "dropped")
     if isinstance(value, str):
         if excel_error(value):
             return None, DROP_ERROR
@@ -340,9 +347,9 @@ def _moment(value) -> tuple[pd.Timestamp | None, Problem | None]:
             return None, None
         parsed = _moment_from_text(value)
         if parsed is None:
-            return None, Problem("not a date", "dropped")
-        return pd.Timestamp(parsed), Problem("date stored as text", "repaired", True)
-    return None, Problem("not a date", "dropped")
+            return None, Problem(reason("not_date"), "dropped")
+        return pd.Timestamp(parsed), Problem(reason("date_text"), "repaired", True)
+    return None, Problem(reason("not_date"), "dropped")
 
 
 def day(value):
@@ -461,7 +468,7 @@ def _coerce_numeric_fast(series: pd.Series, kind: str):
     bad_neg = arr < 0
     bad_frac = (~np.isnan(arr)) & (arr != np.floor(arr)) if kind == "count" else np.zeros(len(arr), bool)
     for mask, problem in ((bad_inf, DROP_NOT_FINITE), (bad_neg, DROP_NEGATIVE),
-                          (bad_frac, Problem("not a whole number", "dropped"))):
+                          (bad_frac, Problem(reason("not_whole"), "dropped"))):
         mask = mask & ~np.isnan(arr)  # one problem per cell: -inf is reported once, as not finite
         for pos in np.flatnonzero(mask):
             problems.append((int(pos), float(series.iat[pos]), problem))

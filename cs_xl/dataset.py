@@ -9,6 +9,8 @@ from typing import Any
 
 import pandas as pd
 
+from .words import Reason
+
 QUALITY_COLUMNS = ("sheet", "row", "column", "value", "reason", "action")
 ROW = "_row"  # Excel row number of each record, kept on every frame for traceability
 
@@ -19,16 +21,18 @@ class QualityIssue:
     row: int | None     # Excel row number (1-based, as shown in Excel); None for sheet-level issues
     column: str | None  # the header as typed in the file
     value: Any
-    reason: str
+    why: Reason         # a code of words.REASONS with its arguments
     action: str         # repaired | dropped | flagged
+
+    @property
+    def reason(self) -> str:
+        """The stable English wording (JSON ``by_reason``, scripts, tests)."""
+        return self.why.text("en")
 
 
 @dataclass
 class QualityReport:
     issues: list[QualityIssue] = field(default_factory=list)
-
-    def add(self, sheet, row, column, value, reason, action) -> None:
-        self.issues.append(QualityIssue(sheet, row, column, value, reason, action))
 
     def extend(self, other: "QualityReport") -> None:
         self.issues.extend(other.issues)
@@ -37,7 +41,8 @@ class QualityReport:
         return len(self.issues)
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([tuple(i.__dict__.values()) for i in self.issues], columns=list(QUALITY_COLUMNS))
+        return pd.DataFrame([[getattr(i, c) for c in QUALITY_COLUMNS] for i in self.issues],
+                            columns=list(QUALITY_COLUMNS))
 
     def summary(self) -> dict:
         """Counts for machine-readable output: total, by action, by reason."""

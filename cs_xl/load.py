@@ -38,6 +38,7 @@ from cs_xl.read_files import (HEADER_SCAN_ROWS, SUPPORTED_SUFFIXES, Grid, Grids,
                               read_grids)
 from cs_xl.schema import TABLES, Table, normalize_header
 from cs_xl.settings import Settings
+from cs_xl.words import Reason, reason
 
 __all__ = ["load", "load_grids", "LoadError", "SUPPORTED_SUFFIXES", "HEADER_SCAN_ROWS", "Grid", "Grids"]
 
@@ -52,8 +53,8 @@ TOTAL_LABELS = frozenset(
 
 # Timestamps whose order makes a duration: (earlier, later, minutes key, reason if reversed)
 DURATIONS = (
-    ("created_at", "first_response_at", "frt_min", "negative duration: first response before created"),
-    ("first_response_at", "resolved_at", "resolve_min", "negative duration: resolved before first response"),
+    ("created_at", "first_response_at", "frt_min", reason("frt_before_created")),
+    ("first_response_at", "resolved_at", "resolve_min", reason("resolved_before_frt")),
 )
 # due dates are promises and legitimately lie ahead
 NOT_FUTURE_CHECKED = frozenset({"due_at"})
@@ -215,11 +216,11 @@ class _Work:
     problem_at: dict[str, dict[int, coerce.Problem]]
     issues: list[tuple] = field(default_factory=list)  # (sort key, QualityIssue)
 
-    def report(self, pos: int | None, key: str | None, value, reason: str, action: str) -> None:
+    def report(self, pos: int | None, key: str | None, value, why: Reason, action: str) -> None:
         row = None if pos is None else int(self.excel_rows[pos])
         column = None if key is None else self.headers.get(key, self.table.column(key).zh)
         order = (-1 if row is None else row, self.table.keys.index(key) if key else -1)
-        self.issues.append((order, QualityIssue(self.sheet, row, column, value, reason, action)))
+        self.issues.append((order, QualityIssue(self.sheet, row, column, value, why, action)))
 
 
 def _build_table(table: Table, placement: Placement, *, today: pd.Timestamp) -> Built:
@@ -244,7 +245,7 @@ def _build_table(table: Table, placement: Placement, *, today: pd.Timestamp) -> 
     keep = ~(_blank_rows(work) | totals)
     for pos in np.flatnonzero(totals):
         key, value = _total_label(work, pos)
-        work.report(pos, key, value, "total/summary row", "dropped")
+        work.report(pos, key, value, reason("total_row"), "dropped")
     _report_coercion_problems(work, keep, text_only=grid.text_only)
     _check_bounds(work, keep)
     _check_future_dates(work, keep, today)
@@ -268,14 +269,14 @@ def _report_header_problems(work: _Work, table: Table, header_row, mapping) -> N
     keys = set(mapping.values())
     for column in table.required:
         if column.key not in keys:
-            work.report(None, column.key, None, "missing required column", "flagged")
+            work.report(None, column.key, None, reason("missing_column"), "flagged")
     # a second column with the same meaning is ignored (first one wins): say so
     for pos, cell in enumerate(header_row):
         key = table.match_headers([cell]).get(0)
         if key and pos not in mapping:
             work.issues.append(((-1, -1), QualityIssue(
                 work.sheet, None, str(cell).strip(), None,
-                f"duplicate column for {work.headers[key]}, ignored", "flagged")))
+                reason("duplicate_column", header=work.headers[key]), "flagged")))
 
 
 def _blank_rows(work: _Work) -> np.ndarray:
@@ -312,7 +313,7 @@ def _report_coercion_problems(work: _Work, keep: np.ndarray, *, text_only: bool)
         for pos, problem in problems.items():
             if not keep[pos] or (text_only and problem.text_form):
                 continue  # in a CSV every value is text: "stored as text" is no news
-            work.report(pos, key, raw[pos], problem.reason, problem.action)
+            work.report(pos, key, raw[pos], problem.why, problem.action)
 
 
 def _check_bounds(work: _Work, keep: np.ndarray) -> None:
@@ -325,7 +326,7 @@ def _check_bounds(work: _Work, keep: np.ndarray) -> None:
         values = series.to_numpy(dtype=float)
         outside = keep & ~np.isnan(values) & ((values < low) | (values > high))
         for pos in np.flatnonzero(outside):
-            work.report(pos, key, work.raw[key][pos], f"outside {low:g}-{high:g}", "dropped")
+            work.report(pos, key, work.raw[key][pos], reason("outside", low=low, high=high), "dropped")
         work.typed[key] = series.mask(outside)
 
 
@@ -342,7 +343,7 @@ def _check_future_dates(work: _Work, keep: np.ndarray, today: pd.Timestamp) -> N
             continue
         future = keep & (series >= tomorrow).to_numpy(dtype=bool, na_value=False)
         for pos in np.flatnonzero(future):
-            work.report(pos, key, work.raw[key][pos], "date in the future", "flagged")
+            work.report(pos, key, work.raw[key][pos], reason("future_date"), "flagged")
 
 
 def _check_required_blanks(work: _Work, keep: np.ndarray) -> None:
@@ -354,7 +355,7 @@ def _check_required_blanks(work: _Work, keep: np.ndarray) -> None:
         missing = keep & work.typed[column.key].isna().to_numpy()
         missing[list(work.problem_at[column.key])] = False
         for pos in np.flatnonzero(missing):
-            work.report(pos, column.key, None, "missing required value", "flagged")
+            work.report(pos, column.key, None, reason("missing_value"), "flagged")
 
 
 def _fill_minutes_from_timestamps(work: _Work, keep: np.ndarray) -> None:
@@ -366,10 +367,10 @@ def _fill_minutes_from_timestamps(work: _Work, keep: np.ndarray) -> None:
     """
     typed = work.typed
     if not {"created_at", "resolved_at"} - typed.keys():
-        _drop_reversed(work, keep, "created_at", "resolved_at", "resolved before created")
-    for earlier, later, _, reason in DURATIONS:
+        _drop_reversed(work, keep, "created_at", "resolved_at", reason("resolved_before_created"))
+    for earlier, later, _, why in DURATIONS:
         if not {earlier, later} - typed.keys():
-            _drop_reversed(work, keep, earlier, later, reason)
+            _drop_reversed(work, keep, earlier, later, why)
     for earlier, later, minutes_key, _ in DURATIONS:
         if {earlier, later} - typed.keys():
             continue
@@ -386,20 +387,20 @@ def _fill_minutes_from_timestamps(work: _Work, keep: np.ndarray) -> None:
         typed[minutes_key] = pd.Series(current, dtype=float)
         if present:
             for pos in np.flatnonzero(fill):
-                work.report(pos, minutes_key, None, "computed from timestamps", "repaired")
+                work.report(pos, minutes_key, None, reason("from_timestamps"), "repaired")
         else:
             work.headers.setdefault(minutes_key, work.table.column(minutes_key).zh)
             work.raw[minutes_key] = [None] * len(current)
             work.problem_at[minutes_key] = {}
             work.report(None, minutes_key, f"{int(fill.sum())} rows",
-                        "computed from timestamps (column absent)", "repaired")
+                        reason("from_timestamps_absent"), "repaired")
 
 
-def _drop_reversed(work: _Work, keep: np.ndarray, earlier: str, later: str, reason: str) -> None:
+def _drop_reversed(work: _Work, keep: np.ndarray, earlier: str, later: str, why: Reason) -> None:
     first, second = work.typed[earlier], work.typed[later]
     reversed_ = keep & (second < first).to_numpy(dtype=bool, na_value=False)
     for pos in np.flatnonzero(reversed_):
-        work.report(pos, later, work.raw[later][pos], reason, "dropped")
+        work.report(pos, later, work.raw[later][pos], why, "dropped")
     work.typed[later] = second.mask(reversed_)
 
 
@@ -418,6 +419,6 @@ def _dedupe(work: _Work, keep: np.ndarray) -> np.ndarray:
     ranked = candidates.sort_values(["filled", "pos"], kind="stable")
     dropped = ranked.loc[ranked["id"].duplicated(keep="last"), "pos"].to_numpy()
     for pos in sorted(dropped):
-        work.report(int(pos), id_key, ids.iat[pos], f"duplicate {id_key}", "dropped")
+        work.report(int(pos), id_key, ids.iat[pos], reason("duplicate", key=id_key), "dropped")
     survivors[dropped] = False
     return survivors

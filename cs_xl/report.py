@@ -26,7 +26,7 @@ import pandas as pd
 
 from . import kpis, metrics
 from .dataset import ROW, DataSet
-from .i18n import action_label, reason_label
+from .words import action_text
 from .params import LEVEL_EN, LEVEL_ZH
 from .schema import TABLES
 from .settings import Settings
@@ -915,15 +915,14 @@ def build_quality(ctx: Context) -> SheetModel:
     """Issues by reason (with a chart), the weekly audit list, then every issue cell by cell.
 
     Reasons and actions are counted on the loader's stable English strings
-    and shown in the report's language (:mod:`cs_xl.i18n`); the three stacked
+    and shown in the report's language (:mod:`cs_xl.words`); the three stacked
     tables put sheet, reason and action in the same columns, the reason
     wrapped, so no table's long text widens another's short columns."""
     issues = ctx.loaded.quality.issues
-    counts = Counter((i.sheet, i.reason, i.action) for i in issues)
-    reason = lambda r: reason_label(r, ctx.lang)  # noqa: E731
-    action = lambda a: action_label(a, ctx.lang)  # noqa: E731
-    reason_rows = [[sheet, reason(r), action(a), n] for (sheet, r, a), n
-                   in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    counts = Counter((i.sheet, i.why, i.action) for i in issues)
+    action = lambda a: action_text(a, ctx.lang)  # noqa: E731
+    reason_rows = [[sheet, why.text(ctx.lang), action(a), n] for (sheet, why, a), n
+                   in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0], str(kv[0][1]), kv[0][2]))]
     blocks: list = []
     if not issues:
         blocks.append(TextBlock([ctx.w("no_issues")]))
@@ -942,7 +941,7 @@ def build_quality(ctx: Context) -> SheetModel:
                               ColumnSpec("row", ctx.w("row"), "int"),
                               ColumnSpec("column", ctx.w("column"), "text"),
                               ColumnSpec("value", ctx.w("cell_value"), "text")],
-                             [[i.sheet, reason(i.reason), action(i.action), i.row, i.column, _cell_text(i.value)]
+                             [[i.sheet, i.why.text(ctx.lang), action(i.action), i.row, i.column, _cell_text(i.value)]
                               for i in issues]))
     return SheetModel("quality", sheet_name("quality", ctx.lang), ctx.w("quality_title"), blocks)
 

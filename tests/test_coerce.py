@@ -15,6 +15,7 @@ from hypothesis import given, settings, strategies as st
 
 from cs_xl import coerce
 from cs_xl.coerce import Problem, coerce_values, flags, numbers, priorities
+from cs_xl.words import reason
 
 
 def value_of(parsed):
@@ -153,7 +154,7 @@ def test_priority_variants(raw, expected):
 @pytest.mark.parametrize("raw", ["五级", "P9", 5, 0, "whenever"])
 def test_unknown_priority_is_dropped(raw):
     parsed = coerce.priority(raw)
-    assert parsed == (None, Problem("unknown priority", "dropped"))
+    assert parsed == (None, Problem(reason("unknown_priority"), "dropped"))
 
 
 def test_priorities_array():
@@ -189,7 +190,7 @@ def test_excel_serial_numbers_are_dates():
     # 1899-12-30 + 45352 days: 2024-01-01 is serial 45292, + 31 (Jan) + 29 (Feb 2024) = 45352
     ts, problem = coerce.moment(45352)
     assert ts == pd.Timestamp(2024, 3, 1)
-    assert problem == Problem("date stored as an Excel serial number", "repaired")
+    assert problem == Problem(reason("date_serial"), "repaired")
     # fraction of a day is the time: 0.5 → 12:00
     assert value_of(coerce.moment(45352.5)) == pd.Timestamp(2024, 3, 1, 12, 0)
     # day() drops the time
@@ -198,7 +199,7 @@ def test_excel_serial_numbers_are_dates():
 
 def test_date_text_is_repaired_text_form():
     problem = coerce.moment("2024/3/1")[1]
-    assert problem == Problem("date stored as text", "repaired", True)
+    assert problem == Problem(reason("date_text"), "repaired", True)
 
 
 @pytest.mark.parametrize("raw, reason", [

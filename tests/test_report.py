@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 
 from cs_xl import report
-from cs_xl.dataset import DataSet, QualityReport
+from cs_xl.dataset import DataSet, QualityIssue, QualityReport
 from cs_xl.report import (ChartSpec, KpiCards, TableBlock, build_report, difference, growth, mask_name, meets,
                           previous_label, ranks, year_ago_label)
 from cs_xl.settings import Settings
+from cs_xl.words import reason
 
 # ---------------------------------------------------------------- helpers worked by hand
 
@@ -107,9 +108,10 @@ def calls_frame() -> pd.DataFrame:
 
 def dataset(**changes) -> DataSet:
     quality = QualityReport()
-    quality.add("响应时间统计表", 10, "首次响应时间(分钟)", "abc", "not a number", "dropped")  # row 10 not loaded
-    quality.add("响应时间统计表", 4, "问题解决时间(分钟)", "50分钟", "number stored as text", "repaired")
-    quality.add("效果统计表", 9, "评分(1-5星)", "=1+1", "not a number", "dropped")
+    quality.issues.append(QualityIssue("响应时间统计表", 10, "首次响应时间(分钟)", "abc", reason("not_number"), "dropped"))  # row 10 not loaded
+    quality.issues.append(QualityIssue("响应时间统计表", 4, "问题解决时间(分钟)", "50分钟", reason("number_text"),
+                                       "repaired"))
+    quality.issues.append(QualityIssue("效果统计表", 9, "评分(1-5星)", "=1+1", reason("not_number"), "dropped"))
     parts = dict(tickets=tickets_frame(), feedback=feedback_frame(), calls=calls_frame(), quality=quality,
                  sheets={"tickets": "响应时间统计表", "feedback": "效果统计表", "calls": "话务记录"})
     parts.update(changes)
