@@ -11,7 +11,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from . import metrics
+from . import metrics, periods
 from .coerce import norm_text, priority as parse_priority
 from .dataset import ROW, DataSet
 from .settings import Settings
@@ -167,13 +167,8 @@ def headline(ds: DataSet, settings: Settings | None = None) -> dict[str, float]:
 # ---------------------------------------------------------------- groups
 
 def _period_labels(when: pd.Series, by: str) -> pd.Series:
-    if by == "day":
-        return when.dt.strftime("%Y-%m-%d")
-    if by == "week":
-        iso = when.dt.isocalendar()
-        return iso["year"].astype("string") + "-W" + iso["week"].astype("string").str.zfill(2)
-    if by == "month":
-        return when.dt.strftime("%Y-%m")
+    if by in periods.GRAINS:  # day / ISO week / month labels are written and read back in one module
+        return periods.labels(when, by)
     if by == "weekday":
         return when.dt.day_of_week.astype("Int64")
     return when.dt.hour.astype("Int64")

@@ -26,9 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from . import coerce
 from .schema import PRIORITIES, SETTINGS_SHEET
@@ -216,6 +213,7 @@ def _number_format(param: Param) -> str | None:
 
 def write_params(ws, settings: Settings | None = None, lang: str = "zh") -> None:
     """Lay out ``settings`` on the (empty) worksheet ``ws`` as the 参数 sheet."""
+    from openpyxl.styles import Alignment, Font, PatternFill  # the writer only: reading needs no openpyxl
     settings = settings or Settings()
     bold = Font(bold=True)
     heading_fill = PatternFill("solid", fgColor="DDEBF7")
@@ -259,9 +257,11 @@ def write_params(ws, settings: Settings | None = None, lang: str = "zh") -> None
     ws.freeze_panes = "A3"
 
 
-def _param_validations(lang: str) -> dict[str, DataValidation]:
+def _param_validations(lang: str) -> dict:
     """One DataValidation per value kind (cells are added while writing)."""
-    def dv(**kw) -> DataValidation:
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    def dv(**kw):
         return DataValidation(allow_blank=True, showErrorMessage=True, **kw)
     levels = ",".join((LEVEL_ZH if lang == "zh" else LEVEL_EN).values())
     err = "请输入 ≥ 0 的数字" if lang == "zh" else "Enter a number ≥ 0"
@@ -293,6 +293,7 @@ class _Cell:
         self.sheet, self.row, self.col, self.label = sheet, row, col, label
 
     def error(self, value: Any, problem: str) -> ParamsError:
+        from openpyxl.utils import get_column_letter  # only on the error path
         return ParamsError(f"{self.sheet}!{get_column_letter(self.col + 1)}{self.row} {self.label}: "
                            f"{value!r} {problem}")
 

@@ -8,7 +8,7 @@ prose.  This module imports nothing of the project (every layer may use it).
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 # code → (English template, Chinese template); templates take the reason's arguments
 REASONS: dict[str, tuple[str, str]] = {
@@ -91,3 +91,130 @@ CLI_MESSAGES = {
 
 def cli_message(key: str, **values) -> str:
     return CLI_MESSAGES[key].format(**values)
+
+
+# ---------------------------------------------------------------- the report's words
+
+# generated sheets: key → (中文 tab name, English tab name)
+SHEET_NAMES: dict[str, tuple[str, str]] = {
+    "summary": ("汇总", "Summary"),
+    "agents": ("按客服", "By agent"),
+    "breakdowns": ("按维度", "Breakdowns"),
+    "trends": ("趋势", "Trends"),
+    "load": ("时段负荷", "Load"),
+    "quality": ("数据质量", "Data quality"),
+}
+
+
+REPORT: dict[str, tuple[str, str]] = {
+    "summary_title": ("客户服务 KPI 汇总", "Customer-service KPI summary"),
+    "kpi_block": ("核心指标 (对照目标)", "Headline KPIs against targets"),
+    "kpi_headers": (("指标", "数值", "目标", "差距", "达标"), ("Metric", "Value", "Target", "Gap", "Met")),
+    "targets_block": ("图表数据: 比率指标与目标", "Chart data: rates against targets"),
+    "targets_chart": ("比率指标 vs 目标", "Rates vs targets"),
+    "value": ("数值", "Value"), "target": ("目标", "Target"), "metric": ("指标", "Metric"),
+    "period_block": ("统计期间", "Period"),
+    "period_start": ("期间开始", "From"), "period_end": ("期间结束", "To"),
+    "used_tickets": ("工单记录(使用)", "Ticket records used"),
+    "used_feedback": ("反馈记录(使用)", "Feedback records used"),
+    "used_calls": ("话务记录(使用)", "Call records used"),
+    "out_of_scope": ("范围外记录", "Records out of scope"),
+    "dropped": ("剔除记录", "Records dropped"),
+    "issues": ("数据问题", "Data-quality issues"),
+    "timezone": ("时区", "Time zone"),
+    "as_of": ("数据截至", "Data as of"),
+    "alerts": ("预警", "Alerts"),
+    "alert_miss": ("{label} 为 {value}, 未达目标 {target}", "{label} is {value}, target {target} not met"),
+    "alert_wait": ("平均等待时长 {value} 秒, 超过目标 {target} 秒 × {factor} = {limit} 秒, 立即启动应急预案",
+                   "Average wait {value} s exceeds target {target} s × {factor} = {limit} s: start the "
+                   "contingency plan"),
+    "alert_queue": ("最大排队人数 {value} 人, 超过上限 {limit} 人, 立即启动应急预案",
+                    "Peak queue {value} calls exceeds the limit of {limit}: start the contingency plan"),
+    "rule_wait": ("平均等待时长(秒) > 目标 × 倍数", "Avg wait (s) > target × factor"),
+    "rule_queue": ("最大排队人数 > 上限", "Peak queue > limit"),
+    "rule_days": ("预警规则: 触发的日期", "Alert rules: days that broke a rule"),
+    "rule_days_note": ("共 {n} 天触发; 显示最近 {shown} 天。", "{n} days in all; the latest {shown} shown."),
+    "no_rule_days": ("没有哪一天触发预警规则。", "No day broke an alert rule."),
+    "rule": ("规则", "Rule"), "limit": ("上限", "Limit"),
+    "no_alerts": ("全部指标达标或无目标。", "Every KPI with a target meets it."),
+    "agents_title": ("客服绩效 (按客服)", "Agent scorecard"),
+    "agent_id": ("客服工号", "Agent ID"), "agent_name": ("客服姓名", "Agent name"),
+    "rank": ("排名", "Rank"),
+    "rank_note": ("排名按{label}从高到低; 姓名{masked}。", "Ranked by {label}, best first; names {masked}."),
+    "masked": ("已脱敏", "masked"), "unmasked": ("未脱敏", "shown"),
+    "tenure_note": ("范围: 入职满 {n} 个月的客服。", "Scope: agents with at least {n} months of tenure."),
+    "agents_chart": ("{label} 按客服", "{label} by agent"),
+    "breakdowns_title": ("分维度统计", "Breakdowns"),
+    "by": ("按{dim}", "By {dim}"),
+    "breakdown_chart": ("{label} 按{dim}", "{label} by {dim}"),
+    "no_dims": ("数据中没有可分组的列 (客服组、渠道、问题类型、业务模块、优先级、客户类型)。",
+                "The data has none of the breakdown columns (team, channel, issue type, module, priority, "
+                "customer type)."),
+    "trends_title": ("趋势 (环比 / 同比)", "Trends (period over period / year over year)"),
+    "grain_day": ("按日", "By day"), "grain_week": ("按周 (ISO)", "By ISO week"),
+    "grain_month": ("按月", "By month"),
+    "period": ("期间", "Period"),
+    "mom": ("{label} 环比", "{label} vs previous"), "yoy": ("{label} 同比", "{label} vs last year"),
+    "trend_note": ("环比: 与上一期比较; 同比: 与去年同期比较。受理量为增长率, 比率为百分点差。",
+                   "vs previous: against the period before; vs last year: the same period a year earlier. "
+                   "Volume as growth rate, rates as percentage-point differences."),
+    "trend_chart": ("{grain} {label}", "{label} {grain}"),
+    "partial": ("{label} (部分)", "{label} (partial)"),
+    "trend_partial_note": ("标有(部分)的期间不完整(数据只覆盖其中几天), 其环比不代表真实涨跌; "
+                           "某期间没有该表记录时数值留空。",
+                           "Periods marked (partial) are only partly covered by the data, so their change is not "
+                           "a real rise or drop; a period with no records of a table leaves its numbers empty."),
+    "load_title": ("时段负荷 (工单 + 来电)", "Load by weekday and hour (tickets + calls)"),
+    "heatmap": ("星期 × 小时 到达量", "Arrivals by weekday × hour"),
+    "weekday": ("星期", "Weekday"), "hour": ("小时", "Hour"),
+    "weekdays": (("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+                 ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")),
+    "by_hour": ("按小时到达量", "Arrivals by hour"),
+    "heat_scale": ("颜色: 白 = 最少, 黄 = 中位, 红 = 最多 (高峰时段)。",
+                   "Colour: white = fewest, yellow = median, red = most (peak hours)."),
+    "load_note": ("工单按创建时间、来电按呼入时间计。", "Tickets counted at creation time, calls at call start."),
+    "untimed": ("另有 {tickets} 条工单没有创建时间、{calls} 条来电没有呼入时间, 未计入按小时的统计。",
+                "{tickets} tickets without a creation time and {calls} calls without a start are not in the "
+                "hour views."),
+    "staffing": ("建议在线人数 (星期 × 小时, Erlang C)", "Agents needed (weekday × hour, Erlang C)"),
+    "staffing_note": ("按该时段平均每小时转人工来电数与平均处理时长, 达到 {sl:.0%} 在 {secs:g} 秒内接通所需的最少人数。",
+                      "Fewest agents answering {sl:.0%} of calls within {secs:g} s, from the slot's mean queued "
+                      "calls per hour and the average handling time."),
+    "quality_title": ("数据质量", "Data quality"),
+    "by_reason": ("问题原因统计", "Issues by reason"),
+    "reason": ("原因", "Reason"), "action": ("处理", "Action"), "count": ("数量", "Count"),
+    "issue_list": ("问题明细", "Issues, cell by cell"),
+    "sheet": ("工作表", "Sheet"), "row": ("行号", "Row"), "column": ("列", "Column"),
+    "cell_value": ("原值", "Value"),
+    "no_issues": ("没有发现数据问题。", "No data-quality issues found."),
+    "audit": ("每周核查: 未完成记录", "Weekly audit: incomplete records"),
+    "audit_note": ("状态为 处理中/待确认, 或缺少解决时间的记录; 行号为 Excel 行号。",
+                   "Records with an open status (处理中/待确认) or no resolution; row numbers as shown in Excel."),
+    "week": ("周", "Week"), "ticket_id": ("工单编号", "Ticket ID"), "date": ("日期", "Date"),
+    "status": ("状态", "Status"), "issue_type": ("问题类型", "Issue type"),
+    "resolve_min": ("问题解决时间(分钟)", "Resolution (min)"), "why": ("原因", "Why"),
+    "why_open": ("状态 {status}", "status {status}"),
+    "why_unresolved": ("缺少解决时间", "no resolution time"),
+}
+
+DIM_WORDS = {
+    "team": ("客服组", "team"), "channel": ("渠道", "channel"), "issue_type": ("问题类型", "issue type"),
+    "module": ("业务模块", "module"), "priority": ("优先级", "priority"),
+    "customer_type": ("客户类型", "customer type"),
+}
+
+
+def word(key: str, lang: str) -> Any:
+    """A word of the report (:data:`REPORT`) in ``lang``."""
+    zh, en = REPORT[key]
+    return zh if lang == "zh" else en
+
+
+def sheet_name(key: str, lang: str) -> str:
+    zh, en = SHEET_NAMES[key]
+    return zh if lang == "zh" else en
+
+
+def generated_sheet_names(lang: str) -> list[str]:
+    """Tab names of every generated sheet in ``lang``: the only sheets a refresh replaces."""
+    return [sheet_name(k, lang) for k in SHEET_NAMES]

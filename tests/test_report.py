@@ -11,8 +11,9 @@ import pytest
 
 from cs_xl import report
 from cs_xl.dataset import DataSet, QualityIssue, QualityReport
+from cs_xl.periods import previous as previous_label, year_ago as year_ago_label
 from cs_xl.report import (ChartSpec, KpiCards, TableBlock, build_report, difference, growth, mask_name, meets,
-                          previous_label, ranks, year_ago_label)
+                          ranks)
 from cs_xl.settings import Settings
 from cs_xl.words import reason
 

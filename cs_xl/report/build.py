@@ -1,10 +1,10 @@
 """Data set + settings → the report model: what every generated sheet shows.
 
-The model is plain dataclasses (no openpyxl or xlwings types), so one model
-feeds two renderers: :mod:`cs_xl.render_xlsx` (files, headless) and the live
-xlwings renderer.  Every metric number comes from :mod:`cs_xl.kpis` (which
-calls :mod:`cs_xl.metrics`); this module only *arranges* those numbers and
-derives presentation figures from them:
+The model (:mod:`.model`) is plain dataclasses, drawn by every writer.  Every
+metric number comes from :mod:`cs_xl.kpis` (which calls :mod:`cs_xl.metrics`),
+every conclusion from :mod:`cs_xl.analysis`, every word from
+:mod:`cs_xl.words` and every period from :mod:`cs_xl.periods`; this module
+only *arranges* them and derives presentation figures:
 
 * gap to target            = value − target
 * 环比 / 同比 of a count     = value / base − 1          (growth rate)
@@ -24,116 +24,17 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from . import kpis, metrics
-from .dataset import ROW, DataSet
-from .words import action_text
-from .params import LEVEL_EN, LEVEL_ZH
-from .schema import TABLES
-from .settings import Settings
+from .. import kpis, metrics, periods
+from ..analysis import alerts, audit, staffing
+from ..dataset import ROW, DataSet
+from ..params import LEVEL_EN, LEVEL_ZH
+from ..schema import TABLES
+from ..settings import Settings
+from ..words import DIM_WORDS, action_text, sheet_name, word
+from .model import (ChartSpec, ColumnSpec, HeatmapBlock, KpiCard, KpiCards, KpiTiles, Report, SheetModel,
+                    TableBlock, TextBlock)
 
-# ---------------------------------------------------------------- the model
-
-
-@dataclass
-class ColumnSpec:
-    key: str
-    header: str
-    fmt: str = "text"  # pct | min | sec | count | score | nps | int | date | text | growth | delta_pct | delta_min
-    wrap: bool = False  # long text (reasons): wrapped in a column of moderate width instead of widening it
-
-
-@dataclass
-class KpiCard:
-    key: str
-    label: str
-    value: float | None
-    target: float | None
-    gap: float | None          # value − target
-    met: bool | None           # None: no target or value undefined
-    fmt: str
-
-
-@dataclass
-class KpiCards:
-    name: str
-    title: str
-    headers: tuple[str, str, str, str, str]  # label, value, target, gap, met
-    cards: list[KpiCard]
-
-
-@dataclass
-class KpiTiles:
-    """The few headline numbers drawn as big coloured tiles at the top of the dashboard
-    (the same cards as the KPI table, which stays the place to read every number)."""
-    name: str
-    cards: list[KpiCard]
-    target_word: str           # "目标" / "Target", printed before the target in each tile
-
-
-@dataclass
-class TableBlock:
-    name: str
-    title: str
-    columns: list[ColumnSpec]
-    rows: list[list]
-    note: str = ""
-
-
-@dataclass
-class ChartSpec:
-    kind: str                  # "bar" (horizontal) | "col" (vertical bars) | "line"
-    title: str
-    table_name: str
-    category_col: str
-    value_cols: list[str]
-    anchor: str = "right"      # "right" of its table | "below" the previous block | "beside:NAME" another block
-    y_title: str = ""
-
-
-@dataclass
-class HeatmapBlock:
-    name: str
-    title: str
-    corner: str                # header of the row-label column
-    row_labels: list[str]
-    col_labels: list[Any]
-    values: list[list]         # len(row_labels) × len(col_labels)
-    fmt: str = "count"
-
-
-@dataclass
-class TextBlock:
-    lines: list[str]
-    style: str = "note"        # note | alert | heading
-
-
-@dataclass
-class SheetModel:
-    key: str                   # language-independent: summary, agents, breakdowns, trends, load, quality
-    name: str                  # the sheet's tab name
-    title: str                 # heading in A1
-    blocks: list = field(default_factory=list)
-    freeze_table: str = ""     # name of the table whose header row stays visible when scrolling
-    freeze_cols: int = 0       # … and how many of its first columns
-    one_page: bool = False     # printed on a single page (the dashboard)
-
-
-@dataclass
-class Report:
-    lang: str
-    sheets: list[SheetModel]
-
-
-# ---------------------------------------------------------------- names and words
-
-SHEET_NAMES: dict[str, tuple[str, str]] = {
-    "summary": ("汇总", "Summary"),
-    "agents": ("按客服", "By agent"),
-    "breakdowns": ("按维度", "Breakdowns"),
-    "trends": ("趋势", "Trends"),
-    "load": ("时段负荷", "Load"),
-    "quality": ("数据质量", "Data quality"),
-}
+# ---------------------------------------------------------------- what each sheet shows
 
 # SPEC §5 headline metrics, in dashboard order
 HEADLINE_KEYS = (
@@ -153,119 +54,6 @@ TREND_KEYS = ("volume", "frt_rate", "frt_avg", "resolution_rate", "csat_rate", "
 DELTA_KEYS = ("volume", "frt_rate")  # the metrics whose 环比/同比 are shown
 TILE_KEYS = ("volume", "frt_rate", "resolution_rate", "csat_rate", "nps", "answer_rate")  # dashboard tiles
 RANK_KEY = "frt_rate"                # agents are ranked on the seed's headline metric
-
-WORDS: dict[str, tuple[str, str]] = {
-    "summary_title": ("客户服务 KPI 汇总", "Customer-service KPI summary"),
-    "kpi_block": ("核心指标 (对照目标)", "Headline KPIs against targets"),
-    "kpi_headers": (("指标", "数值", "目标", "差距", "达标"), ("Metric", "Value", "Target", "Gap", "Met")),
-    "targets_block": ("图表数据: 比率指标与目标", "Chart data: rates against targets"),
-    "targets_chart": ("比率指标 vs 目标", "Rates vs targets"),
-    "value": ("数值", "Value"), "target": ("目标", "Target"), "metric": ("指标", "Metric"),
-    "period_block": ("统计期间", "Period"),
-    "period_start": ("期间开始", "From"), "period_end": ("期间结束", "To"),
-    "used_tickets": ("工单记录(使用)", "Ticket records used"),
-    "used_feedback": ("反馈记录(使用)", "Feedback records used"),
-    "used_calls": ("话务记录(使用)", "Call records used"),
-    "out_of_scope": ("范围外记录", "Records out of scope"),
-    "dropped": ("剔除记录", "Records dropped"),
-    "issues": ("数据问题", "Data-quality issues"),
-    "timezone": ("时区", "Time zone"),
-    "as_of": ("数据截至", "Data as of"),
-    "alerts": ("预警", "Alerts"),
-    "alert_miss": ("{label} 为 {value}, 未达目标 {target}", "{label} is {value}, target {target} not met"),
-    "alert_wait": ("平均等待时长 {value} 秒, 超过目标 {target} 秒 × {factor} = {limit} 秒, 立即启动应急预案",
-                   "Average wait {value} s exceeds target {target} s × {factor} = {limit} s: start the "
-                   "contingency plan"),
-    "alert_queue": ("最大排队人数 {value} 人, 超过上限 {limit} 人, 立即启动应急预案",
-                    "Peak queue {value} calls exceeds the limit of {limit}: start the contingency plan"),
-    "rule_wait": ("平均等待时长(秒) > 目标 × 倍数", "Avg wait (s) > target × factor"),
-    "rule_queue": ("最大排队人数 > 上限", "Peak queue > limit"),
-    "rule_days": ("预警规则: 触发的日期", "Alert rules: days that broke a rule"),
-    "rule_days_note": ("共 {n} 天触发; 显示最近 {shown} 天。", "{n} days in all; the latest {shown} shown."),
-    "no_rule_days": ("没有哪一天触发预警规则。", "No day broke an alert rule."),
-    "rule": ("规则", "Rule"), "limit": ("上限", "Limit"),
-    "no_alerts": ("全部指标达标或无目标。", "Every KPI with a target meets it."),
-    "agents_title": ("客服绩效 (按客服)", "Agent scorecard"),
-    "agent_id": ("客服工号", "Agent ID"), "agent_name": ("客服姓名", "Agent name"),
-    "rank": ("排名", "Rank"),
-    "rank_note": ("排名按{label}从高到低; 姓名{masked}。", "Ranked by {label}, best first; names {masked}."),
-    "masked": ("已脱敏", "masked"), "unmasked": ("未脱敏", "shown"),
-    "tenure_note": ("范围: 入职满 {n} 个月的客服。", "Scope: agents with at least {n} months of tenure."),
-    "agents_chart": ("{label} 按客服", "{label} by agent"),
-    "breakdowns_title": ("分维度统计", "Breakdowns"),
-    "by": ("按{dim}", "By {dim}"),
-    "breakdown_chart": ("{label} 按{dim}", "{label} by {dim}"),
-    "no_dims": ("数据中没有可分组的列 (客服组、渠道、问题类型、业务模块、优先级、客户类型)。",
-                "The data has none of the breakdown columns (team, channel, issue type, module, priority, "
-                "customer type)."),
-    "trends_title": ("趋势 (环比 / 同比)", "Trends (period over period / year over year)"),
-    "grain_day": ("按日", "By day"), "grain_week": ("按周 (ISO)", "By ISO week"),
-    "grain_month": ("按月", "By month"),
-    "period": ("期间", "Period"),
-    "mom": ("{label} 环比", "{label} vs previous"), "yoy": ("{label} 同比", "{label} vs last year"),
-    "trend_note": ("环比: 与上一期比较; 同比: 与去年同期比较。受理量为增长率, 比率为百分点差。",
-                   "vs previous: against the period before; vs last year: the same period a year earlier. "
-                   "Volume as growth rate, rates as percentage-point differences."),
-    "trend_chart": ("{grain} {label}", "{label} {grain}"),
-    "partial": ("{label} (部分)", "{label} (partial)"),
-    "trend_partial_note": ("标有(部分)的期间不完整(数据只覆盖其中几天), 其环比不代表真实涨跌; "
-                           "某期间没有该表记录时数值留空。",
-                           "Periods marked (partial) are only partly covered by the data, so their change is not "
-                           "a real rise or drop; a period with no records of a table leaves its numbers empty."),
-    "load_title": ("时段负荷 (工单 + 来电)", "Load by weekday and hour (tickets + calls)"),
-    "heatmap": ("星期 × 小时 到达量", "Arrivals by weekday × hour"),
-    "weekday": ("星期", "Weekday"), "hour": ("小时", "Hour"),
-    "weekdays": (("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
-                 ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")),
-    "by_hour": ("按小时到达量", "Arrivals by hour"),
-    "heat_scale": ("颜色: 白 = 最少, 黄 = 中位, 红 = 最多 (高峰时段)。",
-                   "Colour: white = fewest, yellow = median, red = most (peak hours)."),
-    "load_note": ("工单按创建时间、来电按呼入时间计。", "Tickets counted at creation time, calls at call start."),
-    "untimed": ("另有 {tickets} 条工单没有创建时间、{calls} 条来电没有呼入时间, 未计入按小时的统计。",
-                "{tickets} tickets without a creation time and {calls} calls without a start are not in the "
-                "hour views."),
-    "staffing": ("建议在线人数 (星期 × 小时, Erlang C)", "Agents needed (weekday × hour, Erlang C)"),
-    "staffing_note": ("按该时段平均每小时转人工来电数与平均处理时长, 达到 {sl:.0%} 在 {secs:g} 秒内接通所需的最少人数。",
-                      "Fewest agents answering {sl:.0%} of calls within {secs:g} s, from the slot's mean queued "
-                      "calls per hour and the average handling time."),
-    "quality_title": ("数据质量", "Data quality"),
-    "by_reason": ("问题原因统计", "Issues by reason"),
-    "reason": ("原因", "Reason"), "action": ("处理", "Action"), "count": ("数量", "Count"),
-    "issue_list": ("问题明细", "Issues, cell by cell"),
-    "sheet": ("工作表", "Sheet"), "row": ("行号", "Row"), "column": ("列", "Column"),
-    "cell_value": ("原值", "Value"),
-    "no_issues": ("没有发现数据问题。", "No data-quality issues found."),
-    "audit": ("每周核查: 未完成记录", "Weekly audit: incomplete records"),
-    "audit_note": ("状态为 处理中/待确认, 或缺少解决时间的记录; 行号为 Excel 行号。",
-                   "Records with an open status (处理中/待确认) or no resolution; row numbers as shown in Excel."),
-    "week": ("周", "Week"), "ticket_id": ("工单编号", "Ticket ID"), "date": ("日期", "Date"),
-    "status": ("状态", "Status"), "issue_type": ("问题类型", "Issue type"),
-    "resolve_min": ("问题解决时间(分钟)", "Resolution (min)"), "why": ("原因", "Why"),
-    "why_open": ("状态 {status}", "status {status}"),
-    "why_unresolved": ("缺少解决时间", "no resolution time"),
-}
-
-DIM_WORDS = {
-    "team": ("客服组", "team"), "channel": ("渠道", "channel"), "issue_type": ("问题类型", "issue type"),
-    "module": ("业务模块", "module"), "priority": ("优先级", "priority"),
-    "customer_type": ("客户类型", "customer type"),
-}
-
-
-def word(key: str, lang: str) -> Any:
-    zh, en = WORDS[key]
-    return zh if lang == "zh" else en
-
-
-def sheet_name(key: str, lang: str) -> str:
-    zh, en = SHEET_NAMES[key]
-    return zh if lang == "zh" else en
-
-
-def generated_sheet_names(lang: str) -> list[str]:
-    """Tab names of every generated sheet in ``lang``: the only sheets a refresh replaces."""
-    return [sheet_name(k, lang) for k in SHEET_NAMES]
-
 
 # ---------------------------------------------------------------- small pure helpers
 
@@ -322,46 +110,6 @@ def growth(value, base) -> float | None:
 def difference(value, base) -> float | None:
     """value − base (环比/同比 of a rate or a time: percentage points / minutes)."""
     return gap_to_target(value, base)
-
-
-def previous_label(label: str, grain: str) -> str | None:
-    """The label of the period just before ``label`` (day ``2024-03-01``, ISO week ``2024-W09``, month ``2024-03``):
-    the period holding the day before its first day (labels are parsed once, by :func:`period_span`)."""
-    first, _ = period_span(label, grain)
-    return _period_label(first - dt.timedelta(days=1), grain)
-
-
-def _period_label(day: dt.date, grain: str) -> str:
-    """The label of the day / ISO week / month holding ``day`` (as :func:`cs_xl.kpis.group_labels` writes them)."""
-    if grain == "day":
-        return day.isoformat()
-    if grain == "week":
-        return _week_label(day)
-    return f"{day.year}-{day.month:02d}"
-
-
-def year_ago_label(label: str, grain: str) -> str | None:
-    """The same period one year earlier; None when it does not exist (29 Feb, ISO week 53)."""
-    if grain == "day":
-        day = dt.date.fromisoformat(label)
-        try:
-            return day.replace(year=day.year - 1).isoformat()
-        except ValueError:
-            return None
-    if grain == "week":
-        year, week = (int(p) for p in label.split("-W"))
-        try:
-            dt.date.fromisocalendar(year - 1, week, 1)
-        except ValueError:
-            return None
-        return f"{year - 1}-W{week:02d}"
-    year, month = (int(p) for p in label.split("-"))
-    return f"{year - 1}-{month:02d}"
-
-
-def _week_label(day: dt.date) -> str:
-    iso = day.isocalendar()
-    return f"{iso.year}-W{iso.week:02d}"
 
 
 def ranks(values: list, higher_is_better: bool) -> list[int | None]:
@@ -516,33 +264,7 @@ def period_table(ctx: Context) -> TableBlock:
     return TableBlock("period", ctx.w("period_block"), cols, [row])
 
 
-RULE_KEYS = ("avg_wait", "peak_queue")  # the metrics seed 001's alert rules watch
 RULE_DAYS_SHOWN = 31                     # the latest month of rule-breaking days fits the dashboard
-
-
-def rule_limits(settings: Settings) -> dict[str, float]:
-    """The alert rules of seed 001 (当「平均等待时长超过目标值20%」或「排队人数超过50人」时立即启动应急预案)
-    as metric → limit a value must not exceed:
-
-    * avg_wait   > target(avg_wait) × alert_wait_factor  (no avg-wait target: no wait rule)
-    * peak_queue > alert_queue_max
-    """
-    limits = {"peak_queue": float(settings.alert_queue_max)}
-    wait_target = settings.targets.get("avg_wait", (None, "<="))[0]
-    if wait_target is not None:
-        limits["avg_wait"] = wait_target * settings.alert_wait_factor
-    return {k: limits[k] for k in RULE_KEYS if k in limits}
-
-
-def rule_breaches(values, settings: Settings) -> list[tuple[str, float, float]]:
-    """(metric, value, limit) for each alert rule that ``values`` (a KPI dict or row) breaks:
-    value > limit; an undefined value breaks nothing."""
-    out = []
-    for key, limit in rule_limits(settings).items():
-        value = clean(values.get(key))
-        if value is not None and value > limit:
-            out.append((key, value, limit))
-    return out
 
 
 def alert_lines(ctx: Context, cards: list[KpiCard]) -> list[str]:
@@ -553,8 +275,8 @@ def alert_lines(ctx: Context, cards: list[KpiCard]) -> list[str]:
         if card.met is False and not (card.key == "peak_queue" and card.key not in ctx.settings.targets):
             lines.append(ctx.w("alert_miss").format(label=card.label, value=_plain(card.value, card.fmt),
                                                     target=_plain(card.target, card.fmt)))
-    for key, value, limit in rule_breaches(ctx.headline, ctx.settings):
-        lines.append(rule_sentence(ctx, key, value, limit))
+    for breach in alerts.rule_breaches(ctx.headline, ctx.settings):
+        lines.append(rule_sentence(ctx, breach.key, breach.value, breach.limit))
     return ["⚠ " + line for line in lines]
 
 
@@ -570,12 +292,8 @@ def rule_days(ctx: Context) -> list[list]:
     """[date, rule, value, limit] for every day (in date order) that broke an alert rule."""
     if ctx.scoped.calls is None:  # both rules watch the call queue
         return []
-    rows = []
-    for label, values in ctx.grouped("day").iterrows():
-        for key, value, limit in rule_breaches(values, ctx.settings):
-            rows.append([dt.date.fromisoformat(str(label)), ctx.w("rule_wait" if key == "avg_wait" else "rule_queue"),
-                         value, limit])
-    return rows
+    return [[b.day, ctx.w("rule_wait" if b.key == "avg_wait" else "rule_queue"), b.value, b.limit]
+            for b in alerts.rule_days(ctx.grouped("day"), ctx.settings)]
 
 
 def rule_days_blocks(ctx: Context) -> list:
@@ -718,30 +436,6 @@ def records_per_period(ds: DataSet, grain: str) -> dict[str, set[str]]:
     return present
 
 
-def period_span(label: str, grain: str) -> tuple[dt.date, dt.date]:
-    """First and last day of a period label (ISO week Monday–Sunday, calendar month)."""
-    if grain == "day":
-        day = dt.date.fromisoformat(label)
-        return day, day
-    if grain == "week":
-        year, week = (int(p) for p in label.split("-W"))
-        monday = dt.date.fromisocalendar(year, week, 1)
-        return monday, monday + dt.timedelta(days=6)
-    year, month = (int(p) for p in label.split("-"))
-    following = dt.date(year + month // 12, month % 12 + 1, 1)
-    return dt.date(year, month, 1), following - dt.timedelta(days=1)
-
-
-def is_partial(label: str, grain: str, start, end) -> bool:
-    """True when the period is not wholly inside [start, end] (the report's date range)."""
-    first, last = period_span(label, grain)
-    return (start is not None and first < _as_date(start)) or (end is not None and last > _as_date(end))
-
-
-def _as_date(value) -> dt.date:
-    return value.date() if isinstance(value, dt.datetime) else value
-
-
 def trend_rows(frame: pd.DataFrame, grain: str, keys, delta_keys, present: dict[str, set[str]] | None = None,
                display: Callable[[str], str] = lambda label: label) -> list[list]:
     """One row per period: metric values, then 环比 and 同比 of each delta key.
@@ -759,7 +453,7 @@ def trend_rows(frame: pd.DataFrame, grain: str, keys, delta_keys, present: dict[
     values = {label: {k: value(row, label, k) for k in keys} for label, row in by_label.items()}
     rows = []
     for label, mine in values.items():
-        prev, year_ago = values.get(previous_label(label, grain)), values.get(year_ago_label(label, grain) or "")
+        prev, year_ago = values.get(periods.previous(label, grain)), values.get(periods.year_ago(label, grain) or "")
         out = [display(label)]
         for key in keys:
             out.append(mine[key])
@@ -793,7 +487,7 @@ def build_trends(ctx: Context) -> SheetModel:
         name = f"trend_{grain}"
 
         def display(label: str, grain=grain) -> str:
-            return ctx.w("partial").format(label=label) if is_partial(label, grain, start, end) else label
+            return ctx.w("partial").format(label=label) if periods.is_partial(label, grain, start, end) else label
         blocks.append(TableBlock(name, grain_word, trend_columns(ctx, keys, DELTA_KEYS),
                                  trend_rows(frame, grain, keys, DELTA_KEYS, records_per_period(ctx.scoped, grain),
                                             display)))
@@ -830,30 +524,14 @@ def untimed_note(ctx: Context) -> list[str]:
     return [ctx.w("untimed").format(tickets=untimed.get("tickets", 0), calls=untimed.get("calls", 0))]
 
 
-def staffing_matrix(arrivals: pd.Series, settings: Settings, aht_s) -> list[list]:
-    """Agents needed per weekday (rows, 0 = Monday) × hour (columns 0–23): Erlang C
-    (:func:`cs_xl.metrics.agents_needed`) on the slot's mean queued calls per hour
-    (``arrivals``, from :func:`cs_xl.kpis.slot_arrivals`) and the period's AHT, to answer
-    ``target_service_level`` of calls within ``service_level_s``.  None where the slot had no calls."""
-    matrix: list[list] = [[None] * 24 for _ in range(7)]
-    for (weekday, hour), rate in arrivals.items():
-        matrix[int(weekday)][int(hour)] = clean(metrics.agents_needed(
-            rate, aht_s, settings.target_service_level, settings.service_level_s))
-    return matrix
-
-
 def staffing_blocks(ctx: Context) -> list:
-    aht = clean(ctx.headline.get("aht"))
-    if aht is None or not aht > 0:
-        return []
-    arrivals = kpis.slot_arrivals(ctx.scoped.calls)  # once: the check below and the matrix share it
-    if not arrivals.size:
+    matrix = staffing.agents_needed_by_slot(ctx.scoped.calls, ctx.settings, ctx.headline.get("aht"))
+    if matrix is None:
         return []
     s = ctx.settings
-    days = ctx.w("weekdays")
     return [TextBlock([ctx.w("staffing_note").format(sl=s.target_service_level, secs=s.service_level_s)]),
             HeatmapBlock("staffing", ctx.w("staffing"), f"{ctx.w('weekday')} \\ {ctx.w('hour')}",
-                         list(days), list(range(24)), staffing_matrix(arrivals, s, aht))]
+                         list(ctx.w("weekdays")), list(range(staffing.HOURS)), matrix)]
 
 
 def hour_columns_only(ds: DataSet) -> DataSet:
@@ -877,22 +555,10 @@ def _cell_text(value) -> Any:
     return str(value)
 
 
-def audit_records(ds: DataSet) -> pd.DataFrame:
-    """The weekly audit list: the tickets the ``backlog`` metric counts
-    (not resolved per :func:`cs_xl.metrics.is_resolved`: status 处理中/待确认 …,
-    or no status and no resolution time)."""
-    t = ds.tickets
-    if t is None or not ({"status", "resolve_min"} & set(t.columns)):
-        return t.iloc[0:0] if t is not None else pd.DataFrame()
-    status = t["status"] if "status" in t.columns else None
-    resolve = t["resolve_min"] if "resolve_min" in t.columns else None
-    return t[~metrics.is_resolved(status, resolve)]
-
-
 def audit_table(ctx: Context) -> TableBlock:
     """The weekly audit list; columns lined up with the other 数据质量 tables
     (A what/when, B why, C row) so the stacked tables share sensible widths."""
-    t = audit_records(ctx.scoped)
+    t = audit.audit_records(ctx.scoped)
     names = agent_names(ctx.scoped, ctx.settings.mask_names)
     specs = [("week", "text"), ("why", "text"), ("row", "int"), ("ticket_id", "text"), ("date", "date"),
              ("agent_id", "text"), ("agent_name", "text"), ("issue_type", "text"), ("status", "text"),
@@ -904,7 +570,7 @@ def audit_table(ctx: Context) -> TableBlock:
         date, status = get("date"), get("status")
         why = ctx.w("why_open").format(status=status) if status is not None else ctx.w("why_unresolved")
         day = date.date() if date is not None else None
-        rows.append([_week_label(day) if day is not None else None, why, get(ROW), get("ticket_id"), day,
+        rows.append([periods.label_of(day, "week") if day is not None else None, why, get(ROW), get("ticket_id"), day,
                      get("agent_id"), names.get(get("agent_id")), get("issue_type"), status,
                      get("resolve_min")])
     rows.sort(key=lambda r: (r[0] or "", r[2] or 0))

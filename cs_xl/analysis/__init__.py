@@ -1,0 +1,10 @@
+"""Analysis: conclusions drawn from the KPIs, as plain results.
+
+Each module returns plain data (dataclasses, lists, dicts of numbers and
+dates) that a script or ``--json`` output can use without building a
+workbook; the report only arranges them into tables and sentences.
+
+* :mod:`.alerts`   — seed 001's alert rules (avg wait > target × factor, queue > limit)
+* :mod:`.staffing` — agents needed per weekday × hour (Erlang C)
+* :mod:`.audit`    — the weekly audit list of unfinished tickets
+"""
