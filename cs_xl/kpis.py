@@ -1,8 +1,15 @@
 """Data set + settings → KPI numbers: the whole period, per group, per period.
 
-This module only *selects* the columns each metric needs and hands them to
-:mod:`cs_xl.metrics`; it does no metric arithmetic of its own.  A metric whose
-sheet or column is missing is ``nan`` (JSON ``null``), never 0.
+Which metrics exist, from which table and columns, with which settings, is
+the registry's (:mod:`cs_xl.catalogue`); the arithmetic is
+:mod:`cs_xl.metrics`'.  This module only hands each metric the records of a
+group.  A metric whose sheet or column is missing is ``nan`` (JSON
+``null``), never 0.
+
+Speed: every input column is wrapped once in a :class:`metrics.Column`, so
+a column is coerced once per table (not per group and metric), and groups
+are row positions from one ``groupby`` per table instead of a boolean mask
+per group.
 """
 from __future__ import annotations
 
@@ -11,157 +18,83 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from . import metrics, periods
+from . import catalogue, metrics, periods
 from .coerce import norm_text, priority as parse_priority
-from .dataset import ROW, DataSet
+from .dataset import DataSet
 from .settings import Settings
-
-KPI_KEYS: tuple[str, ...] = tuple(metrics.CATALOGUE)
 
 PERIODS = ("day", "week", "month", "weekday", "hour")
 # groupings that reach calls through the agent who answered them
 AGENT_KEYS = ("agent_id", "agent_name", "team", "hire_date")
-# call metrics of the queue as a whole: undefined per agent (abandoned calls have no agent)
-QUEUE_KEYS = ("queued", "answer_rate", "abandon_rate", "avg_wait", "service_level", "ivr_rate",
-              "peak_queue", "agents_needed")
 # scope filters of the 参数 sheet: settings field -> ticket column
 SCOPE_FIELDS = {
     "teams": "team", "channels": "channel", "customer_types": "customer_type",
     "issue_types": "issue_type", "modules": "module",
 }
 _AVG_MONTH_DAYS = 365.25 / 12
+_TABLES = ("tickets", "feedback", "calls")
 
 
-def _col(frame: pd.DataFrame | None, key: str):
-    """The column if the frame has it, else None (metric functions treat None as absent)."""
-    if frame is None or key not in frame.columns:
-        return None
-    return frame[key]
+class Records:
+    """The records of one group (or of the whole data set) as the registry's
+    metrics see them: per table, the rows' input columns; each metric is
+    computed at most once (composite KPIs read others through :meth:`value`)."""
+
+    def __init__(self, columns: dict[str, dict[str, metrics.Column] | None], settings: Settings,
+                 positions: dict[str, np.ndarray] | None = None):
+        self.settings = settings
+        self._columns = columns      # table → column key → the whole table's column (None: no table)
+        self._positions = positions  # table → the group's row positions (None: every row)
+        self._values: dict[str, float] = {}
+
+    def rows(self, table: str) -> int | None:
+        """Number of records of ``table``; None when there is no such table (or it can't be grouped)."""
+        cols = self._columns.get(table)
+        if cols is None:
+            return None
+        return len(next(iter(cols.values()))) if self._positions is None else len(self._positions[table])
+
+    def column(self, table: str, key: str) -> metrics.Column | None:
+        cols = self._columns.get(table)
+        if cols is None or key not in cols:
+            return None
+        return cols[key] if self._positions is None else cols[key].take(self._positions[table])
+
+    def value(self, key: str) -> float:
+        if key not in self._values:
+            self._values[key] = catalogue.get(key).compute(self)
+        return self._values[key]
 
 
-def ticket_kpis(t: pd.DataFrame | None, s: Settings) -> dict[str, float]:
-    out = dict.fromkeys(("volume", "frt_rate", "frt_avg", "frt_median", "frt_p90", "resolve_avg",
-                         "resolve_median", "resolve_p90", "handle_avg", "sla_rate", "resolution_rate",
-                         "ontime_rate", "backlog", "fcr_rate"), np.nan)
-    if t is None:
-        return out
-    ids = _col(t, "ticket_id")
-    out["volume"] = metrics.volume(ids) if ids is not None else float(len(t))
-    frt, resolve = _col(t, "frt_min"), _col(t, "resolve_min")
-    prio, status = _col(t, "priority"), _col(t, "status")
-    if frt is not None:
-        out["frt_rate"] = metrics.frt_rate(frt, s.frt_threshold_min)
-        out["frt_avg"], out["frt_median"], out["frt_p90"] = (
-            metrics.frt_avg(frt), metrics.frt_median(frt), metrics.frt_p90(frt))
-        out["sla_rate"] = metrics.sla_rate(frt, prio, s.sla_min, s.default_priority)
-    if resolve is not None:
-        out["resolve_avg"], out["resolve_median"], out["resolve_p90"] = (
-            metrics.resolve_avg(resolve), metrics.resolve_median(resolve), metrics.resolve_p90(resolve))
-        out["ontime_rate"] = metrics.ontime_rate(resolve, prio, s.resolve_deadline_min, status,
-                                                 s.default_priority)
-        if frt is not None:
-            out["handle_avg"] = metrics.handle_avg(frt, resolve)
-    if status is not None or resolve is not None:
-        out["resolution_rate"] = metrics.resolution_rate(status, resolve)
-        out["backlog"] = metrics.backlog(status, resolve)
-    flag, contacts = _col(t, "first_contact_resolved"), _col(t, "contacts")
-    if flag is not None or contacts is not None:
-        out["fcr_rate"] = metrics.fcr_rate(flag, contacts, _col(t, "transferred"), _col(t, "reopened"),
-                                           status, resolve)
-    return out
+def table_columns(ds: DataSet) -> dict[str, dict[str, metrics.Column] | None]:
+    """table → column key → :class:`metrics.Column` (None for a missing table)."""
+    return {table: (None if (f := ds.table(table)) is None else {key: metrics.Column(f[key]) for key in f.columns})
+            for table in _TABLES}
 
 
-def feedback_kpis(f: pd.DataFrame | None, s: Settings, volume: float) -> dict[str, float]:
-    out = dict.fromkeys(("csat_avg", "csat_rate", "satisfied_rate", "survey_rate", "nps", "attitude_avg",
-                         "complaint_rate", "repeat_complaint_rate"), np.nan)
-    if f is None:
-        return out
-    rating = _col(f, "rating")
-    if rating is not None:
-        out["csat_avg"], out["csat_rate"] = metrics.csat_avg(rating), metrics.csat_rate(rating)
-        if not np.isnan(volume):  # without a ticket sheet there is nothing to be surveyed against
-            out["survey_rate"] = metrics.survey_rate(rating, volume)
-    if np.isnan(volume):  # feedback-only books: complaints per feedback record
-        volume = float(len(f))
-    if (sat := _col(f, "satisfied")) is not None:
-        out["satisfied_rate"] = metrics.satisfied_rate(sat)
-    if (score := _col(f, "nps")) is not None:
-        out["nps"] = metrics.nps(score)
-    if (att := _col(f, "attitude")) is not None:
-        out["attitude_avg"] = metrics.attitude_avg(att)
-    complaint = _col(f, "complaint")
-    if complaint is not None:
-        out["complaint_rate"] = metrics.complaint_rate(complaint, volume)
-    customer, repeat = _col(f, "customer_id"), _col(f, "repeat_7d")
-    if customer is not None and (complaint is not None or repeat is not None):
-        out["repeat_complaint_rate"] = metrics.repeat_complaint_rate(
-            customer, _col(f, "date"), complaint, repeat, s.repeat_days)
-    return out
+def metric_keys(keys=None) -> list[str]:
+    """The requested metric keys (default: every registered metric), checked against the registry."""
+    return catalogue.names() if keys is None else [catalogue.get(k).key for k in keys]
 
 
-def call_kpis(c: pd.DataFrame | None, s: Settings) -> dict[str, float]:
-    out = dict.fromkeys(("offered", "queued", "answer_rate", "abandon_rate", "asa", "avg_wait",
-                         "service_level", "aht", "ivr_rate", "peak_queue", "agents_needed"), np.nan)
-    if c is None:
-        return out
-    ivr, answered, wait = _col(c, "ivr_selfserved"), _col(c, "answered"), _col(c, "wait_s")
-    out["offered"] = metrics.offered(c[ROW])  # every call record counts, whatever its cells hold
-    out["queued"] = metrics.queued(ivr) if ivr is not None else out["offered"]
-    if ivr is not None:
-        out["ivr_rate"] = metrics.ivr_rate(ivr)
-    if wait is not None:
-        out["avg_wait"] = metrics.avg_wait(wait, ivr)
-        if "start" in c.columns:
-            out["peak_queue"] = metrics.peak_queue(c["start"], wait, ivr)
-    if answered is not None:
-        out["answer_rate"] = metrics.answer_rate(answered, ivr)
-        out["abandon_rate"] = metrics.abandon_rate(answered, wait, ivr, s.short_abandon_s)
-        if wait is not None:
-            out["asa"] = metrics.asa(wait, answered)
-            out["service_level"] = metrics.service_level(wait, answered, s.service_level_s, ivr)
-        if (talk := _col(c, "talk_s")) is not None:
-            out["aht"] = metrics.aht(talk, _col(c, "hold_s"), _col(c, "wrap_s"), answered)
-    rate = peak_hourly_arrivals(c)
-    if not np.isnan(rate) and not np.isnan(out["aht"]):
-        out["agents_needed"] = metrics.agents_needed(rate, out["aht"], s.target_service_level,
-                                                     s.service_level_s)
-    return out
+def slot_arrivals(c: pd.DataFrame | None) -> pd.Series:
+    """Mean queued calls per hour of each weekday × hour slot (:func:`metrics.slot_arrivals`)."""
+    if c is None or "start" not in c.columns:
+        return pd.Series(dtype=float, index=pd.MultiIndex.from_tuples([], names=["weekday", "hour"]))
+    return metrics.slot_arrivals(c["start"], c["ivr_selfserved"] if "ivr_selfserved" in c.columns else None)
 
 
 def peak_hourly_arrivals(c: pd.DataFrame) -> float:
-    """Calls per hour in the busiest weekday × hour slot, averaged over the
-    days that slot occurred (the slot staffing must cover)."""
+    """Calls per hour in the busiest weekday × hour slot (the slot staffing must cover)."""
     per_slot = slot_arrivals(c)
     return float(per_slot.max()) if len(per_slot) else np.nan
 
 
-def slot_arrivals(c: pd.DataFrame | None) -> pd.Series:
-    """Mean queued calls per hour of each weekday (0 = Monday) × hour slot that had calls:
-    calls in the slot / number of days of that weekday with any call.  Empty without call starts."""
-    empty = pd.Series(dtype=float, index=pd.MultiIndex.from_tuples([], names=["weekday", "hour"]))
-    if c is None or "start" not in c.columns:
-        return empty
-    start = c["start"].dropna()
-    if "ivr_selfserved" in c.columns:  # only calls that asked for an agent need one
-        start = start[~c.loc[start.index, "ivr_selfserved"].fillna(False).astype(bool)]
-    if start.empty:
-        return empty
-    per_day_hour = start.groupby([start.dt.normalize(), start.dt.hour]).size()
-    days = per_day_hour.index.get_level_values(0)
-    per_slot = per_day_hour.groupby([days.day_of_week, per_day_hour.index.get_level_values(1)]).sum()
-    days_per_weekday = pd.Series(start.dt.normalize().unique()).dt.day_of_week.value_counts()
-    mean_per_slot = per_slot / days_per_weekday.reindex(per_slot.index.get_level_values(0)).to_numpy()
-    mean_per_slot.index.names = ["weekday", "hour"]
-    return mean_per_slot.astype(float)
-
-
-def headline(ds: DataSet, settings: Settings | None = None) -> dict[str, float]:
-    """Every KPI of the data set; ``nan`` where undefined or where the data lacks the sheet/column."""
-    s = settings or Settings()
-    out = ticket_kpis(ds.tickets, s)
-    out.update(feedback_kpis(ds.feedback, s, out["volume"]))
-    out.update(call_kpis(ds.calls, s))
-    return {k: out[k] for k in KPI_KEYS}
+def headline(ds: DataSet, settings: Settings | None = None, keys=None) -> dict[str, float]:
+    """The KPIs of the data set (default: every registered one, in display
+    order); ``nan`` where undefined or where the data lacks the sheet/column."""
+    records = Records(table_columns(ds), settings or Settings())
+    return {k: records.value(k) for k in metric_keys(keys)}
 
 
 # ---------------------------------------------------------------- groups
@@ -247,24 +180,34 @@ def has_column(ds: DataSet, key: str) -> bool:
         f is not None and key in f.columns for f in (ds.tickets, ds.feedback, ds.calls))
 
 
-def grouped(ds: DataSet, settings: Settings | None, by: str) -> pd.DataFrame:
-    """KPIs per value of `by` (a column key or a period): one row per group, columns KPI_KEYS."""
+def grouped(ds: DataSet, settings: Settings | None, by: str, keys=None) -> pd.DataFrame:
+    """KPIs per value of `by` (a column key or a period): one row per group,
+    one column per metric of ``keys`` (default: every registered metric)."""
     if not has_column(ds, by):
         raise KeyError(by)
+    keys = metric_keys(keys)
     labels = group_labels(ds, by)
     values = sorted({v for lab in labels.values() if lab is not None for v in lab.dropna().unique()},
                     key=lambda v: (str(type(v)), v))
+    groups = {table: _group_positions(lab) for table, lab in labels.items() if lab is not None}
+    columns = {table: (cols if table in groups else None) for table, cols in table_columns(ds).items()}
+    # only answered calls carry an agent: queue-level rates per agent would read 100 %
+    undefined = {k for k in keys if by in AGENT_KEYS and catalogue.get(k).queue}
+    none = np.empty(0, dtype=np.intp)
     rows = {}
     for value in values:
-        part = replace(ds, **{table: (None if lab is None else ds.table(table)[lab.eq(value).fillna(False).to_numpy()])
-                               for table, lab in labels.items()})
-        rows[value] = headline(part, settings)
-    frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(KPI_KEYS))
-    if by in AGENT_KEYS:
-        # only answered calls carry an agent: queue-level rates per agent would read 100 %
-        frame[list(QUEUE_KEYS)] = np.nan
+        records = Records(columns, settings or Settings(),
+                          {table: positions.get(value, none) for table, positions in groups.items()})
+        rows[value] = [np.nan if k in undefined else records.value(k) for k in keys]
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=keys)
     frame.index.name = by
     return frame
+
+
+def _group_positions(labels: pd.Series) -> dict:
+    """group label → positions of its rows (blank labels belong to no group)."""
+    labels = labels.reset_index(drop=True)
+    return labels.groupby(labels, sort=False, dropna=True).indices
 
 
 def load_matrix(ds: DataSet) -> pd.DataFrame:

@@ -22,14 +22,14 @@ Conventions shared by every function:
 """
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
-from cs_xl import coerce, schema, settings
+from cs_xl import coerce, schema
 
 # Absolute slack (in the column's unit: minutes or seconds) when comparing a
 # duration with a limit.  Float noise of a difference of two Excel date
@@ -61,7 +61,42 @@ def _flat(values) -> Any:
     return out
 
 
+class Column:
+    """A column of a loaded table, or the rows of one group of it: the typed
+    fast path of the engine (:mod:`cs_xl.kpis`).
+
+    A metric coerces its inputs through :func:`_coerced`; given a
+    ``Column`` it coerces the *whole* table column once per kind, keeps the
+    result, and hands each group its rows of it.  Coercion is cell by cell,
+    so a group's values are exactly those of coercing the group's cells, and
+    one metric definition serves both raw Excel ranges and loaded tables.
+    """
+    __slots__ = ("values", "positions", "_typed")
+
+    def __init__(self, values, positions: np.ndarray | None = None, _typed: dict | None = None):
+        self.values = values          # the whole column, as loaded
+        self.positions = positions    # the group's rows (None: every row)
+        self._typed = {} if _typed is None else _typed  # kind → coerced whole column, shared by groups
+
+    def take(self, positions: np.ndarray) -> "Column":
+        """The rows at ``positions`` (sharing the coerced columns)."""
+        return Column(self.values, positions, self._typed)
+
+    def __len__(self) -> int:
+        return len(self.values) if self.positions is None else len(self.positions)
+
+    def typed(self, kind: str) -> np.ndarray:
+        whole = self._typed.get(kind)
+        if whole is None:
+            whole = _coerced(self.values, kind)
+            whole.setflags(write=False)  # shared by every group: no metric may write into it
+            self._typed[kind] = whole
+        return whole if self.positions is None else whole[self.positions]
+
+
 def _coerced(values, kind: str) -> np.ndarray:
+    if isinstance(values, Column):
+        return values.typed(kind)
     if kind in _NUMERIC_KINDS:
         return coerce.numbers(_flat(values), kind)
     if kind == "flag":
@@ -73,7 +108,17 @@ def _coerced(values, kind: str) -> np.ndarray:
         return parsed.to_numpy(dtype="datetime64[ns]")
     if kind == "text":
         return coerce.coerce_values(_flat(values), "text")[0].to_numpy(dtype=object)
+    if kind == "present":
+        return _presence(values)
     raise ValueError(f"unknown column kind {kind!r}")
+
+
+def _presence(values) -> np.ndarray:
+    """True for non-blank cells (Excel errors count: the row is still a record)."""
+    typed, problems = coerce.coerce_values(_flat(values), "text")
+    present = typed.notna().to_numpy(copy=True)
+    present[[pos for pos, _raw, _problem in problems]] = True
+    return present
 
 
 OPTIONAL = "optional"  # third element of an _inputs spec: None means "no such column"
@@ -115,13 +160,25 @@ def _parameter(value, name: str, kind: str = "number") -> float:
 def _level_table(table: Mapping | None, default: Mapping, name: str) -> np.ndarray:
     """Per-priority limits as a lookup array indexed by level 1..4 (NaN = missing).
 
-    Keys may be 1, "一级", "L1", "P1" …; values minutes (``"5分钟"`` ok)."""
+    Keys may be 1, "一级", "L1", "P1" …; values minutes (``"5分钟"`` ok).
+    A table is parsed once, not per call: the engine passes the same 参数
+    table to every group."""
+    items = tuple((default if table is None else table).items())
+    try:
+        return _level_lookup(items, name)
+    except TypeError:  # an unhashable limit (a cell range from a formula): parse it every call
+        return _level_lookup.__wrapped__(items, name)
+
+
+@functools.lru_cache(maxsize=64)
+def _level_lookup(items: tuple, name: str) -> np.ndarray:
     lookup = np.full(5, np.nan)
-    for key, limit in (default if table is None else table).items():
+    for key, limit in items:
         level, _ = coerce.priority(key)
         if level is None:
             raise ValueError(f"{name}: unknown priority level {key!r}")
         lookup[level] = _parameter(limit, f"{name}[{key!r}]", "minutes")
+    lookup.setflags(write=False)  # cached: shared by every caller
     return lookup
 
 
@@ -288,14 +345,14 @@ def handle_avg(frt, resolve) -> float:
 def sla_rate(frt, priority=None, sla: Mapping | None = None, default_priority: int = 3) -> float:
     """响应时效达成率 = count(frt ≤ SLA(priority)) / count(valid frt).
 
-    ``sla`` maps level → minutes (default ``settings.DEFAULT_SLA_MIN``: 一级 5,
+    ``sla`` maps level → minutes (default ``schema.DEFAULT_SLA_MIN``: 一级 5,
     二级 10, 三级/四级 30); keys may be 1 / "一级" / "L1" / "P1".  Rows whose
     priority is blank or unknown, or whose level is missing from ``sla``,
     use ``default_priority`` (三级).  Example: frt [4, 6, 20], priority
     [一级, 一级, None] → 4 ≤ 5 yes, 6 ≤ 5 no, 20 ≤ 30 yes → 2/3.
     """
     cols = _inputs(frt=(frt, "minutes"), priority=(priority, "priority", OPTIONAL))
-    lookup = _level_table(sla, settings.DEFAULT_SLA_MIN, "sla")
+    lookup = _level_table(sla, schema.DEFAULT_SLA_MIN, "sla")
     x = cols["frt"]
     limits = _row_limits(cols["priority"], len(x), lookup, default_priority, "sla")
     return _share(_at_most(x, limits), _valid(x))
@@ -339,14 +396,14 @@ def ontime_rate(resolve, priority=None, deadlines: Mapping | None = None, status
     """按时完成率 = count(resolved, resolve ≤ deadline(priority)) / count(resolved with a valid resolve time).
 
     ``deadlines`` maps level → minutes (default
-    ``settings.DEFAULT_RESOLVE_DEADLINE_MIN``: 一级 60 …); blank/unknown
+    ``schema.DEFAULT_RESOLVE_DEADLINE_MIN``: 一级 60 …); blank/unknown
     priorities use ``default_priority``.  Example: resolve [30, 90],
     priority [一级, 一级] → 30 ≤ 60 yes, 90 ≤ 60 no → 1/2.
     """
     cols = _inputs(resolve=(resolve, "minutes"), priority=(priority, "priority", OPTIONAL),
                    status=(status, "text", OPTIONAL))
     x = cols["resolve"]
-    lookup = _level_table(deadlines, settings.DEFAULT_RESOLVE_DEADLINE_MIN, "deadlines")
+    lookup = _level_table(deadlines, schema.DEFAULT_RESOLVE_DEADLINE_MIN, "deadlines")
     limits = _row_limits(cols["priority"], len(x), lookup, default_priority, "deadlines")
     resolved = is_resolved(cols["status"], x) & _valid(x)
     return _share(_at_most(x, limits), resolved)
@@ -525,12 +582,7 @@ def _repeat_share_by_date(customers: np.ndarray, days_: np.ndarray, window: floa
 
 def _present(values) -> np.ndarray:
     """True for non-blank cells (Excel errors count: the row is still a record)."""
-    if values is None:
-        raise ValueError("start is required (got None)")
-    typed, problems = coerce.coerce_values(_flat(values), "text")
-    present = typed.notna().to_numpy(copy=True)
-    present[[pos for pos, _raw, _problem in problems]] = True
-    return present
+    return _inputs(start=(values, "present"))["start"]
 
 
 def _queued_mask(ivr: np.ndarray | None, n: int) -> np.ndarray:
@@ -667,6 +719,36 @@ def ivr_rate(ivr_selfserved) -> float:
     return _share(_is_true(ivr), np.ones(len(ivr), bool))
 
 
+def slot_arrivals(start, ivr_selfserved=None) -> pd.Series:
+    """Mean queued calls per hour of each weekday (0 = Monday) × hour slot
+    that had calls: calls in the slot / number of days of that weekday with
+    any call.  IVR self-served calls need no agent and are left out.
+
+    >>> times = pd.to_datetime(["2024-03-04 09:10", "2024-03-04 09:50", "2024-03-11 09:30"])
+    >>> slot_arrivals(times).to_dict()  # two Mondays, three 09:00 calls
+    {(0, 9): 1.5}
+    """
+    cols = _inputs(start=(start, "date_time"), ivr=(ivr_selfserved, "flag", OPTIONAL))
+    keep = ~np.isnat(cols["start"]) & _queued_mask(cols["ivr"], len(cols["start"]))
+    start = pd.Series(cols["start"][keep])
+    if start.empty:
+        return pd.Series(dtype=float, index=pd.MultiIndex.from_tuples([], names=["weekday", "hour"]))
+    per_day_hour = start.groupby([start.dt.normalize(), start.dt.hour]).size()
+    days = per_day_hour.index.get_level_values(0)
+    per_slot = per_day_hour.groupby([days.day_of_week, per_day_hour.index.get_level_values(1)]).sum()
+    days_per_weekday = pd.Series(start.dt.normalize().unique()).dt.day_of_week.value_counts()
+    mean_per_slot = per_slot / days_per_weekday.reindex(per_slot.index.get_level_values(0)).to_numpy()
+    mean_per_slot.index.names = ["weekday", "hour"]
+    return mean_per_slot.astype(float)
+
+
+def peak_hourly_arrivals(start, ivr_selfserved=None) -> float:
+    """Calls per hour in the busiest weekday × hour slot of
+    :func:`slot_arrivals` (the slot staffing must cover); nan without calls."""
+    per_slot = slot_arrivals(start, ivr_selfserved)
+    return float(per_slot.max()) if len(per_slot) else float("nan")
+
+
 # ------------------------------------------------------------------ Erlang C staffing
 
 def _agents(value) -> int:
@@ -763,103 +845,3 @@ def agents_needed(calls_per_hour: float, aht_s: float, target_sl: float = 0.8, t
         if n > a and _service_level_from_c(_erlang_c_from_b(blocking, n, a), n, a, handle, t) >= goal:
             return float(n)
     raise AssertionError("unreachable")
-
-
-# ------------------------------------------------------------------ catalogue
-
-@dataclass(frozen=True)
-class MetricInfo:
-    """What a metric is called and how it is shown.
-
-    ``fmt``: pct (fraction shown as %), min (minutes), sec (seconds), count,
-    score (1–5 scale), nps (−100…100).  ``higher_is_better``: None when the
-    direction is neutral (volumes, staffing)."""
-    key: str
-    zh: str
-    en: str
-    fmt: str
-    higher_is_better: bool | None
-    definition_zh: str
-    definition_en: str
-
-
-FORMATS = ("pct", "min", "sec", "count", "score", "nps")
-
-_M = MetricInfo
-CATALOGUE: dict[str, MetricInfo] = {m.key: m for m in (
-    _M("volume", "受理量", "Tickets", "count", None,
-       "按工单编号去重后的工单数(无编号的行各算一单)", "Distinct tickets by ticket ID (rows without an ID count once each)"),
-    _M("frt_rate", "首次响应达标率", "FRT within target", "pct", True,
-       "首次响应时间≤T分钟的工单数 ÷ 有效首次响应时间的工单数(T默认3分钟,等于T算达标)",
-       "Tickets with first response ≤ T min ÷ tickets with a valid first response (T = 3 by default; ties count as met)"),
-    _M("frt_avg", "平均首次响应时间", "Avg first response", "min", False,
-       "有效首次响应时间(分钟)的平均值", "Mean of valid first-response minutes"),
-    _M("frt_median", "首次响应时间中位数", "Median first response", "min", False,
-       "有效首次响应时间(分钟)的中位数", "Median of valid first-response minutes"),
-    _M("frt_p90", "首次响应时间90分位", "First response P90", "min", False,
-       "有效首次响应时间的第90百分位(同Excel PERCENTILE.INC)", "90th percentile of first-response minutes (Excel PERCENTILE.INC)"),
-    _M("resolve_avg", "平均解决时长", "Avg resolution time", "min", False,
-       "从首次响应到解决的分钟数的平均值", "Mean minutes from first response to resolution"),
-    _M("resolve_median", "解决时长中位数", "Median resolution time", "min", False,
-       "从首次响应到解决的分钟数的中位数", "Median minutes from first response to resolution"),
-    _M("resolve_p90", "解决时长90分位", "Resolution P90", "min", False,
-       "解决时长的第90百分位(同Excel PERCENTILE.INC)", "90th percentile of resolution minutes (Excel PERCENTILE.INC)"),
-    _M("handle_avg", "平均总处理时长", "Avg total handling time", "min", False,
-       "首次响应时间+解决时长的平均值(两者都有的工单)", "Mean of first response + resolution over tickets having both"),
-    _M("sla_rate", "响应时效达成率", "SLA met", "pct", True,
-       "首次响应时间≤该优先级时效(一级5、二级10、三/四级30分钟)的工单占比;无优先级按三级",
-       "Share of tickets answered within their priority's SLA (L1 5, L2 10, L3/L4 30 min); no priority = L3"),
-    _M("resolution_rate", "问题解决率", "Resolution rate", "pct", True,
-       "状态为已解决/已关闭(无状态时有解决时长)的工单 ÷ 工单数",
-       "Tickets resolved or closed (or with a resolution time when there is no status) ÷ tickets"),
-    _M("ontime_rate", "按时完成率", "Resolved on time", "pct", True,
-       "在该优先级完成时限内解决的工单 ÷ 已解决工单(一级60分钟)",
-       "Resolved tickets within their priority's deadline ÷ resolved tickets (L1 60 min)"),
-    _M("backlog", "未完成工单", "Open tickets", "count", False,
-       "状态为处理中/待确认或尚未解决的工单数(每周稽核清单)", "Tickets in progress / pending or not yet resolved (the weekly audit list)"),
-    _M("fcr_rate", "一次解决率", "First contact resolution", "pct", True,
-       "首次接触即解决的工单 ÷ 已解决工单(一次解决=是,或联系1次且未转接未重开)",
-       "Resolved at first contact ÷ resolved (flag yes, or one contact, not transferred or reopened)"),
-    _M("csat_avg", "平均评分", "Avg rating", "score", True,
-       "1–5星评分的平均值", "Mean of 1–5 star ratings"),
-    _M("csat_rate", "满意度(CSAT)", "CSAT", "pct", True,
-       "4–5星评价数 ÷ 有效评价数", "4–5 star ratings ÷ valid ratings"),
-    _M("satisfied_rate", "满意率", "Satisfied", "pct", True,
-       "是 ÷ (是+否),未评价不计", "Yes ÷ (yes + no); not rated excluded"),
-    _M("survey_rate", "评价率", "Survey response rate", "pct", True,
-       "有效评分数 ÷ 受理量", "Valid ratings ÷ tickets"),
-    _M("nps", "净推荐值(NPS)", "NPS", "nps", True,
-       "100×(9–10分占比 − 0–6分占比),在0–10分有效回答中", "100 × (share 9–10 − share 0–6) among 0–10 answers"),
-    _M("attitude_avg", "服务态度评分", "Attitude score", "score", True,
-       "服务态度1–5分的平均值", "Mean attitude score (1–5)"),
-    _M("complaint_rate", "投诉率", "Complaint rate", "pct", False,
-       "投诉数 ÷ 服务量", "Complaints ÷ volume"),
-    _M("repeat_complaint_rate", "重复投诉率", "Repeat complaint rate", "pct", False,
-       "7天内再次投诉的投诉客户 ÷ 投诉客户(有日期按日期,否则按7天内重复投诉次数>0)",
-       "Complaining customers with another complaint within 7 days ÷ complaining customers (dates, else repeat count > 0)"),
-    _M("offered", "呼入量", "Calls offered", "count", None,
-       "全部呼入话务数", "All incoming calls"),
-    _M("queued", "转人工量", "Calls queued for an agent", "count", None,
-       "呼入量 − IVR自助完成量", "Offered − self-served in the IVR"),
-    _M("answer_rate", "人工接通率", "Answer rate", "pct", True,
-       "人工接通数 ÷ 转人工量", "Answered ÷ queued"),
-    _M("abandon_rate", "放弃率", "Abandon rate", "pct", False,
-       "(转人工量 − 接通数) ÷ 转人工量;设短放弃阈值N秒时,等待<N秒放弃的来电不计入分子分母",
-       "(Queued − answered) ÷ queued; with a short-abandon threshold N s, calls abandoned in < N s are left out"),
-    _M("asa", "平均应答速度", "Avg speed of answer", "sec", False,
-       "已接通来电的平均等待秒数", "Mean wait (s) of answered calls"),
-    _M("avg_wait", "平均等待时长", "Avg wait", "sec", False,
-       "转人工来电(接通或放弃)的平均等待秒数", "Mean wait (s) of queued calls, answered or not"),
-    _M("service_level", "服务水平", "Service level", "pct", True,
-       "X秒内接通数 ÷ 转人工量(默认X=20秒,80/20标准)", "Answered within X s ÷ queued (X = 20 s by default, the 80/20 rule)"),
-    _M("aht", "平均处理时长(AHT)", "Avg handling time", "sec", False,
-       "已接通来电的(通话+保持+话后处理)平均秒数,缺项按0", "Mean talk + hold + wrap-up (s) of answered calls; missing parts count as 0"),
-    _M("ivr_rate", "IVR分流率", "IVR self-service rate", "pct", True,
-       "IVR自助完成量 ÷ 呼入量", "Self-served in the IVR ÷ offered"),
-    _M("peak_queue", "最大排队人数", "Peak queue", "count", False,
-       "同一时刻在排队等待的转人工来电数的最大值(预警:超过50人)",
-       "Most queued calls waiting at the same moment (alert rule: more than 50)"),
-    _M("agents_needed", "建议在线人数", "Agents needed", "count", None,
-       "按Erlang C,满足服务水平目标(默认20秒内接通80%)所需的最少在线人数",
-       "Fewest agents meeting the service-level target (default 80 % in 20 s) by Erlang C"),
-)}

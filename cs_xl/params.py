@@ -40,7 +40,7 @@ class ParamsError(ValueError):
 
 @dataclass(frozen=True)
 class _UnknownMetric:
-    """Stand-in for a target whose key is not in metrics.CATALOGUE."""
+    """Stand-in for a target whose key is not in the metric registry."""
     key: str
 
     @property
@@ -57,8 +57,8 @@ class _UnknownMetric:
 def _metric(key: str):
     """The catalogue entry of a metric key (names, format) — imported lazily
     so the 参数 sheet can be read without loading the metric engine first."""
-    from .metrics import CATALOGUE
-    return CATALOGUE.get(key) or _UnknownMetric(key)
+    from .catalogue import METRICS
+    return METRICS.get(key) or _UnknownMetric(key)
 
 
 # ------------------------------------------------------------------ the rows

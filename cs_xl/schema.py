@@ -195,6 +195,14 @@ ISSUE_TYPES = ("咨询", "投诉", "建议", "技术故障", "物流咨询", "�
 CHANNELS = ("APP", "小程序", "官网", "电话", "邮件", "在线")
 CUSTOMER_TYPES = ("新客户", "老客户", "VIP")
 PRIORITIES = ("一级", "二级", "三级", "四级")
+
+# Per-priority limits, level → minutes.  The defaults of Settings and of the
+# metric functions (which must not import settings) both come from here.
+# 一级 5 min, 二级 10 min, 三级/四级 30 min (seed 001: 处理时效承诺)
+DEFAULT_SLA_MIN = {1: 5.0, 2: 10.0, 3: 30.0, 4: 30.0}
+# 一级 must be solved within 1 hour (seed 001); the other levels are this
+# project's defaults (4 h / 1 day / 2 days), editable on the 参数 sheet.
+DEFAULT_RESOLVE_DEADLINE_MIN = {1: 60.0, 2: 240.0, 3: 1440.0, 4: 2880.0}
 STATUSES = ("已解决", "处理中", "待确认", "已关闭")
 YES_NO = ("是", "否", "未评价")
 MODULES = ("物流", "支付", "产品功能")
