@@ -156,7 +156,7 @@ def _scoped_inputs(path: Path, args=None):
 
 
 def cmd_kpis(args) -> int:
-    from . import kpis, metrics
+    from . import catalogue, kpis
     ds, settings, scoped = _scoped_inputs(Path(args.path), args)
     if args.by:
         by = _column_key(ds, args.by)
@@ -168,7 +168,7 @@ def cmd_kpis(args) -> int:
                       for idx, row in frame.iterrows()]
             print(json.dumps(groups, ensure_ascii=False, indent=1))
         else:
-            print(grouped_table(frame, by, metrics.CATALOGUE, MAIN_KEYS))
+            print(grouped_table(frame, by, catalogue.METRICS, MAIN_KEYS))
         return 0
     values = kpis.headline(scoped, settings)
     if args.json:
@@ -177,7 +177,7 @@ def cmd_kpis(args) -> int:
         print(json.dumps(out, ensure_ascii=False, indent=1))
     else:
         print(f"{ds.source}  ({', '.join(ds.sheets.values())})")
-        print(kpi_table(values, metrics.CATALOGUE))
+        print(kpi_table(values, catalogue.METRICS))
         print(_quality_line(ds.quality))
     return 0
 
@@ -213,13 +213,13 @@ def _quality_line(quality) -> str:
 
 
 def cmd_demo(args) -> int:
-    from . import kpis, metrics, sample
+    from . import catalogue, kpis, sample
     out = Path(args.out)
     print(f"writing demo workbook {out} (seed {args.seed}) …", file=sys.stderr)
     sample.write_demo_inputs(out, seed=args.seed, lang=args.lang)
     _refresh(out, None)
     ds, settings, scoped = _scoped_inputs(out)  # the same numbers as the refreshed 汇总
-    print(kpi_table(kpis.headline(scoped, settings), metrics.CATALOGUE))
+    print(kpi_table(kpis.headline(scoped, settings), catalogue.METRICS))
     print(_quality_line(ds.quality))
     print(f"demo workbook: {out.resolve()}")
     return 0

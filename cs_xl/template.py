@@ -237,7 +237,7 @@ def fit_to_page_width(ws, landscape: bool = False) -> None:
         ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
 
 
-def _write_readme(ws, lang: str) -> None:
+def _write_readme(ws, lang: str, settings: Settings) -> None:
     zh = lang == "zh"
     section = Font(bold=True, size=12, color="1F4E78")
     bold = Font(bold=True)
@@ -281,9 +281,8 @@ def _write_readme(ws, lang: str) -> None:
     heading("工作表" if zh else "Sheets")
     table(("工作表", "内容") if zh else ("Sheet", "Contents"), _SHEETS_ZH if zh else _SHEETS_EN)
     heading("指标说明" if zh else "Metrics")
-    from .metrics import CATALOGUE  # lazily: the template module stays importable on its own
-    metric_rows = [(m.zh if zh else m.en, m.definition_zh if zh else m.definition_en, key)
-                   for key, m in CATALOGUE.items()]
+    from .catalogue import METRICS  # lazily: the template module stays importable on its own
+    metric_rows = [(m.name(lang), m.definition(lang, settings), key) for key, m in METRICS.items()]
     table(("指标", "定义", "代码") if zh else ("Metric", "Definition", "Key"), metric_rows)
     heading("填写示例（《客户服务响应时间统计表》，仅示例，不计入统计）" if zh
             else "Example rows (Tickets sheet; examples only, not counted)")
@@ -308,7 +307,7 @@ def build_template(lang: str = "zh", settings: Settings | None = None) -> Workbo
     wb = Workbook()
     readme = wb.active
     readme.title = README_SHEET[lang]
-    _write_readme(readme, lang)
+    _write_readme(readme, lang, settings or Settings(lang=lang))
     params = wb.create_sheet(SETTINGS_SHEET[lang])
     write_params(params, settings or Settings(lang=lang), lang)
     fit_to_page_width(params)

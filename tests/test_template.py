@@ -11,7 +11,7 @@ import pytest
 from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 
-from cs_xl import metrics, schema
+from cs_xl import catalogue, schema
 from cs_xl.params import read_params_from_book
 from cs_xl.settings import Settings
 from cs_xl.template import build_template, fill_inputs, write_template
@@ -148,14 +148,10 @@ def test_dropdowns_and_number_checks(lang, template):
 def test_readme_explains_workflow_metrics_and_example(lang, template):
     ws = template[SHEETS[lang][0]]
     text = "\n".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
-    try:
-        from cs_xl.metrics import CATALOGUE
-    except ImportError:
-        CATALOGUE = {}
+    from cs_xl.catalogue import METRICS
     for key in SPEC_METRICS:
         assert key in text
-        if key in CATALOGUE:
-            assert (CATALOGUE[key].zh if lang == "zh" else CATALOGUE[key].en) in text
+        assert METRICS[key].name(lang) in text
     if lang == "zh":
         for step in ("明确统计周期与范围", "收集原始数据", "录入模板表格", "计算核心指标", "分析报告"):
             assert step in text
@@ -194,7 +190,7 @@ def test_blank_dashboard_lists_kpi_cards_with_targets(lang):
     ws = build_template(lang)[SHEETS[lang][5]]
     cells = [c for row in ws.iter_rows() for c in row if c.value is not None]
     texts = {str(c.value) for c in cells}
-    labels = {getattr(metrics.CATALOGUE["frt_rate"], lang)}
+    labels = {catalogue.get("frt_rate").name(lang)}
     assert any(label in t for t in texts for label in labels)
     numbers = [c.value for c in cells if isinstance(c.value, (int, float))]
     for target, _direction in DEFAULT_TARGETS.values():

@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from .. import kpis, metrics, periods
+from .. import catalogue, kpis, periods
 from ..analysis import alerts, audit, staffing
 from ..dataset import ROW, DataSet
 from ..params import LEVEL_EN, LEVEL_ZH
@@ -54,6 +54,10 @@ TREND_KEYS = ("volume", "frt_rate", "frt_avg", "resolution_rate", "csat_rate", "
 DELTA_KEYS = ("volume", "frt_rate")  # the metrics whose 环比/同比 are shown
 TILE_KEYS = ("volume", "frt_rate", "resolution_rate", "csat_rate", "nps", "answer_rate")  # dashboard tiles
 RANK_KEY = "frt_rate"                # agents are ranked on the seed's headline metric
+# the lists above choose and order registry metrics: a key the registry lacks fails here, at import
+for _keys in (HEADLINE_KEYS, AGENT_KEYS, BREAKDOWN_KEYS, TREND_KEYS, DELTA_KEYS, TILE_KEYS, (RANK_KEY,)):
+    for _key in _keys:
+        catalogue.get(_key)
 
 # ---------------------------------------------------------------- small pure helpers
 
@@ -134,8 +138,8 @@ def priority_label(level, lang: str) -> str:
 
 def metric_label(key: str, lang: str, settings: Settings) -> str:
     """The metric's name with its unit / threshold, e.g. 首次响应达标率(≤3分钟)."""
-    info = metrics.CATALOGUE[key]
-    name = info.zh if lang == "zh" else info.en
+    info = catalogue.get(key)
+    name = info.name(lang)
     if key == "frt_rate":
         t = f"{settings.frt_threshold_min:g}"
         return f"{name}(≤{t}分钟)" if lang == "zh" else f"{name} (≤ {t} min)"
@@ -146,7 +150,7 @@ def metric_label(key: str, lang: str, settings: Settings) -> str:
 
 
 def metric_fmt(key: str) -> str:
-    return metrics.CATALOGUE[key].fmt
+    return catalogue.get(key).fmt
 
 
 def metric_columns(keys, lang: str, settings: Settings) -> list[ColumnSpec]:
@@ -187,7 +191,7 @@ class Context:
     def grouped(self, by: str) -> pd.DataFrame:
         """kpis.grouped of the scoped data, computed once per report (trends and alert days share the days)."""
         if by not in self._grouped:
-            self._grouped[by] = kpis.grouped(self.scoped, self.settings, by)
+            self._grouped[by] = kpis.grouped(self.scoped, self.settings, by, keys=GROUPED_KEYS)
         return self._grouped[by]
 
 
@@ -264,6 +268,7 @@ def period_table(ctx: Context) -> TableBlock:
     return TableBlock("period", ctx.w("period_block"), cols, [row])
 
 
+GROUPED_KEYS = tuple(dict.fromkeys(TREND_KEYS + alerts.RULE_KEYS))  # Context.grouped: trend tables, alert days
 RULE_DAYS_SHOWN = 31                     # the latest month of rule-breaking days fits the dashboard
 
 
@@ -365,11 +370,11 @@ def build_agents(ctx: Context) -> SheetModel:
     if not kpis.has_column(ctx.scoped, "agent_id"):
         blocks.append(TextBlock([ctx.w("no_dims")]))
         return SheetModel("agents", sheet_name("agents", ctx.lang), ctx.w("agents_title"), blocks)
-    keys = [k for k in AGENT_KEYS if k in kpis.KPI_KEYS]
-    frame = kpis.grouped(ctx.scoped, ctx.settings, "agent_id")
+    keys = list(AGENT_KEYS)
+    frame = kpis.grouped(ctx.scoped, ctx.settings, "agent_id", keys=keys)
     names = agent_names(ctx.scoped, ctx.settings.mask_names)
     rank_values = frame[RANK_KEY].tolist() if RANK_KEY in frame.columns else [None] * len(frame)
-    rank = ranks(rank_values, metrics.CATALOGUE[RANK_KEY].higher_is_better)
+    rank = ranks(rank_values, catalogue.get(RANK_KEY).higher_is_better)
     rows = []
     for (agent, row), r in zip(frame.iterrows(), rank):
         agent = clean(agent)
@@ -396,11 +401,11 @@ def breakdown_dims(ds: DataSet) -> list[str]:
 
 def build_breakdowns(ctx: Context) -> SheetModel:
     blocks: list = []
-    keys = [k for k in BREAKDOWN_KEYS if k in kpis.KPI_KEYS]
+    keys = list(BREAKDOWN_KEYS)
     dims = breakdown_dims(ctx.scoped)
     for dim in dims:
         dim_word = DIM_WORDS[dim][0 if ctx.lang == "zh" else 1]
-        frame = kpis.grouped(ctx.scoped, ctx.settings, dim)
+        frame = kpis.grouped(ctx.scoped, ctx.settings, dim, keys=keys)
         label = (lambda v: priority_label(v, ctx.lang)) if dim == "priority" else (lambda v: v)
         rows = _group_rows(frame, keys, label)
         columns = [ColumnSpec(dim, dim_word if ctx.lang == "zh" else dim_word.capitalize(), "text")] \
@@ -414,16 +419,6 @@ def build_breakdowns(ctx: Context) -> SheetModel:
     return SheetModel("breakdowns", sheet_name("breakdowns", ctx.lang), ctx.w("breakdowns_title"), blocks)
 
 
-def _table_keys() -> dict[str, str]:
-    """metric key → the input table it is computed from (tickets / feedback / calls), read off
-    the KPI functions of :mod:`cs_xl.kpis` so the two never disagree."""
-    s = Settings()
-    tables = (("tickets", kpis.ticket_kpis(None, s)), ("feedback", kpis.feedback_kpis(None, s, math.nan)),
-              ("calls", kpis.call_kpis(None, s)))
-    return {key: table for table, keys in tables for key in keys}
-
-
-TABLE_OF_KEY = _table_keys()
 
 
 def records_per_period(ds: DataSet, grain: str) -> dict[str, set[str]]:
@@ -445,7 +440,7 @@ def trend_rows(frame: pd.DataFrame, grain: str, keys, delta_keys, present: dict[
     neither its own 环比 nor the next month's is a false −100 %.
     ``display(label)`` is the label shown (partial periods marked)."""
     def value(row, label, key):
-        if present is not None and TABLE_OF_KEY.get(key, "tickets") not in present.get(label, set()):
+        if present is not None and catalogue.get(key).table not in present.get(label, set()):
             return None
         return clean(row[key])
 
@@ -478,7 +473,7 @@ def trend_columns(ctx: Context, keys, delta_keys) -> list[ColumnSpec]:
 def build_trends(ctx: Context) -> SheetModel:
     """Month, week and day tables, each with its two line charts *below* it (beside them
     the wide table would push the charts off screen)."""
-    keys = [k for k in TREND_KEYS if k in kpis.KPI_KEYS]
+    keys = list(TREND_KEYS)
     blocks: list = [TextBlock([ctx.w("trend_note"), ctx.w("trend_partial_note")])]
     start, end = _period_bounds(ctx)
     for grain in TREND_GRAINS:
@@ -506,9 +501,9 @@ def build_load(ctx: Context) -> SheetModel:
                         [[clean(v) for v in row] for row in matrix.to_numpy().tolist()])
     blocks: list = [TextBlock([ctx.w("load_note"), *untimed_note(ctx), ctx.w("heat_scale")]), heat]
     blocks += staffing_blocks(ctx)
-    frame = kpis.grouped(hour_columns_only(ctx.scoped), ctx.settings, "hour") if _has_hours(ctx.scoped) else None
+    keys = ["volume", "offered"]
+    frame = kpis.grouped(hour_columns_only(ctx.scoped), ctx.settings, "hour", keys=keys) if _has_hours(ctx.scoped) else None
     if frame is not None and len(frame):
-        keys = ["volume", "offered"]
         blocks.append(TableBlock("by_hour", ctx.w("by_hour"),
                                  [ColumnSpec("hour", ctx.w("hour"), "int")] + metric_columns(keys, ctx.lang, ctx.settings),
                                  _group_rows(frame, keys)))
