@@ -4,6 +4,7 @@
     cs-xl demo [--out cs_demo.xlsx] [--seed N] [--lang zh|en]
     cs-xl template [--lang zh|en] [--out PATH]
     cs-xl refresh BOOK [--out PATH]
+    cs-xl calc BOOK [--out PATH]
 
 Errors are one line on stderr and exit code 2; no tracebacks for bad input.
 """
@@ -247,6 +248,21 @@ def cmd_template(args) -> int:
     return 0
 
 
+EXIT_NOT_EVALUATED = 1
+
+
+def cmd_calc(args) -> int:
+    from .calc import calc
+    path = Path(args.book)
+    if not path.exists():
+        raise CliError(f"no such file: {path}")
+    result = calc(path, Path(args.out) if args.out else None)
+    for line in result.warnings + result.problems:
+        print(f"cs-xl calc: {line}", file=sys.stderr)
+    print(result)
+    return EXIT_NOT_EVALUATED if result.problems else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="cs-xl",
@@ -284,15 +300,25 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("book", help="the workbook to refresh")
     r.add_argument("--out", help="write the refreshed workbook here instead of in place")
     r.set_defaults(func=cmd_refresh)
+
+    c = sub.add_parser("calc", help="evaluate every formula (CS_* and native) headless and cache the results",
+                       description="Evaluate every formula cell of a workbook — the CS_* functions and the native "
+                       "Excel functions mixed with them — against its data, and write a copy whose cells hold "
+                       "the results, so any viewer shows numbers. Exit code 1 when a formula could not be "
+                       "evaluated (its cell gets an Excel error; the message names the cell).")
+    c.add_argument("book", help="the workbook (.xlsx/.xlsm) to calculate")
+    c.add_argument("--out", help="where to write the calculated copy (default BOOK_calc.xlsx beside it)")
+    c.set_defaults(func=cmd_calc)
     return p
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
     """Exceptions that describe bad input or an unusable file: one line, exit 2."""
     from .book import BookError
+    from .calc import CalcError
     from .load import LoadError
     from .params import ParamsError
-    return CliError, LoadError, ParamsError, BookError
+    return CliError, LoadError, ParamsError, BookError, CalcError
 
 
 def main(argv=None) -> int:
