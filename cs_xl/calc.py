@@ -4,7 +4,7 @@
     one with the ``formulas`` engine (native Excel functions + the CS_* functions of
     cs_xl.excel_functions)  →  inputs sliced from the data read with calamine, whole
     columns trimmed to the used rows  →  results written into a copy as cached
-    values (every other part of the file copied byte for byte)
+    values (every other part of the file copied with the same content)
 
 Only the formula cells are evaluated: a whole-workbook model of a 100k-row
 book costs 20–73 s, the formula cells alone about a second.  A formula that
@@ -151,9 +151,10 @@ def formula_cells(sheet: str, data: bytes) -> list[tuple[FormulaCell, tuple[int,
 
 def _engine_value(cell):
     """A calamine value as the formula engine expects it: blanks EMPTY, dates serials."""
-    import schedula
+    if cell.__class__ is float:  # most cells: numbers pass as they are
+        return cell
     if cell is None or (cell.__class__ is str and cell == ""):
-        return schedula.EMPTY
+        return _EMPTY()
     if isinstance(cell, (dt.date, dt.datetime)):
         return excel_serial(cell)
     if isinstance(cell, dt.time):
@@ -163,6 +164,11 @@ def _engine_value(cell):
     if isinstance(cell, str) and cell in ERROR_CODES:
         return _xl_error(cell)
     return cell
+
+
+def _EMPTY():
+    import schedula
+    return schedula.EMPTY
 
 
 def _xl_error(code: str):
@@ -226,7 +232,10 @@ def register_functions() -> None:
     """Make every CS_* function known to the ``formulas`` engine (idempotent)."""
     import formulas
     from formulas.functions import wrap_func
+    from .calc_functions import FUNCTIONS as EXCEL_RULES
     table = formulas.get_functions()
+    for name, fn in EXCEL_RULES.items():  # where the engine departs from Excel
+        table[name] = wrap_func(fn, ranges=True)
     for name in excel_functions.names():
         table[name] = wrap_func(_engine_function(name), ranges=True)
 
@@ -281,6 +290,7 @@ class Workbook:
         self._grids: dict[str, list] = {}
         self.formulas = {(c.sheet, c.row, c.col): c for c in cells}
         self._compiled: dict[str, Any] = {}
+        self._arrays: dict[tuple, np.ndarray] = {}
 
     def grid(self, sheet: str) -> list:
         if sheet not in self._grids:
@@ -293,16 +303,25 @@ class Workbook:
         return max((len(g) for g in self._grids.values()), default=0)
 
     def values(self, ref: _Ref) -> np.ndarray:
+        """The engine's array for a reference; built once per range (dashboards reuse F:F)."""
+        key = (ref.sheet, ref.min_row, ref.min_col, ref.max_row, ref.max_col)
+        if key not in self._arrays:
+            self._arrays[key] = self._build(ref)
+        return self._arrays[key]
+
+    def _build(self, ref: _Ref) -> np.ndarray:
         grid = self.grid(ref.sheet)
         last_row = ref.max_row or max(self.used_height(), 1)
         last_col = ref.max_col or max((len(r) for r in grid[:1]), default=1)
-        out = np.empty((last_row - ref.min_row + 1, last_col - ref.min_col + 1), dtype=object)
-        for i, r in enumerate(range(ref.min_row, last_row + 1)):
-            row = grid[r - 1] if r - 1 < len(grid) else ()
-            for j, c in enumerate(range(ref.min_col, last_col + 1)):
-                formula = self.formulas.get((ref.sheet, r, c))
-                raw = formula.value if formula is not None else (row[c - 1] if c - 1 < len(row) else None)
-                out[i, j] = _engine_value(raw)
+        height, width = last_row - ref.min_row + 1, last_col - ref.min_col + 1
+        rows = grid[ref.min_row - 1:last_row]
+        out = np.empty((height, width), dtype=object)
+        for j, c in enumerate(range(ref.min_col - 1, last_col)):
+            column = [_engine_value(row[c]) if c < len(row) else _engine_value(None) for row in rows]
+            column += [_engine_value(None)] * (height - len(column))  # explicit ranges below the data
+            out[:, j] = column
+        for cell in self._formulas_inside(ref):  # formula results computed in this run
+            out[cell.row - ref.min_row, cell.col - ref.min_col] = _engine_value(cell.value)
         return out
 
     def evaluate(self, cell: FormulaCell) -> None:
@@ -414,10 +433,11 @@ class _Package:
         self.source, self.replaced = source, replaced
 
     def save(self, path) -> None:
-        with zipfile.ZipFile(self.source) as src, zipfile.ZipFile(path, "w") as dst:
+        # level 1: the data sheets are re-deflated, and level 6 costs seconds at 100k rows
+        with zipfile.ZipFile(self.source) as src, zipfile.ZipFile(path, "w", compresslevel=1) as dst:
             for info in src.infolist():
                 data = self.replaced.get(info.filename)
-                dst.writestr(info, data if data is not None else src.read(info.filename))
+                dst.writestr(info, data if data is not None else src.read(info.filename), compresslevel=1)
 
 
 # ------------------------------------------------------------------ public API

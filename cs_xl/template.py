@@ -313,8 +313,15 @@ def build_template(lang: str = "zh", settings: Settings | None = None) -> Workbo
     fit_to_page_width(params)
     for table in TABLES.values():
         _write_input_sheet(wb.create_sheet(table.sheet(lang)), table, lang)
+    _write_live_sheet(wb, lang)
     _write_empty_report(wb, settings or Settings(lang=lang), lang)
     return wb
+
+
+def _write_live_sheet(wb: Workbook, lang: str) -> None:
+    """实时看板: KPI cards as CS_* formulas beside their native equivalents (issue 8)."""
+    from .live_sheet import write_live_sheet
+    write_live_sheet(wb, lang)
 
 
 def _write_empty_report(wb: Workbook, settings: Settings, lang: str) -> None:

@@ -19,9 +19,9 @@ from cs_xl.template import build_template, fill_inputs, write_template
 REPO = Path(__file__).resolve().parents[1]
 COMMITTED = {"zh": REPO / "workbook" / "cs_template.xlsx", "en": REPO / "workbook" / "cs_template_en.xlsx"}
 # issue 4: 说明, 参数, the three input sheets, then the generated sheets (汇总 first)
-SHEETS = {"zh": ["说明", "参数", "响应时间统计表", "效果统计表", "话务记录",
+SHEETS = {"zh": ["说明", "参数", "响应时间统计表", "效果统计表", "话务记录", "实时看板",
                  "汇总", "按客服", "按维度", "趋势", "时段负荷", "数据质量"],
-          "en": ["Read me", "Settings", "Tickets", "Feedback", "Calls",
+          "en": ["Read me", "Settings", "Tickets", "Feedback", "Calls", "Live KPIs",
                  "Summary", "By agent", "Breakdowns", "Trends", "Load", "Data quality"]}
 INPUTS = {"zh": {"tickets": "响应时间统计表", "feedback": "效果统计表", "calls": "话务记录"},
           "en": {"tickets": "Tickets", "feedback": "Feedback", "calls": "Calls"}}
@@ -187,7 +187,7 @@ def test_write_template(tmp_path):
 def test_blank_dashboard_lists_kpi_cards_with_targets(lang):
     """The blank 汇总 already shows the headline KPIs and their targets, values empty."""
     from cs_xl.settings import DEFAULT_TARGETS
-    ws = build_template(lang)[SHEETS[lang][5]]
+    ws = build_template(lang)[SHEETS[lang][6]]
     cells = [c for row in ws.iter_rows() for c in row if c.value is not None]
     texts = {str(c.value) for c in cells}
     labels = {catalogue.get("frt_rate").name(lang)}
