@@ -39,6 +39,7 @@ _F_ELEMENT = re.compile(rb"<f\b([^>]*?)(?:/>|>(.*?)</f>)", re.S)
 _ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
 _VALUE_ELEMENTS = re.compile(rb"<v\s*/>|<v>.*?</v>|<is>.*?</is>", re.S)
 _FUNCTION_NAME = re.compile(r"(?<![\w.])([A-Za-z_][\w.]*)\s*\(")
+_ERROR_CELL = re.compile(rb'<c r="([A-Z]+\d+)"[^>]*?t="e"[^>]*>(?:<f[^>]*?(?:/>|>.*?</f>))?<v>([^<]*)</v>', re.S)
 _REF = re.compile(r"^\$?([A-Z]{1,3})?\$?(\d+)?(?::\$?([A-Z]{1,3})?\$?(\d+)?)?$")
 
 
@@ -280,13 +281,20 @@ class _NotEvaluable(Exception):
     pass
 
 
+class WholeColumn(np.ndarray):
+    """A whole-column range cut to the used rows; ``rows`` is what it spans in Excel
+    (COUNTIF(A:A, "<>x") counts the blank tail too)."""
+    rows: int = 0
+
+
 class Workbook:
     """Cell values (calamine) plus the formula cells evaluated so far."""
 
-    def __init__(self, path: Path, cells: list[FormulaCell], sheet_names: list[str]):
+    def __init__(self, path: Path, cells: list[FormulaCell], parts: dict[str, bytes]):
         from python_calamine import CalamineWorkbook
         self._book = CalamineWorkbook.from_path(str(path))
-        self.sheets = {n.casefold(): n for n in sheet_names}
+        self._parts = parts  # sheet name → its XML, for the error cells calamine reads as blanks
+        self.sheets = {n.casefold(): n for n in parts}
         self._grids: dict[str, list] = {}
         self.formulas = {(c.sheet, c.row, c.col): c for c in cells}
         self._compiled: dict[str, Any] = {}
@@ -294,7 +302,12 @@ class Workbook:
 
     def grid(self, sheet: str) -> list:
         if sheet not in self._grids:
-            self._grids[sheet] = self._book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+            grid = self._book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+            for ref, code in _ERROR_CELL.findall(self._parts[sheet]):
+                row, col = _ref_position(ref.decode())
+                if row <= len(grid) and col <= len(grid[row - 1]):
+                    grid[row - 1][col - 1] = code.decode()
+            self._grids[sheet] = grid
         return self._grids[sheet]
 
     def used_height(self) -> int:
@@ -322,6 +335,9 @@ class Workbook:
             out[:, j] = column
         for cell in self._formulas_inside(ref):  # formula results computed in this run
             out[cell.row - ref.min_row, cell.col - ref.min_col] = _engine_value(cell.value)
+        if ref.max_row is None:
+            out = out.view(WholeColumn)
+            out.rows = MAX_ROWS - ref.min_row + 1
         return out
 
     def evaluate(self, cell: FormulaCell) -> None:
@@ -461,16 +477,16 @@ def calc(path, out=None) -> CalcResult:
         raise CalcError(f"{path}: not a readable .xlsx/.xlsm workbook ({exc})") from exc
     with package:
         parts = sheet_parts(package)
-        found = {}
+        found, xml = {}, {}
         for sheet, part in parts:
-            data = package.read(part)
+            data = xml[sheet] = package.read(part)
             if _FORMULA_TAG.search(data):
                 found[part] = (data, formula_cells(sheet, data))
     timings["find"] = time.perf_counter() - started
     cells = [cell for _, items in found.values() for cell, _ in items]
     _quiet_engine_logs()
     register_functions()
-    book = Workbook(path, cells, [s for s, _ in parts])
+    book = Workbook(path, cells, xml)
     t0 = time.perf_counter()
     book.load_referenced()
     timings["read"] = time.perf_counter() - t0

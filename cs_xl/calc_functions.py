@@ -135,6 +135,15 @@ def PERCENTILE(values, k):
     return float(np.percentile(x, p[0] * 100, method="linear"))  # linear = PERCENTILE.INC
 
 
+def _blank_tail(pairs) -> int:
+    """Blank rows below the used part of whole-column ranges that every criterion
+    accepts (COUNTIF(A:A, "<>投诉") counts the empty rows of the column, as in Excel)."""
+    tails = {getattr(rng, "rows", 0) - np.size(rng) for rng, _ in pairs}
+    if len(tails) != 1 or (tail := tails.pop()) <= 0:
+        return 0
+    return tail if all(criteria.parse(_raw(c)).matches(None) for _, c in pairs) else 0
+
+
 def _mask(pairs) -> np.ndarray:
     pairs = list(pairs)
     cells = [[_raw(c) for c in _cells(rng)] for rng, _ in pairs]
@@ -161,12 +170,13 @@ def _selected(values, keep: np.ndarray) -> list:
 
 @_safe
 def COUNTIFS(*args):
-    return float(_mask(_pairs(args)).sum())
+    pairs = _pairs(args)
+    return float(_mask(pairs).sum() + _blank_tail(pairs))
 
 
 @_safe
 def COUNTIF(rng, criterion):
-    return float(_mask([(rng, criterion)]).sum())
+    return float(_mask([(rng, criterion)]).sum() + _blank_tail([(rng, criterion)]))
 
 
 @_safe

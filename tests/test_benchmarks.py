@@ -36,13 +36,18 @@ def _ticket_rows(n: int, seed: int = 1):
                "物流咨询", float(frt[i]), float(resolve[i]), "APP", prio[i], status[i], None]
 
 
-def _write_book(path: Path, n: int) -> Path:
+def _write_book(path: Path, n: int, board: tuple = ()) -> Path:
+    """n ticket rows; ``board``: rows of formulas for a 看板 sheet (cs-xl calc benchmark)."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("响应时间统计表")
     ws.append(["客户服务响应时间统计表"])
     ws.append(HEADERS)
     for row in _ticket_rows(n):
         ws.append(row)
+    if board:
+        formulas = wb.create_sheet("看板")
+        for row in board:
+            formulas.append(list(row))
     wb.save(path)
     return path
 
