@@ -179,6 +179,8 @@ def _xl_error(code: str):
 
 def _cell_from_engine(value):
     """An engine value as a raw cell for the CS_* functions: EMPTY → None, errors → "#N/A"."""
+    if value.__class__ is float:
+        return value
     import schedula
     from formulas.tokens.operand import XlError
     if value is schedula.EMPTY:
@@ -186,6 +188,21 @@ def _cell_from_engine(value):
     if isinstance(value, XlError):
         return str(value)
     return value
+
+
+def _raw_cells(arg, converted: dict):
+    """A range argument as raw cells (2-D lists), converted once per array: a dashboard
+    passes the same whole column to many CS_* cells."""
+    if not isinstance(arg, np.ndarray):
+        return _cell_from_engine(arg)
+    key = id(arg)
+    if key not in converted:
+        if arg.ndim == 2 and arg.shape[1] == 1:  # a column: a flat list, as Office.js would send it
+            cells = [_cell_from_engine(v) for v in arg.ravel().tolist()]
+        else:
+            cells = [[_cell_from_engine(v) for v in row] for row in arg.tolist()]
+        converted[key] = (arg, cells)
+    return converted[key][1]
 
 
 def _plain(value):
@@ -210,12 +227,12 @@ def _plain(value):
 # ------------------------------------------------------------------ the CS_* functions in the engine
 
 _LAST_WARNING: dict[str, str] = {}
+_CONVERTED: dict[int, tuple] = {}  # id(array) → (array, raw cells); cleared per calc run
 
 
 def _engine_function(name: str):
     def call(*args):
-        plain = [np.vectorize(_cell_from_engine, otypes=[object])(a) if isinstance(a, np.ndarray) else
-                 _cell_from_engine(a) for a in args]
+        plain = [_raw_cells(a, _CONVERTED) for a in args]
         try:
             value = excel_functions.call(name, *plain)
         except UdfError as exc:
@@ -303,7 +320,8 @@ class Workbook:
     def grid(self, sheet: str) -> list:
         if sheet not in self._grids:
             grid = self._book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-            for ref, code in _ERROR_CELL.findall(self._parts[sheet]):
+            xml = self._parts[sheet]
+            for ref, code in (_ERROR_CELL.findall(xml) if b't="e"' in xml else ()):
                 row, col = _ref_position(ref.decode())
                 if row <= len(grid) and col <= len(grid[row - 1]):
                     grid[row - 1][col - 1] = code.decode()
@@ -487,6 +505,7 @@ def calc(path, out=None) -> CalcResult:
     _quiet_engine_logs()
     register_functions()
     book = Workbook(path, cells, xml)
+    _CONVERTED.clear()
     t0 = time.perf_counter()
     book.load_referenced()
     timings["read"] = time.perf_counter() - t0
@@ -494,6 +513,7 @@ def calc(path, out=None) -> CalcResult:
     for cell in cells:
         book.evaluate(cell)
     timings["evaluate"] = time.perf_counter() - t0
+    _CONVERTED.clear()
     t0 = time.perf_counter()
     replaced = {part: _patched(data, items) for part, (data, items) in found.items()}
     save_atomic(_Package(path, replaced), target, backup=target != path)

@@ -20,10 +20,17 @@ import numpy as np
 from . import criteria
 
 
+_ENGINE: tuple = ()
+
+
 def _engine():
-    import schedula
-    from formulas.tokens.operand import Error, XlError
-    return schedula.EMPTY, Error, XlError
+    """(EMPTY, Error, XlError) of the formulas engine, imported once (it is slow to import)."""
+    global _ENGINE
+    if not _ENGINE:
+        import schedula
+        from formulas.tokens.operand import Error, XlError
+        _ENGINE = (schedula.EMPTY, Error, XlError)
+    return _ENGINE
 
 
 class _ErrorResult(Exception):

@@ -37,7 +37,7 @@ CARDS = (
     ("nps", "=CS_NPS({f.nps})",
      '=100*(COUNTIFS({f.nps},">=9",{f.nps},"<=10")-COUNTIFS({f.nps},">=0",{f.nps},"<=6"))/COUNTIFS({f.nps},">=0",{f.nps},"<=10")',
      "", ""),
-    ("complaint_rate", "=CS_COMPLAINT_RATE({f.complaint}, B{row.volume})", '=COUNTIF({f.complaint},"{yes}")/B{row.volume}',
+    ("complaint_rate", "=CS_COMPLAINT_RATE({f.complaint}, B{row.volume})", '=COUNTIF({f.complaint},"{yes}")/C{row.volume}',
      "分母为受理量", "per ticket (volume)"),
     ("answer_rate", "=CS_ANSWER_RATE({c.answered}, {c.ivr_selfserved})",
      '=COUNTIFS({c.answered},"{yes}",{c.ivr_selfserved},"<>{yes}")/(COUNTIFS({c.answered},"{yes}",{c.ivr_selfserved},"<>{yes}")'

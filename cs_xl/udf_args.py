@@ -145,11 +145,39 @@ def _as_rows(value) -> tuple[list, int, int]:
     return [[value]], 1, 1  # one cell
 
 
+def _used_length(cells: list) -> int:
+    """Length up to the last non-blank cell of a flat column (see :func:`used_rows`)."""
+    n = len(cells)
+    for blank in (None, ""):
+        for size in _CHUNKS:
+            tail = [blank] * size
+            while n >= size and cells[n - size:n] == tail:
+                n -= size
+    while n and _is_blank(cells[n - 1]):
+        n -= 1
+    return n
+
+
+def _flat_column(value) -> list | None:
+    """The cells of a one-column argument as a flat list (no list per row), else None."""
+    if isinstance(value, np.ndarray) and value.ndim and (value.ndim == 1 or value.shape[-1] == 1):
+        return value.ravel().tolist()
+    if isinstance(value, list) and value and not isinstance(value[0], (list, tuple)):
+        return value
+    return None
+
+
 def column(name: str, value) -> Column:
     """A range argument as a Column: trailing blank rows cut, then cells cleaned."""
-    rows, n_rows, n_cols = _as_rows(value)
-    rows = rows[:used_rows(rows)]
-    cells = [_clean(c) for row in rows for c in row]
+    flat = _flat_column(value)
+    if flat is not None:
+        n_rows, n_cols = len(flat), 1
+    else:
+        rows, n_rows, n_cols = _as_rows(value)
+        rows = rows[:used_rows(rows)]
+        flat = [row[0] for row in rows] if n_cols == 1 else [c for row in rows for c in row]
+    flat = flat[:_used_length(flat)]
+    cells = [c if c.__class__ is float else _clean(c) for c in flat]  # floats, most cells, need nothing
     return Column(name, cells, n_rows, n_cols)
 
 
