@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 
+from . import catalogue, metrics
 from . import criteria as crit
-from . import metrics
 from .udf_args import Column, UdfError, align, column, level_table, result, scalar
 
 CRITERIA_PAIRS = 5
@@ -157,13 +157,13 @@ def _selected_columns(columns: list[tuple[Param, Column | None]], pairs: list) -
 
 # ------------------------------------------------------------------ the catalogue of functions
 
-def udf_name(key: str) -> str:
-    return "CS_" + key.upper()
+udf_name = catalogue.udf_name
 
 
-def _metric_doc(key: str) -> str:
-    info = metrics.CATALOGUE[key]
-    return f"{info.zh} ({info.en}): {info.definition_zh} / {info.definition_en}"
+def _metric_doc(metric: catalogue.Metric) -> str:
+    """The registry's names and definitions (defaults of 参数) as the function's help."""
+    return (f"{metric.name('zh')} ({metric.name('en')}): {metric.definition('zh')} / "
+            f"{metric.definition('en')}")
 
 
 def _bind(name: str, func: Callable, doc: str, key: str | None = None, **fixed) -> ExcelFunction:
@@ -172,11 +172,9 @@ def _bind(name: str, func: Callable, doc: str, key: str | None = None, **fixed) 
 
 
 def _metric_functions() -> dict[str, ExcelFunction]:
-    out = {}
-    for key in metrics.CATALOGUE:
-        func = getattr(metrics, key)
-        out[udf_name(key)] = _bind(udf_name(key), func, _metric_doc(key), key)
-    return out
+    """One function per registry entry, named by the registry (CS_ + KEY), calling ``Metric.func``."""
+    return {metric.udf: _bind(metric.udf, metric.func, _metric_doc(metric), key)
+            for key, metric in catalogue.METRICS.items()}
 
 
 # SPEC §4's short names for registry metrics
@@ -211,7 +209,7 @@ def _metric_by_name(metric: Any) -> ExcelFunction:
     text = str(metric or "").strip()
     candidates = {text.upper(), "CS_" + text.upper()}
     for fn in FUNCTIONS.values():
-        if fn.name in candidates or (fn.key and metrics.CATALOGUE[fn.key].zh == text):
+        if fn.name in candidates or (fn.key and catalogue.get(fn.key).name("zh") == text):
             return fn
     raise UdfError(f"unknown metric {metric!r}: use a key such as frt_rate or a CS_* name")
 
@@ -233,7 +231,7 @@ def breakdown(group, values, metric, arg=None) -> list[list]:
         if k and label is not None:
             rows.setdefault(label, []).append(cell)
     extra = () if arg is None else (arg,)
-    title = metrics.CATALOGUE[fn.key].zh if fn.key else fn.name
+    title = catalogue.get(fn.key).name("zh") if fn.key else fn.name
     table = [["分组", "数量", title]]
     for label in sorted(rows, key=lambda v: (str(type(v)), v)):
         table.append([label, float(len(rows[label])), fn([[c] for c in rows[label]], *extra)])

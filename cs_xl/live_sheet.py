@@ -110,7 +110,7 @@ def card_rows() -> dict[str, int]:
 
 def write_live_sheet(wb, lang: str = "zh"):
     """Add the 实时看板 sheet to a template workbook (after its input sheets)."""
-    from .metrics import CATALOGUE
+    from .catalogue import get
     ws = wb.create_sheet(LIVE_SHEET[lang])
     fields = {"t": _Columns("tickets", lang), "f": _Columns("feedback", lang), "c": _Columns("calls", lang),
               "p": _Settings(wb[SETTINGS_SHEET[lang]]), "row": type("Rows", (), card_rows())(),
@@ -121,8 +121,8 @@ def write_live_sheet(wb, lang: str = "zh"):
         cell = ws.cell(row=FIRST_CARD_ROW - 1, column=col, value=text)
         cell.font, cell.fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="4472C4")
     for row, (key, cs, native, note_zh, note_en) in zip(card_rows().values(), CARDS):
-        info = CATALOGUE[key]
-        ws.cell(row=row, column=1, value=info.zh if lang == "zh" else info.en)
+        info = get(key)
+        ws.cell(row=row, column=1, value=info.name(lang))
         for col, formula in ((2, cs), (3, native)):
             if formula:
                 cell = ws.cell(row=row, column=col, value=formula.format(**fields))

@@ -31,7 +31,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cs_xl import criteria, excel_functions as ef, metrics
+from cs_xl import catalogue, criteria, excel_functions as ef, metrics
 from cs_xl.udf_args import UdfError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -300,7 +300,7 @@ def test_metadata_lists_every_function_with_registry_help(server):
     meta = {f["id"]: f for f in custom_functions_meta(server)["functions"]}
     assert set(meta) == set(ef.names())
     frt = meta["CS_FRT_RATE"]
-    assert metrics.CATALOGUE["frt_rate"].zh in frt["description"]
+    assert catalogue.get("frt_rate").name("zh") in frt["description"]
     params = [(p["name"], p.get("optional", False)) for p in frt["parameters"]]
     assert params[:4] == [("frt", False), ("threshold", True), ("criteria_range1", True), ("criteria1", True)]
     assert len(params) == 2 + 2 * ef.CRITERIA_PAIRS
@@ -318,7 +318,7 @@ def test_header_and_blank_rows_are_not_records(classic):
 def test_breakdown_matches_a_pandas_groupby(classic):
     t = TABLES["tickets"]
     table = classic.CS_BREAKDOWN([[v] for v in t["channel"]], [[v] for v in t["frt_min"]], "frt_rate", 3)
-    assert table[0] == ["分组", "数量", metrics.CATALOGUE["frt_rate"].zh]
+    assert table[0] == ["分组", "数量", catalogue.get("frt_rate").name("zh")]
     frame = pd.DataFrame({"g": t["channel"], "v": t["frt_min"]}).dropna(subset=["g"])
     expected = {g: (len(part), metrics.frt_rate(part["v"].tolist(), 3)) for g, part in frame.groupby("g")}
     assert [row[0] for row in table[1:]] == sorted(expected)
