@@ -115,6 +115,8 @@ class ExcelFunction:
         kwargs, columns = {}, []
         for p in self.params:
             value = given.get(p.name)
+            if p.role == "scalar" and value is not None:
+                value = scalar(p.name, value)  # a blank cell ("" on Office.js) is an omitted argument
             if value is None:
                 if p.required and p.role != "column":
                     raise UdfError(f"{p.name} is required")
@@ -126,7 +128,7 @@ class ExcelFunction:
             elif p.role == "table":
                 kwargs[p.name] = level_table(p.name, value)
             else:
-                kwargs[p.name] = scalar(p.name, value)
+                kwargs[p.name] = value
         kwargs.update(_selected_columns(columns, _criteria_pairs(given)))
         return kwargs
 

@@ -289,6 +289,13 @@ def test_bad_arguments_are_value_errors_with_a_message(classic, server):
         call_server(server, "CS_FRT_RATE", [[1.0]], [["abc"]])
 
 
+def test_blank_scalar_cell_takes_the_default(classic, server):
+    """=CS_FRT_RATE(F:F, B1) with B1 empty: the threshold's default (3), as if omitted."""
+    frt = [[1.0], [5.0], [3.0]]
+    assert classic.CS_FRT_RATE(frt, None) == classic.CS_FRT_RATE(frt) == pytest.approx(2 / 3)
+    assert call_server(server, "CS_FRT_RATE", frt, [[""]]) == [[pytest.approx(2 / 3)]]
+
+
 def test_no_valid_value_is_na_never_zero(classic, server):
     assert classic.CS_FRT_RATE([[None], ["文字"], ["#N/A"]], 3) == "#N/A"
     assert classic.CS_FRT_RATE([[1.0], [2.0]], 3, [["x"], ["y"]], "z") == "#N/A"
