@@ -402,6 +402,8 @@ def coerce_values(values, kind: str) -> tuple[pd.Series, list[tuple[int, Any, Pr
     if typed is not None:
         return typed
     raw = series.tolist()
+    if (split := _with_native_cells(raw, kind)) is not None:
+        return split
     if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
         keys = series.astype(object)  # no bools to tell apart: factorise as is
     else:
@@ -420,6 +422,58 @@ def coerce_values(values, kind: str) -> tuple[pd.Series, list[tuple[int, Any, Pr
     has_problem = np.fromiter((r[1] is not None for r in results), dtype=bool, count=len(results))
     problems = [(int(pos), raw[pos], results[codes[pos]][1]) for pos in np.flatnonzero(has_problem[codes])]
     return typed, problems
+
+
+_YEAR_BOUNDS = (np.datetime64(f"{_FIRST_YEAR}-01-01", "us"), np.datetime64(f"{_LAST_YEAR + 1}-01-01", "us"))
+_NUMBER_CLASSES = (float, int)  # exact classes: a bool is an int but a problem in a number column
+
+
+def _with_native_cells(raw: list, kind: str):
+    """Cells the reader already gives as numbers (a number column) or naive
+    ``datetime`` objects (a date column) are nearly all distinct, so
+    factorising saves nothing: they are converted in one vectorised step by
+    the rules of the cell parsers, and only the other cells (blanks, text,
+    errors …) go through the parsers.  None when there are no such cells."""
+    if kind in _NUMERIC_KINDS:
+        native = np.fromiter((v.__class__ in _NUMBER_CLASSES for v in raw), bool, len(raw))
+        convert, empty = _number_cells, np.nan
+    elif kind in ("date", "datetime"):
+        native = np.fromiter((v.__class__ is dt.datetime and v.tzinfo is None for v in raw), bool, len(raw))
+        convert, empty = _date_cells, np.datetime64("NaT", "ns")
+    else:
+        return None
+    if not native.any():
+        return None
+    at, rest = np.flatnonzero(native), np.flatnonzero(~native)
+    values, bad = convert([raw[i] for i in at], kind)
+    typed = np.full(len(raw), empty, dtype=values.dtype)
+    typed[at] = values
+    problems = [(int(at[pos]), raw[at[pos]], problem) for pos, problem in bad]
+    if rest.size:
+        others, other_problems = coerce_values([raw[i] for i in rest], kind)
+        typed[rest] = others.to_numpy(dtype=values.dtype)
+        problems += [(int(rest[pos]), value, problem) for pos, value, problem in other_problems]
+        problems.sort(key=lambda p: p[0])
+    return pd.Series(typed), problems
+
+
+def _number_cells(cells: list, kind: str) -> tuple[np.ndarray, list[tuple[int, Problem]]]:
+    """Python numbers as :func:`_number` reads them (one vectorised pass)."""
+    typed, problems = _coerce_numeric_fast(pd.Series(np.array(cells, dtype=float)), kind)
+    return typed.to_numpy(), [(pos, problem) for pos, _value, problem in problems]
+
+
+def _date_cells(cells: list, kind: str) -> tuple[np.ndarray, list[tuple[int, Problem]]]:
+    """Naive datetimes as :func:`moment` / :func:`day` read them: dates outside the supported years dropped."""
+    try:
+        stamps = pd.DatetimeIndex(cells).as_unit("us").to_numpy()
+    except (pd.errors.OutOfBoundsDatetime, OverflowError):  # a year a nanosecond clock cannot hold (pandas < 3)
+        stamps = np.array(cells, dtype="datetime64[us]")
+    outside = (stamps < _YEAR_BOUNDS[0]) | (stamps >= _YEAR_BOUNDS[1])
+    if kind == "date":
+        stamps = stamps.astype("datetime64[D]")  # midnight of the day, as Timestamp.normalize
+    typed = np.where(outside, np.datetime64("NaT", "ns"), stamps.astype("datetime64[ns]"))
+    return typed, [(int(pos), DROP_DATE_RANGE) for pos in np.flatnonzero(outside)]
 
 
 def _already_typed(series: pd.Series, kind: str):
