@@ -262,21 +262,32 @@ def percentile_inc(values, p: float, kind: str = "number") -> float:
     """Excel ``PERCENTILE.INC``: sort the n valid values x₀ ≤ … ≤ xₙ₋₁,
     rank r = p·(n−1), result = x⌊r⌋ + (r−⌊r⌋)·(x⌊r⌋₊₁ − x⌊r⌋).
 
-    ``p`` in [0, 1] (``ValueError`` otherwise).  Example:
-    ``percentile_inc([1, 2, 3, 4], 0.9)`` → r = 2.7 → 3 + 0.7·(4−3) = 3.7.
+    ``p`` in [0, 1] (``ValueError`` otherwise).  Example: r = 0.9·3 = 2.7 →
+    3 + 0.7·(4−3) = 3.7:
+
+    >>> round(percentile_inc([1, 2, 3, 4], 0.9), 12)
+    3.7
     """
     p = _fraction(p)
     return _percentile_of(_inputs(values=(values, kind))["values"], p)
 
 
 def mean(values, kind: str = "number") -> float:
-    """Σ valid / count(valid).  ``mean([1, "2", None, "x", -5])`` → (1+2)/2 = 1.5."""
+    """Σ valid / count(valid); text, blanks and negatives are not valid.
+
+    >>> mean([1, "2", None, "x", -5])  # (1 + 2) / 2
+    1.5
+    """
     return _mean_of(_inputs(values=(values, kind))["values"])
 
 
 def median(values, kind: str = "number") -> float:
     """PERCENTILE.INC at p = 0.5 (the middle value, or the mean of the two
-    middle values).  ``median([1, 2, 10, 20])`` → (2+10)/2 = 6."""
+    middle values).
+
+    >>> median([1, 2, 10, 20])  # (2 + 10) / 2
+    6.0
+    """
     return percentile_inc(values, 0.5, kind)
 
 
@@ -286,17 +297,20 @@ def volume(ticket_id) -> float:
     """受理量 = count(distinct non-blank ids) + count(rows whose id is blank).
 
     Rows without an id cannot be deduplicated, so each is a ticket.
-    ``volume(["A", "A", "B", None])`` → 2 + 1 = 3.
+
+    >>> volume(["A", "A", "B", None])  # 2 distinct + 1 blank
+    3.0
     """
     ids = _inputs(ticket_id=(ticket_id, "text"))["ticket_id"]
-    known = pd.Series(ids[pd.notna(ids)], dtype=object)
-    return float(known.nunique() + (len(ids) - len(known)))
+    known = ids[pd.notna(ids)]
+    return float(len(pd.unique(known)) + (len(ids) - len(known)))
 
 
 def frt_rate(frt, threshold: float = 3.0) -> float:
     """首次响应达标率 = count(frt ≤ T) / count(valid frt); ties count as met.
 
-    ``frt_rate([1, 2, 3, 10, None, "x"], 3)`` → {1, 2, 3} of {1, 2, 3, 10} = 3/4.
+    >>> frt_rate([1, 2, 3, 10, None, "x"], 3)  # {1, 2, 3} of {1, 2, 3, 10}
+    0.75
     """
     limit = _parameter(threshold, "threshold", "minutes")
     x = _inputs(frt=(frt, "minutes"))["frt"]
@@ -304,7 +318,11 @@ def frt_rate(frt, threshold: float = 3.0) -> float:
 
 
 def frt_avg(frt) -> float:
-    """Mean first-response minutes.  ``frt_avg(["2分钟", 4])`` → (2+4)/2 = 3."""
+    """Mean first-response minutes.
+
+    >>> frt_avg(["2分钟", 4])  # (2 + 4) / 2
+    3.0
+    """
     return mean(frt, "minutes")
 
 
@@ -336,7 +354,8 @@ def resolve_p90(resolve) -> float:
 def handle_avg(frt, resolve) -> float:
     """总处理时长 = mean(frt + resolve) over rows where both are valid.
 
-    ``handle_avg([1, 2, None], [10, None, 5])`` → only row 1: 1 + 10 = 11.
+    >>> handle_avg([1, 2, None], [10, None, 5])  # only row 1 has both: 1 + 10
+    11.0
     """
     cols = _inputs(frt=(frt, "minutes"), resolve=(resolve, "minutes"))
     return _mean_of(cols["frt"] + cols["resolve"])  # NaN + x = NaN drops half-filled rows
@@ -348,8 +367,11 @@ def sla_rate(frt, priority=None, sla: Mapping | None = None, default_priority: i
     ``sla`` maps level → minutes (default ``schema.DEFAULT_SLA_MIN``: 一级 5,
     二级 10, 三级/四级 30); keys may be 1 / "一级" / "L1" / "P1".  Rows whose
     priority is blank or unknown, or whose level is missing from ``sla``,
-    use ``default_priority`` (三级).  Example: frt [4, 6, 20], priority
-    [一级, 一级, None] → 4 ≤ 5 yes, 6 ≤ 5 no, 20 ≤ 30 yes → 2/3.
+    use ``default_priority`` (三级).  Example: 4 ≤ 5 yes, 6 ≤ 5 no, 20 ≤ 30
+    (三级) yes:
+
+    >>> round(sla_rate([4, 6, 20], ["一级", "一级", None]), 4)
+    0.6667
     """
     cols = _inputs(frt=(frt, "minutes"), priority=(priority, "priority", OPTIONAL))
     lookup = _level_table(sla, schema.DEFAULT_SLA_MIN, "sla")
@@ -365,7 +387,8 @@ def is_resolved(status=None, resolve=None) -> np.ndarray:
     ``schema.RESOLVED_STATUSES`` (已解决/已关闭/resolved/closed/solved;
     width- and case-insensitive).  A row without a status (no status column,
     or a blank cell) is resolved when its resolution time is valid.
-    ``is_resolved(["已解决", "处理中", None], [5, 5, 7])`` → [True, False, True].
+    >>> is_resolved(["已解决", "处理中", None], [5, 5, 7]).tolist()
+    [True, False, True]
     """
     if status is None and resolve is None:
         raise ValueError("is_resolved needs a status column or a resolution-time column")
@@ -374,18 +397,20 @@ def is_resolved(status=None, resolve=None) -> np.ndarray:
     by_time = _valid(cols["resolve"]) if cols["resolve"] is not None else np.zeros(n, bool)
     if cols["status"] is None:
         return by_time
-    labels = pd.Series(cols["status"], dtype=object)
-    has_status = labels.notna().to_numpy()
-    # a status column holds a handful of distinct labels: normalise each once
-    verdict = {label: coerce.norm_text(label).casefold() in _RESOLVED for label in labels.dropna().unique()}
-    by_status = labels.map(verdict).eq(True).to_numpy()  # blank status → False here, decided by time below
+    status = cols["status"]
+    has_status = pd.notna(status)
+    by_status = np.zeros(len(status), bool)  # blank status → False here, decided by time below
+    for label in pd.unique(status[has_status]):  # a handful of distinct labels: normalise each once
+        if coerce.norm_text(label).casefold() in _RESOLVED:
+            by_status |= status == label
     return np.where(has_status, by_status, by_time)
 
 
 def resolution_rate(status=None, resolve=None) -> float:
     """问题解决率 = count(resolved rows) / count(rows) (see :func:`is_resolved`).
 
-    ``resolution_rate(["已解决", "处理中", "已关闭", "待确认"])`` → 2/4.
+    >>> resolution_rate(["已解决", "处理中", "已关闭", "待确认"])
+    0.5
     """
     resolved = is_resolved(status, resolve)
     return _share(resolved, np.ones(len(resolved), bool))
@@ -397,15 +422,17 @@ def ontime_rate(resolve, priority=None, deadlines: Mapping | None = None, status
 
     ``deadlines`` maps level → minutes (default
     ``schema.DEFAULT_RESOLVE_DEADLINE_MIN``: 一级 60 …); blank/unknown
-    priorities use ``default_priority``.  Example: resolve [30, 90],
-    priority [一级, 一级] → 30 ≤ 60 yes, 90 ≤ 60 no → 1/2.
+    priorities use ``default_priority``.  Example: 30 ≤ 60 yes, 90 ≤ 60 no:
+
+    >>> ontime_rate([30, 90], ["一级", "一级"])
+    0.5
     """
     cols = _inputs(resolve=(resolve, "minutes"), priority=(priority, "priority", OPTIONAL),
                    status=(status, "text", OPTIONAL))
     x = cols["resolve"]
     lookup = _level_table(deadlines, schema.DEFAULT_RESOLVE_DEADLINE_MIN, "deadlines")
     limits = _row_limits(cols["priority"], len(x), lookup, default_priority, "deadlines")
-    resolved = is_resolved(cols["status"], x) & _valid(x)
+    resolved = is_resolved(status, resolve) & _valid(x)  # the given columns: a typed Column is coerced once
     return _share(_at_most(x, limits), resolved)
 
 
@@ -413,7 +440,8 @@ def backlog(status=None, resolve=None) -> float:
     """未完成 = count(rows not resolved): status 处理中/待确认 (or any other
     non-resolved status), or no status and no resolution time.
 
-    ``backlog(["已解决", "处理中", "待确认", None], [5, None, None, None])`` → 3.
+    >>> backlog(["已解决", "处理中", "待确认", None], [5, None, None, None])
+    3.0
     """
     return float(np.count_nonzero(~is_resolved(status, resolve)))
 
@@ -426,7 +454,12 @@ def fcr_rate(flag=None, contacts=None, transferred=None, reopened=None,
     otherwise contacts == 1 and not transferred and not reopened (blank
     transferred/reopened = no).  Rows where neither is known are left out.
     Resolved = :func:`is_resolved` when a status or resolve column is given,
-    else every row.  Example: flag [是, 否, 是, None] → 2/3.
+    else every row.
+
+    >>> round(fcr_rate(["是", "否", "是", None]), 4)  # 2 of 3 known
+    0.6667
+    >>> fcr_rate(contacts=[1, 1, 2], transferred=["否", "是", "否"])  # only row 0 is first contact
+    0.3333333333333333
     """
     if flag is None and contacts is None:
         raise ValueError("fcr_rate needs the first-contact flag or the contacts column")
@@ -440,7 +473,7 @@ def fcr_rate(flag=None, contacts=None, transferred=None, reopened=None,
     if status is None and resolve is None:
         resolved = np.ones(n, bool)
     else:
-        resolved = is_resolved(cols["status"], cols["resolve"])
+        resolved = is_resolved(status, resolve)  # the given columns: a typed Column is coerced once
     return _share(_is_true(first), resolved & _valid(first))
 
 
@@ -468,7 +501,8 @@ def _ratings(rating, low: float, high: float) -> np.ndarray:
 def csat_avg(rating) -> float:
     """平均评分 = mean of ratings in 1..5 (outside the scale ignored).
 
-    ``csat_avg([5, "4星", 0, 9, None])`` → (5+4)/2 = 4.5.
+    >>> csat_avg([5, "4星", 0, 9, None])  # (5 + 4) / 2
+    4.5
     """
     return _mean_of(_ratings(rating, 1, 5))
 
@@ -476,7 +510,8 @@ def csat_avg(rating) -> float:
 def csat_rate(rating) -> float:
     """满意度(CSAT) = count(4 ≤ rating ≤ 5) / count(1 ≤ rating ≤ 5).
 
-    ``csat_rate([5, 4, 3, 1, 7])`` → 2/4.
+    >>> csat_rate([5, 4, 3, 1, 7])  # 5, 4 of 5, 4, 3, 1
+    0.5
     """
     x = _ratings(rating, 1, 5)
     return _share(x >= 4, _valid(x))
@@ -485,7 +520,8 @@ def csat_rate(rating) -> float:
 def satisfied_rate(yes_no) -> float:
     """满意率 = 是 / (是 + 否); 未评价 and blanks excluded.
 
-    ``satisfied_rate(["是", "否", "是", "未评价"])`` → 2/3.
+    >>> round(satisfied_rate(["是", "否", "是", "未评价"]), 4)  # 2 of 3
+    0.6667
     """
     x = _inputs(yes_no=(yes_no, "flag"))["yes_no"]
     return _share(_is_true(x), _valid(x))
@@ -494,7 +530,8 @@ def satisfied_rate(yes_no) -> float:
 def survey_rate(rating, volume) -> float:
     """评价率 = count(ratings in 1..5) / volume (volume a number; 0 → nan).
 
-    ``survey_rate([5, None, 3], 6)`` → 2/6.
+    >>> round(survey_rate([5, None, 3], 6), 4)  # 2 of 6
+    0.3333
     """
     total = _parameter(volume, "volume")
     if total == 0:
@@ -505,7 +542,10 @@ def survey_rate(rating, volume) -> float:
 def nps(score) -> float:
     """净推荐值 = 100 × (count(9–10) − count(0–6)) / count(0–10).
 
-    ``nps([10, 9, 8, 6, 0])`` → 100 × (2 − 2)/5 = 0.
+    >>> nps([10, 9, 8, 6, 0])  # 100 × (2 − 2) / 5
+    0.0
+    >>> nps([10, 10, 7, 3])  # 100 × (2 − 1) / 4
+    25.0
     """
     x = _ratings(score, 0, 10)
     promoters = _share(x >= 9, _valid(x))
@@ -514,15 +554,21 @@ def nps(score) -> float:
 
 
 def attitude_avg(score) -> float:
-    """服务态度 = mean of scores in 1..5.  ``attitude_avg([5, 3, 6])`` → 4."""
+    """服务态度 = mean of scores in 1..5.
+
+    >>> attitude_avg([5, 3, 6])  # 6 is off the scale
+    4.0
+    """
     return _mean_of(_ratings(score, 1, 5))
 
 
 def complaint_rate(complaint, volume=None) -> float:
     """投诉率 = count(是) / volume; volume defaults to the number of rows.
 
-    ``complaint_rate(["是", "否", None, "否"])`` → 1/4;
-    ``complaint_rate(["是"], volume=10)`` → 1/10.
+    >>> complaint_rate(["是", "否", None, "否"])
+    0.25
+    >>> complaint_rate(["是"], volume=10)
+    0.1
     """
     x = _inputs(complaint=(complaint, "flag"))["complaint"]
     total = float(len(x)) if volume is None else _parameter(volume, "volume")
@@ -541,12 +587,18 @@ def repeat_complaint_rate(customer, date=None, complaint=None, repeat_7d=None, d
       when two of their complaints are at most ``days`` calendar days apart
       (0 ≤ Δ ≤ days, so a second complaint on the same day is a repeat).
       Example: A on 1 and 8 March (Δ = 7), B on 1 and 9 March (Δ = 8), C
-      once → 1/3.
+      once → 1/3 (see the first example below).
     * Else with ``repeat_7d``: a customer repeats when any of their complaint
       rows has repeat_7d > 0 (blank = 0).  ``customer=None`` treats each row
       as its own customer.
     * Neither dates nor repeat counts: undefined → nan (nothing says when a
       complaint came back).
+
+    >>> days = ["2024-03-01", "2024-03-08", "2024-03-01", "2024-03-09", "2024-03-05"]
+    >>> round(repeat_complaint_rate(["A", "A", "B", "B", "C"], days), 4)
+    0.3333
+    >>> repeat_complaint_rate(["A", "B"], repeat_7d=[1, 0])
+    0.5
     """
     if date is None and repeat_7d is None:
         return float("nan")
@@ -569,13 +621,17 @@ def repeat_complaint_rate(customer, date=None, complaint=None, repeat_7d=None, d
 
 
 def _repeat_share_by_date(customers: np.ndarray, days_: np.ndarray, window: float) -> float:
-    frame = pd.DataFrame({"customer": customers, "day": days_}).dropna()
-    if frame.empty:
+    """Share of customers with two complaints at most ``window`` days apart."""
+    dated = ~np.isnat(days_)
+    codes, uniques = pd.factorize(customers[dated])
+    if not len(uniques):
         return float("nan")
-    frame = frame.sort_values(["customer", "day"], kind="stable")
-    gap_days = frame.groupby("customer")["day"].diff().dt.days  # NaN for each customer's first complaint
-    repeats = (gap_days <= window).groupby(frame["customer"]).any()
-    return float(repeats.mean())
+    days_ = days_[dated].astype("datetime64[D]").astype(np.int64)
+    order = np.lexsort((days_, codes))  # by customer, then by day
+    codes, days_ = codes[order], days_[order]
+    # a gap to the same customer's previous complaint (the first complaint has none)
+    close = (codes[1:] == codes[:-1]) & (np.diff(days_) <= window)
+    return int(np.unique(codes[1:][close]).size) / len(uniques)
 
 
 # ------------------------------------------------------------------ calls
@@ -593,7 +649,8 @@ def _queued_mask(ivr: np.ndarray | None, n: int) -> np.ndarray:
 def offered(start) -> float:
     """呼入量 = count(rows with a non-blank value), all calls.
 
-    ``offered(["2024-03-01 09:00", None, "#N/A"])`` → 2.
+    >>> offered(["2024-03-01 09:00", None, "#N/A"])  # an error cell is still a call
+    2.0
     """
     return float(np.count_nonzero(_present(start)))
 
@@ -601,7 +658,8 @@ def offered(start) -> float:
 def queued(ivr_selfserved) -> float:
     """转人工量 = offered − IVR self-served = rows − count(IVR 是).
 
-    ``queued(["是", "否", None])`` → 3 − 1 = 2.
+    >>> queued(["是", "否", None])  # 3 − 1
+    2.0
     """
     ivr = _inputs(ivr=(ivr_selfserved, "flag"))["ivr"]
     return float(np.count_nonzero(_queued_mask(ivr, len(ivr))))
@@ -611,7 +669,8 @@ def answer_rate(answered, ivr_selfserved=None) -> float:
     """人工接通率 = answered / queued.
 
     Queued = not IVR self-served, with a known 是否接通 (blank rows left out).
-    ``answer_rate(["是", "否", "是", "是"], ["否", "否", "否", "是"])`` → 2/3.
+    >>> round(answer_rate(["是", "否", "是", "是"], ["否", "否", "否", "是"]), 4)  # 2 of 3 queued
+    0.6667
     """
     cols = _inputs(answered=(answered, "flag"), ivr=(ivr_selfserved, "flag", OPTIONAL))
     a = cols["answered"]
@@ -624,8 +683,12 @@ def abandon_rate(answered, wait_s=None, ivr_selfserved=None, short_abandon_s=Non
     With ``short_abandon_s = N``, unanswered calls whose wait < N s leave both
     numerator and denominator.  A call without a valid wait cannot be called
     short and stays (so without a wait column the rule changes nothing).
-    Example: answered [是, 否, 否, 是], wait [10, 3, 40, 5], N = 5 →
-    the 3 s abandon leaves: 1 abandon of 3 calls → 1/3.
+    Example: N = 5, the 3 s abandon leaves: 1 abandon of 3 calls:
+
+    >>> round(abandon_rate(["是", "否", "否", "是"], [10, 3, 40, 5], short_abandon_s=5), 4)
+    0.3333
+    >>> abandon_rate(["是", "否", "否", "是"])
+    0.5
     """
     cols = _inputs(answered=(answered, "flag"), wait=(wait_s, "seconds", OPTIONAL),
                    ivr=(ivr_selfserved, "flag", OPTIONAL))
@@ -640,7 +703,8 @@ def abandon_rate(answered, wait_s=None, ivr_selfserved=None, short_abandon_s=Non
 def asa(wait_s, answered) -> float:
     """平均应答速度 = mean wait of answered calls (valid waits only), seconds.
 
-    ``asa([10, 30, 99], ["是", "是", "否"])`` → (10+30)/2 = 20.
+    >>> asa([10, 30, 99], ["是", "是", "否"])  # (10 + 30) / 2
+    20.0
     """
     cols = _inputs(wait=(wait_s, "seconds"), answered=(answered, "flag"))
     return _mean_of(np.where(_is_true(cols["answered"]), cols["wait"], np.nan))
@@ -649,7 +713,8 @@ def asa(wait_s, answered) -> float:
 def avg_wait(wait_s, ivr_selfserved=None) -> float:
     """平均等待时长 = mean wait of queued calls (answered or not), seconds.
 
-    ``avg_wait([10, 30, 5], [None, "否", "是"])`` → (10+30)/2 = 20.
+    >>> avg_wait([10, 30, 5], [None, "否", "是"])  # (10 + 30) / 2
+    20.0
     """
     cols = _inputs(wait=(wait_s, "seconds"), ivr=(ivr_selfserved, "flag", OPTIONAL))
     w = cols["wait"]
@@ -661,8 +726,11 @@ def service_level(wait_s, answered, seconds: float = 20, ivr_selfserved=None) ->
 
     Queued as in :func:`answer_rate`; abandoned calls count in the
     denominator (they missed the target); answered calls without a valid
-    wait cannot be classified and are left out.  Example: wait [5, 20, 30,
-    8], answered [是, 是, 是, 否], X = 20 → 2/4.
+    wait cannot be classified and are left out.  Example, X = 20: 5 and 20
+    of four queued calls:
+
+    >>> service_level([5, 20, 30, 8], ["是", "是", "是", "否"], 20)
+    0.5
     """
     cols = _inputs(wait=(wait_s, "seconds"), answered=(answered, "flag"),
                    ivr=(ivr_selfserved, "flag", OPTIONAL))
@@ -677,7 +745,8 @@ def aht(talk, hold=None, wrap=None, answered=None) -> float:
 
     Missing hold/wrap count as 0; rows without a valid talk time are left
     out; ``answered=None`` takes every row.
-    ``aht([100, 200, None], [20, None, 5], [30, 10, 5])`` → (150 + 210)/2 = 180.
+    >>> aht([100, 200, None], [20, None, 5], [30, 10, 5])  # (150 + 210) / 2
+    180.0
     """
     cols = _inputs(talk=(talk, "seconds"), hold=(hold, "seconds", OPTIONAL),
                    wrap=(wrap, "seconds", OPTIONAL), answered=(answered, "flag", OPTIONAL))
@@ -696,8 +765,10 @@ def peak_queue(start, wait_s, ivr_selfserved=None) -> float:
     Each queued call with a start and a valid wait waits over
     [start, start + wait); a call leaving the queue at the instant another
     joins does not overlap it.  Seed 001's alert rule: 排队人数超过50人.
-    ``peak_queue(["09:00:00", "09:00:30", "09:02:00"] as datetimes, [60, 60, 10])``
-    → the first two overlap from 09:00:30 to 09:01:00 → 2.
+    The first two calls below overlap from 09:00:30 to 09:01:00:
+
+    >>> peak_queue(["2024-03-01 09:00:00", "2024-03-01 09:00:30", "2024-03-01 09:02:00"], [60, 60, 10])
+    2.0
     """
     cols = _inputs(start=(start, "date_time"), wait=(wait_s, "seconds"),
                    ivr=(ivr_selfserved, "flag", OPTIONAL))
@@ -714,9 +785,28 @@ def peak_queue(start, wait_s, ivr_selfserved=None) -> float:
 
 
 def ivr_rate(ivr_selfserved) -> float:
-    """IVR分流率 = count(IVR 是) / offered (rows).  ``ivr_rate(["是", "否", None, "是"])`` → 2/4."""
+    """IVR分流率 = count(IVR 是) / offered (rows).
+
+    >>> ivr_rate(["是", "否", None, "是"])
+    0.5
+    """
     ivr = _inputs(ivr=(ivr_selfserved, "flag"))["ivr"]
     return _share(_is_true(ivr), np.ones(len(ivr), bool))
+
+
+def _slot_means(start, ivr_selfserved=None) -> tuple[np.ndarray, np.ndarray]:
+    """(slot = weekday × 24 + hour, mean calls per hour) of each slot that had queued calls, slots ascending."""
+    cols = _inputs(start=(start, "date_time"), ivr=(ivr_selfserved, "flag", OPTIONAL))
+    keep = ~np.isnat(cols["start"]) & _queued_mask(cols["ivr"], len(cols["start"]))
+    stamps = cols["start"][keep]
+    days = stamps.astype("datetime64[D]")
+    hours = ((stamps - days) // np.timedelta64(1, "h")).astype(np.int64)
+    day_numbers = days.astype(np.int64)
+    weekdays = (day_numbers + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
+    slots, calls = np.unique(weekdays * 24 + hours, return_counts=True)
+    distinct_days = np.unique(day_numbers)
+    days_per_weekday = np.bincount((distinct_days + 3) % 7, minlength=7)
+    return slots, calls / days_per_weekday[slots // 24]
 
 
 def slot_arrivals(start, ivr_selfserved=None) -> pd.Series:
@@ -728,25 +818,16 @@ def slot_arrivals(start, ivr_selfserved=None) -> pd.Series:
     >>> slot_arrivals(times).to_dict()  # two Mondays, three 09:00 calls
     {(0, 9): 1.5}
     """
-    cols = _inputs(start=(start, "date_time"), ivr=(ivr_selfserved, "flag", OPTIONAL))
-    keep = ~np.isnat(cols["start"]) & _queued_mask(cols["ivr"], len(cols["start"]))
-    start = pd.Series(cols["start"][keep])
-    if start.empty:
-        return pd.Series(dtype=float, index=pd.MultiIndex.from_tuples([], names=["weekday", "hour"]))
-    per_day_hour = start.groupby([start.dt.normalize(), start.dt.hour]).size()
-    days = per_day_hour.index.get_level_values(0)
-    per_slot = per_day_hour.groupby([days.day_of_week, per_day_hour.index.get_level_values(1)]).sum()
-    days_per_weekday = pd.Series(start.dt.normalize().unique()).dt.day_of_week.value_counts()
-    mean_per_slot = per_slot / days_per_weekday.reindex(per_slot.index.get_level_values(0)).to_numpy()
-    mean_per_slot.index.names = ["weekday", "hour"]
-    return mean_per_slot.astype(float)
+    slots, means = _slot_means(start, ivr_selfserved)
+    index = pd.MultiIndex.from_arrays([slots // 24, slots % 24], names=["weekday", "hour"])
+    return pd.Series(means, index=index, dtype=float)
 
 
 def peak_hourly_arrivals(start, ivr_selfserved=None) -> float:
     """Calls per hour in the busiest weekday × hour slot of
     :func:`slot_arrivals` (the slot staffing must cover); nan without calls."""
-    per_slot = slot_arrivals(start, ivr_selfserved)
-    return float(per_slot.max()) if len(per_slot) else float("nan")
+    _slots, means = _slot_means(start, ivr_selfserved)
+    return float(means.max()) if means.size else float("nan")
 
 
 # ------------------------------------------------------------------ Erlang C staffing
@@ -781,7 +862,8 @@ def erlang_c(traffic: float, agents: int) -> float:
     A = traffic in Erlangs (arrivals × AHT), N = agents.  For N > A,
     C = N·B / (N − A(1 − B)) with B the Erlang B blocking from its stable
     recurrence; N ≤ A (queue grows without bound) → 1; A = 0 → 0.
-    Example: A = 10, N = 11 → ≈ 0.6821.
+    >>> round(erlang_c(10, 11), 4)
+    0.6821
     """
     a = _parameter(traffic, "traffic")
     n = _agents(agents)
@@ -830,7 +912,12 @@ def agents_needed(calls_per_hour: float, aht_s: float, target_sl: float = 0.8, t
 
     A = calls_per_hour × aht_s / 3600.  No calls → 0; no N ≤ ``max_agents``
     meets the target → nan.  Example: 100 calls/h, AHT 180 s (A = 5),
-    80 % in 20 s → 8 agents (SL(7) ≈ 0.74, SL(8) ≈ 0.88).
+    80 % in 20 s → 8 agents (SL(7) ≈ 0.74, SL(8) ≈ 0.88):
+
+    >>> agents_needed(100, 180, 0.8, 20)
+    8.0
+    >>> round(erlang_service_level(100, 180, 7), 2), round(erlang_service_level(100, 180, 8), 2)
+    (0.74, 0.88)
     """
     calls, handle, a = _traffic(calls_per_hour, aht_s)
     goal = _fraction(target_sl, "target_sl")
