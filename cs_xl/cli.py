@@ -13,10 +13,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import sys
-import unicodedata
 from pathlib import Path
+
+from .values import display_width, json_number, number_text
 
 EXIT_USAGE = 2
 
@@ -27,28 +27,9 @@ class CliError(Exception):
 
 # ---------------------------------------------------------------- formatting
 
-def _width(text: str) -> int:
-    """Display width in a terminal: CJK characters take two columns."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
 def _pad(text: str, width: int, right: bool = False) -> str:
-    gap = " " * max(0, width - _width(text))
+    gap = " " * max(0, width - display_width(text))
     return gap + text if right else text + gap
-
-
-def format_value(value, fmt: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if fmt == "pct":
-        return f"{value:.1%}"
-    if fmt == "count":
-        return f"{value:,.0f}"
-    if fmt in ("min", "score", "nps"):
-        return f"{value:.2f}"
-    if fmt == "sec":
-        return f"{value:.1f}"
-    return f"{value}"
 
 
 _UNITS = {"min": "分钟", "sec": "秒"}
@@ -61,9 +42,9 @@ def kpi_table(kpis: dict, catalogue) -> str:
         info = catalogue[key]
         unit = _UNITS.get(info.fmt, "")
         label = f"{info.zh}{'(' + unit + ')' if unit else ''} ({key})"
-        rows.append((label, format_value(value, info.fmt)))
-    left = max(_width(r[0]) for r in rows)
-    right = max(_width(r[1]) for r in rows)
+        rows.append((label, number_text(value, info.fmt)))
+    left = max(display_width(r[0]) for r in rows)
+    right = max(display_width(r[1]) for r in rows)
     lines = [_pad("指标 (key)", left) + "  " + _pad("值", right, True), "-" * (left + right + 2)]
     lines += [_pad(a, left) + "  " + _pad(b, right, True) for a, b in rows]
     return "\n".join(lines)
@@ -73,23 +54,10 @@ def grouped_table(frame, by: str, catalogue, keys) -> str:
     """Groups as rows, the main KPIs as columns (only KPIs defined somewhere)."""
     keys = [k for k in keys if frame[k].notna().any()]
     header = [by] + [catalogue[k].zh for k in keys]
-    body = [[str(idx)] + [format_value(row[k], catalogue[k].fmt) for k in keys] for idx, row in frame.iterrows()]
-    widths = [max(_width(r[i]) for r in [header] + body) for i in range(len(header))]
+    body = [[str(idx)] + [number_text(row[k], catalogue[k].fmt) for k in keys] for idx, row in frame.iterrows()]
+    widths = [max(display_width(r[i]) for r in [header] + body) for i in range(len(header))]
     fmt_row = lambda r: "  ".join(_pad(c, w, i > 0) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
     return "\n".join([fmt_row(header), "-" * (sum(widths) + 2 * len(widths))] + [fmt_row(r) for r in body])
-
-
-def json_number(value):
-    """NaN → null; whole floats → int (counts); numpy scalars → Python numbers."""
-    if value is None:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            return None
-        return int(value) if value.is_integer() and abs(value) < 2**53 else value
-    return value
 
 
 def _json_label(value):

@@ -365,7 +365,8 @@ def test_wait_rule_over_the_period_and_per_day():
     # waits 10, 30, 90, 5 → mean 33.75 s; target 20 s × 1.5 = 30 s limit → the rule fires
     targets = dict(Settings().targets, avg_wait=(20.0, "<="))
     rep = build_report(dataset(), Settings(targets=targets, alert_wait_factor=1.5))
-    assert "平均等待时长 34 秒, 超过目标 20 秒 × 1.5 = 30 秒" in alert_text(rep)
+    # seconds read with one decimal wherever they are printed (cs_xl.values.number_text)
+    assert "平均等待时长 33.8 秒, 超过目标 20.0 秒 × 1.5 = 30.0 秒" in alert_text(rep)
     # per day: 03-04 (10 + 30) / 2 = 20, 03-05 90, 04-02 5 → only 03-05 is over 30
     assert rule_rows(rep) == [(dt.date(2024, 3, 5), "平均等待时长(秒) > 目标 × 倍数", 90.0, 30.0)]
     calm = build_report(dataset(), Settings(targets=targets, alert_wait_factor=5))   # limit 100 s

@@ -30,6 +30,8 @@ from ..dataset import ROW, DataSet
 from ..params import LEVEL_EN, LEVEL_ZH
 from ..schema import TABLES
 from ..settings import Settings
+from ..values import number_text
+from ..values import plain as clean  # NaN / NaT / numpy scalars → plain Python; undefined → None (never 0)
 from ..words import DIM_WORDS, action_text, sheet_name, word
 from .model import (ChartSpec, ColumnSpec, HeatmapBlock, KpiCard, KpiCards, KpiTiles, Report, SheetModel,
                     TableBlock, TextBlock)
@@ -60,22 +62,6 @@ for _keys in (HEADLINE_KEYS, AGENT_KEYS, BREAKDOWN_KEYS, TREND_KEYS, DELTA_KEYS,
         catalogue.get(_key)
 
 # ---------------------------------------------------------------- small pure helpers
-
-def clean(value) -> Any:
-    """NaN / NaT / numpy scalars → plain Python; undefined → None (never 0)."""
-    if value is None:
-        return None
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return value
-
 
 def mask_name(name) -> Any:
     """``李娜`` → ``*娜``, ``张小明`` → ``**明``: every character but the last hidden."""
@@ -278,8 +264,8 @@ def alert_lines(ctx: Context, cards: list[KpiCard]) -> list[str]:
     lines = []
     for card in cards:
         if card.met is False and not (card.key == "peak_queue" and card.key not in ctx.settings.targets):
-            lines.append(ctx.w("alert_miss").format(label=card.label, value=_plain(card.value, card.fmt),
-                                                    target=_plain(card.target, card.fmt)))
+            lines.append(ctx.w("alert_miss").format(label=card.label, value=number_text(card.value, card.fmt),
+                                                    target=number_text(card.target, card.fmt)))
     for breach in alerts.rule_breaches(ctx.headline, ctx.settings):
         lines.append(rule_sentence(ctx, breach.key, breach.value, breach.limit))
     return ["⚠ " + line for line in lines]
@@ -288,9 +274,9 @@ def alert_lines(ctx: Context, cards: list[KpiCard]) -> list[str]:
 def rule_sentence(ctx: Context, key: str, value: float, limit: float) -> str:
     if key == "avg_wait":
         target = ctx.settings.targets["avg_wait"][0]
-        return ctx.w("alert_wait").format(value=_plain(value, "sec"), target=_plain(target, "sec"),
-                                          factor=f"{ctx.settings.alert_wait_factor:g}", limit=_plain(limit, "sec"))
-    return ctx.w("alert_queue").format(value=_plain(value, "count"), limit=_plain(limit, "count"))
+        return ctx.w("alert_wait").format(value=number_text(value, "sec"), target=number_text(target, "sec"),
+                                          factor=f"{ctx.settings.alert_wait_factor:g}", limit=number_text(limit, "sec"))
+    return ctx.w("alert_queue").format(value=number_text(value, "count"), limit=number_text(limit, "count"))
 
 
 def rule_days(ctx: Context) -> list[list]:
@@ -313,17 +299,6 @@ def rule_days_blocks(ctx: Context) -> list:
                        [ColumnSpec("date", ctx.w("date"), "date"), ColumnSpec("rule", ctx.w("rule"), "text"),
                         ColumnSpec("value", ctx.w("value"), "min"), ColumnSpec("limit", ctx.w("limit"), "min")],
                        [r for r in rows if r[0] in shown], note)]
-
-
-def _plain(value, fmt: str) -> str:
-    """A number as text for alert sentences (cells keep real numbers)."""
-    if value is None:
-        return "—"
-    if fmt == "pct":
-        return f"{value:.1%}"
-    if fmt in ("count", "sec"):
-        return f"{value:,.0f}"
-    return f"{value:.1f}"
 
 
 def build_summary(ctx: Context) -> SheetModel:
