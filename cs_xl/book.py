@@ -11,11 +11,13 @@ the guarantees live in one place:
 * any failure removes the temporary file and raises :class:`BookError` with a
   message naming the file; the original is untouched.
 
-:func:`rewrite_sheets` is the small interface the refresh uses ("replace these
-sheets by what ``draw`` makes").  It is implemented today as a full openpyxl
-load + save; a later step can rewrite only the generated sheets' XML parts of
-the package behind the same signature (see FACTS.md: a full load + save of a
-100k-row book costs tens of seconds).
+:func:`replace_sheets` is the small interface the refresh uses ("replace these
+sheets by these layouts").  It takes plain data only — sheet layouts
+(:mod:`cs_xl.render.layout`), names, progress callbacks — so the writer behind
+it can change: today a full openpyxl load + save; next a part writer that
+rewrites only the generated sheets' XML parts of the package behind the same
+signature (see FACTS.md: a full load + save of a 100k-row book costs tens of
+seconds).
 """
 from __future__ import annotations
 
@@ -24,10 +26,13 @@ import shutil
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
 import openpyxl
 from openpyxl.workbook.workbook import Workbook
+
+if TYPE_CHECKING:  # the layouts are plain data; book needs their type for the signature only
+    from .render.layout import SheetLayout
 
 MACRO_SUFFIXES = (".xlsm", ".xltm")
 
@@ -140,26 +145,32 @@ def save_atomic(wb: Workbook, path, backup: bool = True) -> Path:
     return path
 
 
-def rewrite_sheets(source, target, names: Iterable[str], draw: Callable[[Workbook, dict[str, int]], list[str]],
-                   backup: bool = True, on_save: Callable[[], None] | None = None) -> list[str]:
-    """Replace the sheets called ``names`` of the workbook ``source``, save to ``target``.
+def replace_sheets(source, target, layouts: Sequence[SheetLayout], remove: Iterable[str],
+                   former: Mapping[str, Sequence[str]] | None = None, backup: bool = True,
+                   on_sheet: Callable[[str], None] | None = None,
+                   on_save: Callable[[], None] | None = None) -> list[str]:
+    """Replace the sheets called ``remove`` of the workbook ``source`` by ``layouts``; save to ``target``.
 
-    Every sheet in ``names`` that exists is removed; ``draw(wb, positions)``
-    then creates the new sheets (``positions`` maps each removed name to its
-    former index so a re-created sheet goes back where it was) and returns the
-    names it drew.  All other sheets are left as they are.  Saved with
-    :func:`save_atomic`; ``on_save()`` is called just before saving (progress).
+    Every sheet in ``remove`` that exists is removed.  Each layout becomes a
+    sheet where the first existing of its ``former[name]`` names was (default:
+    its own name), so a re-created sheet goes back to its place — also when
+    its name changed language; layouts without a former place are appended in
+    order.  The first layout's sheet is the one the book opens on.  All other
+    sheets are left as they are.  Saved with :func:`save_atomic`;
+    ``on_sheet(name)`` is called before each sheet is written and
+    ``on_save()`` just before saving (progress).  Returns the names written.
     """
+    from .render.xlsx import remove_sheets, write_sheets  # the writer behind the seam (openpyxl today)
     wb = open_book(source)
-    names = set(names)
+    old_index = remove_sheets(wb, remove)
+    former = former or {}
     positions = {}
-    for index, title in enumerate(wb.sheetnames):
-        if title in names:
-            positions[title] = index
-    for title in positions:
-        wb.remove(wb[title])
-    drawn = draw(wb, positions)
+    for layout in layouts:
+        index = next((old_index[n] for n in former.get(layout.name, (layout.name,)) if n in old_index), None)
+        if index is not None:
+            positions[layout.name] = index
+    written = write_sheets(wb, list(layouts), positions, on_sheet)
     if on_save:
         on_save()
     save_atomic(wb, target, backup=backup)
-    return drawn
+    return written

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, TextIO
 
-from . import pipeline, render_xlsx, report
-from .book import rewrite_sheets
+from . import pipeline, report
+from .book import replace_sheets
+from .render.layout import report_layouts
 from .dataset import DataSet
 from .settings import Settings
 
@@ -82,16 +83,10 @@ def read_inputs(path: Path, on_step: Callable[[str], None] = lambda message: Non
     return pipeline.read_inputs(grids)
 
 
-def positions_across_languages(positions: dict[str, int], lang: str) -> dict[str, int]:
+def former_names(lang: str) -> dict[str, tuple[str, ...]]:
     """Where each generated sheet of ``lang`` goes: where it, or its other-language twin, was."""
-    out = {}
-    for key in report.SHEET_NAMES:
-        for other in ("zh", "en"):
-            old = report.sheet_name(key, other)
-            if old in positions:
-                out[report.sheet_name(key, lang)] = positions[old]
-                break
-    return out
+    return {report.sheet_name(key, lang): tuple(report.sheet_name(key, other) for other in ("zh", "en"))
+            for key in report.SHEET_NAMES}
 
 
 def refresh(path, out=None, progress: Progress | None = None) -> RefreshResult:
@@ -136,13 +131,11 @@ def refresh(path, out=None, progress: Progress | None = None) -> RefreshResult:
     model = pipeline.build(ds, settings, scoped, on_sheet=lambda name: tick(f"计算 / building {name}"))
     timed("build", t0)
 
-    def draw(wb, positions):
-        return render_xlsx.render(model, wb, positions_across_languages(positions, model.lang),
-                                  on_sheet=lambda name: tick(f"绘制 / drawing {name}"))
-
     t0 = time.perf_counter()
     names = report.generated_sheet_names("zh") + report.generated_sheet_names("en")
-    drawn = rewrite_sheets(path, target, names, draw, on_save=lambda: tick(f"保存 / saving {target.name}"))
+    drawn = replace_sheets(path, target, report_layouts(model), names, former_names(model.lang),
+                           on_sheet=lambda name: tick(f"绘制 / drawing {name}"),
+                           on_save=lambda: tick(f"保存 / saving {target.name}"))
     timed("open+draw+save", t0)
     return RefreshResult(target, drawn, used, loaded, dropped, len(ds.quality), model.lang,
                          time.perf_counter() - started, timings)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import unicodedata
 from pathlib import Path
 
 import pandas as pd
@@ -22,9 +21,11 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from . import schema
 from .params import write_params
+from .render.cells import write_text_safe
 from .schema import SETTINGS_SHEET, TABLES, Column
 from .schema import Table as SchemaTable
 from .settings import Settings
+from .values import NUMBER_FORMATS, display_width, plain, python_datetime
 
 README_SHEET = {"zh": "说明", "en": "Read me"}
 TITLES = {
@@ -106,22 +107,17 @@ def column_validation(column: Column, lang: str = "zh") -> DataValidation | None
 
 # ------------------------------------------------------------------ input sheets
 
-_NUMBER_FORMATS = {"date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm:ss"}
+_NUMBER_FORMATS = {kind: NUMBER_FORMATS[kind] for kind in ("date", "datetime")}  # by column kind
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor="4472C4")
 _TITLE_FONT = Font(bold=True, size=14)
-
-
-def _display_width(text: str) -> int:
-    """Columns of text on screen: CJK and full-width characters count double."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
 
 
 def _column_width(column: Column, lang: str) -> float:
     minimum = {"date": 12, "datetime": 19, "text": 10}.get(column.kind, 8)
     if column.key == "note":
         minimum = 24
-    return max(minimum, _display_width(column.header(lang)) + 3)
+    return max(minimum, display_width(column.header(lang)) + 3)
 
 
 def _write_input_sheet(ws, table: SchemaTable, lang: str) -> None:
@@ -222,7 +218,7 @@ def _row_height(values, widths: list[float]) -> float | None:
     """Height fitting the longest wrapped text of a row (Excel does not autofit
     rows of a generated file), or None when one line suffices."""
     # ~85 % of the nominal width holds CJK text in common fonts (Excel and LibreOffice)
-    lines = max((math.ceil(_display_width(str(v)) / max(0.85 * w - 1, 1)) for v, w in zip(values, widths)
+    lines = max((math.ceil(display_width(v) / max(0.85 * w - 1, 1)) for v, w in zip(values, widths)
                  if isinstance(v, str)), default=1)
     return LINE_HEIGHT * lines if lines > 1 else None
 
@@ -269,7 +265,7 @@ def _write_readme(ws, lang: str, settings: Settings) -> None:
                 cell.border = box
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
                 if isinstance(value, dt.date):
-                    cell.number_format = "yyyy-mm-dd"
+                    cell.number_format = NUMBER_FORMATS["date"]
             height = _row_height(values, widths)
             if height:
                 ws.row_dimensions[row].height = height
@@ -328,7 +324,7 @@ def _write_empty_report(wb: Workbook, settings: Settings, lang: str) -> None:
     """The generated sheets drawn from no records: the 汇总 dashboard shows its
     KPI cards and targets before anything is typed, and a refresh replaces them."""
     from .dataset import DataSet
-    from .render_xlsx import render
+    from .render.xlsx import render
     from .report import build_report
     render(build_report(DataSet(), settings, lang=lang), wb)
     wb.active = 0  # a blank book opens on 说明: how to use it comes first
@@ -342,37 +338,13 @@ def write_template(path, lang: str = "zh") -> Path:
 
 # ------------------------------------------------------------------ filling
 
-FORMULA_STARTS = ("=", "+", "-", "@")
-
-
-def _is_missing(value) -> bool:
-    if value is None or value is pd.NaT or value is pd.NA:
-        return True
-    return isinstance(value, float) and math.isnan(value)
-
-
 def _cell_value(value, kind: str):
-    """A frame value as written to a cell: numpy scalars unwrapped, midnight
-    timestamps of date columns written as dates; anything else as given."""
-    if hasattr(value, "item") and not isinstance(value, (str, bytes, pd.Timestamp)):
-        value = value.item()  # numpy scalar → Python
-    if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
+    """A frame value as written to a cell: plain Python (undefined → None), timestamps as
+    datetimes, midnight timestamps of date columns as dates; anything else as given."""
+    value = python_datetime(plain(value))
     if kind == "date" and isinstance(value, dt.datetime) and value.time() == dt.time(0):
         value = value.date()
     return value
-
-
-def write_text_safe(cell, value) -> None:
-    """Write ``value``; text that would start a formula (=, +, -, @) stays text.
-
-    openpyxl turns any string starting with '=' into a formula; imported cells
-    must never be executed (SPEC §6), so such strings are forced to the string
-    type and marked with Excel's quote prefix (as if typed with a leading ')."""
-    cell.value = value
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        cell.data_type = "s"
-        cell.quotePrefix = True
 
 
 def _find_table(ws, name: str) -> Table:
@@ -424,10 +396,11 @@ def fill_frame(ws, table: SchemaTable, frame: pd.DataFrame, lang: str = "zh") ->
         col, kind = positions[key], kinds[key]
         fmt = _NUMBER_FORMATS.get(kind)
         for offset, value in enumerate(frame[key].tolist()):
-            if _is_missing(value):
+            value = _cell_value(value, kind)
+            if value is None:
                 continue
             cell = ws.cell(row=start + offset, column=col)
-            write_text_safe(cell, _cell_value(value, kind))
+            write_text_safe(cell, value)
             if fmt and isinstance(cell.value, (dt.date, dt.datetime)):
                 cell.number_format = fmt
     last_row = max(max_row, start + len(frame) - 1)

@@ -1,4 +1,4 @@
-"""render_xlsx draws a hand-made report model; everything is checked on the saved file."""
+"""render.layout + render.xlsx draw a hand-made report model; everything is checked on the saved file."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,9 +8,11 @@ import openpyxl
 import pytest
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
-from cs_xl.render_xlsx import NUMBER_FORMATS, render, render_sheet
+from cs_xl.render.layout import sheet_layout
+from cs_xl.render.xlsx import render
 from cs_xl.report import (ChartSpec, ColumnSpec, HeatmapBlock, KpiCard, KpiCards, KpiTiles, Report, SheetModel,
                           TableBlock, TextBlock)
+from cs_xl.values import NUMBER_FORMATS
 
 
 def table(rows, name="t"):
@@ -170,9 +172,8 @@ def test_sheets_go_back_to_their_positions_and_summary_is_active(tmp_path):
 
 
 def test_unknown_block_is_a_clear_error():
-    wb = openpyxl.Workbook()
     with pytest.raises(TypeError, match="unknown report block dict on sheet X"):
-        render_sheet(wb, SheetModel("x", "X", "t", [{"not": "a block"}]))
+        sheet_layout(SheetModel("x", "X", "t", [{"not": "a block"}]))
 
 
 def test_kpi_tiles_are_numbers_coloured_by_their_status(tmp_path):
@@ -236,3 +237,27 @@ def test_wrapped_column_stays_narrow_and_its_rows_grow(tmp_path):
     width = ws.column_dimensions[cell.column_letter].width
     assert width <= 32 and cell.alignment.wrap_text            # capped at 30 + padding, not 80
     assert ws.row_dimensions[cell.row].height >= 15 * 3        # 80 columns over ≤ 31 per line: 3 lines
+
+
+def test_the_translator_writes_every_part_of_a_hand_made_layout(tmp_path):
+    """Parts the report does not use today (merges, a frozen column) are translated too: the
+    template and the live writer will lay out with them."""
+    from cs_xl.render.layout import Area, Cell, EqualsRule, SheetLayout
+    from cs_xl.render.xlsx import write_sheets
+    layout = SheetLayout("手工", cells=[Cell(1, 1, "合并标题", style="title"), Cell(2, 2, 1234.5, "#,##0", "center"),
+                                      Cell(3, 3, "@user", None, "alert")],
+                         merges=[Area(1, 1, 1, 3)], widths={2: 15.5}, heights={1: 24},
+                         freeze=(2, 3), conditional=[EqualsRule(Area(2, 2, 4, 2), "x", "bad")])
+    wb = openpyxl.Workbook()
+    write_sheets(wb, [layout])
+    wb.save(tmp_path / "l.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "l.xlsx")["手工"]
+    assert [str(r) for r in ws.merged_cells.ranges] == ["A1:C1"]
+    assert ws["A1"].font.b and ws["A1"].font.sz == 14
+    assert ws["B2"].number_format == "#,##0" and ws["B2"].alignment.horizontal == "center"
+    assert ws["C3"].value == "@user" and ws["C3"].data_type == "s" and ws["C3"].font.color.rgb.endswith("C00000")
+    assert ws.column_dimensions["B"].width == 15.5 and ws.row_dimensions[1].height == 24
+    assert ws.freeze_panes == "C2"
+    (rule,) = ws.conditional_formatting
+    assert str(rule.sqref) == "B2:B4" and rule.rules[0].formula == ['"x"']
+    assert wb.active.title == "手工"
