@@ -29,12 +29,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
 import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook
 
 if TYPE_CHECKING:  # the layouts are plain data; book needs their type for the signature only
     from .render.layout import SheetLayout
 
 MACRO_SUFFIXES = (".xlsm", ".xltm")
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")  # what openpyxl opens and saves
 
 
 class BookError(Exception):
@@ -62,7 +64,7 @@ def open_book(path) -> Workbook:
     except PermissionError as exc:
         raise BookError(f"{path}: cannot read the workbook ({exc.strerror}); "
                         "is it open and locked in another program?") from exc
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, InvalidFileException) as exc:
         raise BookError(f"{path}: not a readable .xlsx/.xlsm workbook ({exc})") from exc
 
 

@@ -13,12 +13,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
+import os
 import sys
 from pathlib import Path
 
 from .values import display_width, json_number, number_text
 
 EXIT_USAGE = 2
+EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE, what `cat` exits with when the reader goes away
 
 
 class CliError(Exception):
@@ -73,6 +76,17 @@ def _parse_date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _parse_threshold(text: str) -> float:
+    """A finite number of minutes ≥ 0 (metrics would raise on -1, nan or inf deep inside)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"not a number of minutes ≥ 0: {text!r}")
+    return value
 
 
 def _parse_where(items) -> dict[str, list[str]]:
@@ -184,7 +198,7 @@ def _quality_line(quality) -> str:
 def cmd_demo(args) -> int:
     from . import catalogue, kpis, sample
     out = Path(args.out)
-    print(f"writing demo workbook {out} (seed {args.seed}) …", file=sys.stderr)
+    print(f"writing demo workbook {out} (seed {args.seed}) …")  # progress: stdout, errors alone on stderr
     sample.write_demo_inputs(out, seed=args.seed, lang=args.lang)
     _refresh(out, None)
     ds, settings, scoped = _scoped_inputs(out)  # the same numbers as the refreshed 汇总
@@ -199,8 +213,19 @@ def _refresh(path: Path, out: Path | None):
     return refresh(path, out=out)
 
 
+def _require_workbook(path: Path) -> None:
+    """refresh writes sheets into a workbook: a CSV export has none to write into."""
+    from .book import WORKBOOK_SUFFIXES
+    from .words import cli_message
+    if path.suffix.lower() not in WORKBOOK_SUFFIXES:
+        raise CliError(cli_message("refresh_needs_workbook", path=path, suffix=path.suffix or "(no suffix)"))
+
+
 def cmd_refresh(args) -> int:
     path = Path(args.book)
+    _require_workbook(path)
+    if args.out:
+        _require_workbook(Path(args.out))
     if not path.exists():
         raise CliError(f"no such file: {path}")
     result = _refresh(path, Path(args.out) if args.out else None)
@@ -231,8 +256,16 @@ def cmd_calc(args) -> int:
     return EXIT_NOT_EVALUATED if result.problems else 0
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line too (argparse prints the usage first);
+    sub-commands inherit the class."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineErrorParser(
         prog="cs-xl",
         description="Customer-service response-time and effectiveness metrics for Excel workbooks and CSV exports.")
     from . import __version__
@@ -243,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Headline KPIs (SPEC §5) of a template workbook (.xlsx/.xlsm) or a CSV export.")
     k.add_argument("path", help="workbook (.xlsx/.xlsm) or CSV file")
     k.add_argument("--json", action="store_true", help="one JSON object (null = undefined) with data_quality counts")
-    k.add_argument("--threshold", type=float, metavar="T", help="FRT threshold in minutes (default 3)")
+    k.add_argument("--threshold", type=_parse_threshold, metavar="T", help="FRT threshold in minutes (default 3)")
     k.add_argument("--by", metavar="KEY", help="one result per group: a column key or header "
                    "(agent_id, team, channel, issue_type, module, priority, customer_type, 客服组 …) "
                    "or a period (day, week, month, weekday, hour)")
@@ -302,6 +335,19 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("cs-xl: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `cs-xl kpis … | head`: the reader has what it wanted
+        _silence_stdout()
+        return EXIT_CLOSED_PIPE
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush into the closed pipe
+    raises nothing either (the recipe of the Python docs on SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

@@ -45,10 +45,13 @@ class RefreshResult:
 
 
 class ConsoleProgress:
-    """Per-step progress: a bar redrawn in place on a terminal, plain lines otherwise."""
+    """Per-step progress: a bar redrawn in place on a terminal, plain lines otherwise.
+
+    By default the bar goes to stderr when that is a terminal, else plain lines
+    go to stdout: a script reading stderr then sees an error alone on its line."""
 
     def __init__(self, stream: TextIO | None = None, width: int = 24):
-        self.stream = stream or sys.stderr
+        self.stream = stream or (sys.stderr if sys.stderr.isatty() else sys.stdout)
         self.width = width
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
 
@@ -93,7 +96,7 @@ def refresh(path, out=None, progress: Progress | None = None) -> RefreshResult:
     """Rebuild every generated sheet of the workbook ``path``; write to ``out`` (default: in place).
 
     ``progress(done, total, message)`` is called per step (default: a
-    :class:`ConsoleProgress` on stderr).  Raises ``load.LoadError`` for
+    :class:`ConsoleProgress`: a bar on a terminal, else lines on stdout).  Raises ``load.LoadError`` for
     unreadable input, ``params.ParamsError`` for a bad 参数 cell and
     ``book.BookError`` when the book cannot be opened or saved — in every
     case the workbook on disk is unchanged.

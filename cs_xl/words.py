@@ -86,6 +86,9 @@ def action_text(action: str, lang: str = "en") -> str:
 # loader's messages; headers and sheet names are quoted as the book has them.
 CLI_MESSAGES = {
     "untimed": "{n:,} {noun} records have no time of day ({header}) and are not in the hour view",
+    "refresh_needs_workbook": ("{path}: refresh writes its sheets into an Excel workbook (.xlsx/.xlsm), not a "
+                               "{suffix} file; make one with `cs-xl template`, paste the rows into its input "
+                               "sheets and refresh that (`cs-xl kpis {path}` reads the file as it is)"),
 }
 
 

@@ -96,6 +96,13 @@ def test_readable_table_is_aligned_with_chinese_labels(tickets_csv):
     (["kpis", "{tmp}/notes.txt"], r"notes\.txt"),
     (["kpis", "{csv}", "--by", "nosuchcolumn"], r"nosuchcolumn"),
     (["kpis", "{csv}", "--where", "novalue"], r"KEY=VALUE"),
+    (["kpis", "{csv}", "--threshold", "-1"], r"--threshold: .*'-1'"),
+    (["kpis", "{csv}", "--threshold", "nan"], r"--threshold: .*'nan'"),
+    (["kpis", "{csv}", "--threshold", "inf"], r"--threshold: .*'inf'"),
+    (["kpis", "{csv}", "--from", "2024-13-01"], r"--from: .*2024-13-01"),  # argparse's own errors, one line too
+    (["kpis"], r"required: path"),
+    (["refresh", "{csv}"], r"tickets\.csv: refresh .*workbook .*cs-xl template"),
+    (["refresh", "{tmp}/missing.xlsx", "--out", "{tmp}/out.csv"], r"out\.csv: refresh .*workbook"),
 ])
 def test_errors_are_one_line_exit_2(tmp_path, tickets_csv, args, pattern):
     (tmp_path / "notes.txt").write_text("hello")
@@ -223,3 +230,30 @@ def test_typed_template_by_weekday_day_and_hour_match_a_hand_count(typed_book):
     # only T4, T5 and the two calls carry a time; the three untimed tickets are named, not counted at 0
     assert hour == {9: (0, 1), 10: (1, 1), 23: (1, 0)}
     assert note.strip() == "cs-xl: note: 3 ticket records have no time of day (创建时间) and are not in the hour view"
+
+
+def test_refresh_of_a_csv_leaves_it_as_it_was(tickets_csv):
+    before = tickets_csv.read_bytes()
+    assert run("refresh", tickets_csv).returncode == 2
+    assert tickets_csv.read_bytes() == before and not list(tickets_csv.parent.glob("*.bak"))
+
+
+def test_a_refresh_error_is_alone_on_stderr(tmp_path):
+    """Progress goes to stdout (or a bar on a terminal): stderr holds the one-line error only."""
+    import openpyxl
+    path = tmp_path / "other.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["名称", "数量"])
+    wb.save(path)
+    proc = run("refresh", path)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("cs-xl: error: no sheet with"), proc.stderr
+
+
+def test_a_closed_pipe_ends_quietly(tickets_csv):
+    """`cs-xl kpis … | head -c 10`: the reader leaves before the output is written."""
+    proc = subprocess.Popen([sys.executable, "-m", "cs_xl", "kpis", str(tickets_csv), "--json"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait() == 141 and stderr == ""
