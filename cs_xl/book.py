@@ -43,6 +43,31 @@ class BookError(Exception):
     """A workbook could not be opened or saved; the message names the file."""
 
 
+class BookOpen(BookError):
+    """The workbook is open in Excel, WPS or LibreOffice: its lock file lies beside it."""
+
+    def __init__(self, path: Path, lock: Path):
+        self.path, self.lock = Path(path), Path(lock)
+        super().__init__(f"{self.path} is open in another program (lock file {self.lock.name})")
+
+
+def lock_files(path) -> list[Path]:
+    """The lock files beside ``path`` that say it is open for editing: Excel/WPS write
+    ``~$book.xlsx`` (Excel drops the name's first two characters when it is long, so
+    ``~$ok.xlsx`` is looked for too), LibreOffice ``.~lock.book.xlsx#``."""
+    path = Path(path)
+    names = (f"~${path.name}", f"~${path.name[2:]}", f".~lock.{path.name}#")
+    return [lock for lock in dict.fromkeys(path.with_name(n) for n in names) if lock.exists()]
+
+
+def refuse_if_open(path) -> None:
+    """Raise :class:`BookOpen` when ``path`` has a lock file: replacing the file would lose
+    either the user's unsaved typing or (at their next save) what was written."""
+    locks = lock_files(path)
+    if locks:
+        raise BookOpen(path, locks[0])
+
+
 def backup_path(path: Path) -> Path:
     """Where the previous version of ``path`` is kept: ``book.xlsx`` → ``book.xlsx.bak``."""
     path = Path(path)

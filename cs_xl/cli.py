@@ -195,9 +195,23 @@ def _quality_line(quality) -> str:
     return f"数据质量: {summary['issues']} issues ({parts}); details: cs-xl refresh → 数据质量 sheet"
 
 
+def _refuse_if_open(target: Path, force: bool) -> None:
+    """Replacing a workbook open in Excel/LibreOffice loses the user's typing or our
+    result, whichever is saved last: refuse unless --force says the lock is stale."""
+    from .book import BookOpen, refuse_if_open
+    from .words import cli_message
+    if force:
+        return
+    try:
+        refuse_if_open(target)
+    except BookOpen as exc:
+        raise CliError(cli_message("book_open", path=exc.path, lock=exc.lock.name)) from None
+
+
 def cmd_demo(args) -> int:
     from . import catalogue, kpis, sample
     out = Path(args.out)
+    _refuse_if_open(out, args.force)
     print(f"writing demo workbook {out} (seed {args.seed}) …")  # progress: stdout, errors alone on stderr
     sample.write_demo_inputs(out, seed=args.seed, lang=args.lang)
     _refresh(out, None)
@@ -228,6 +242,7 @@ def cmd_refresh(args) -> int:
         _require_workbook(Path(args.out))
     if not path.exists():
         raise CliError(f"no such file: {path}")
+    _refuse_if_open(Path(args.out) if args.out else path, args.force)  # the book read is only read
     result = _refresh(path, Path(args.out) if args.out else None)
     print(result)
     return 0
@@ -236,6 +251,7 @@ def cmd_refresh(args) -> int:
 def cmd_template(args) -> int:
     from .template import write_template
     out = Path(args.out or ("cs_template.xlsx" if args.lang == "zh" else "cs_template_en.xlsx"))
+    _refuse_if_open(out, args.force)
     write_template(out, lang=args.lang)
     print(f"template written: {out.resolve()}")
     return 0
@@ -254,6 +270,12 @@ def cmd_calc(args) -> int:
         print(f"cs-xl calc: {line}", file=sys.stderr)
     print(result)
     return EXIT_NOT_EVALUATED if result.problems else 0
+
+
+def _add_force(parser) -> None:
+    parser.add_argument("--force", action="store_true",
+                        help="write even when a lock file (~$BOOK.xlsx, .~lock.BOOK.xlsx#) says the workbook is "
+                             "open: only for a stale lock left by a crash")
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -290,16 +312,19 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default="cs_demo.xlsx", help="output path (default cs_demo.xlsx)")
     d.add_argument("--seed", type=int, default=7, help="random seed of the sample data (default 7)")
     d.add_argument("--lang", choices=("zh", "en"), default="zh", help="template language (default zh)")
+    _add_force(d)
     d.set_defaults(func=cmd_demo)
 
     t = sub.add_parser("template", help="write the blank standard template")
     t.add_argument("--lang", choices=("zh", "en"), default="zh")
     t.add_argument("--out", help="output path (default cs_template.xlsx / cs_template_en.xlsx)")
+    _add_force(t)
     t.set_defaults(func=cmd_template)
 
     r = sub.add_parser("refresh", help="rebuild every summary sheet of a workbook (headless 刷新报表)")
     r.add_argument("book", help="the workbook to refresh")
     r.add_argument("--out", help="write the refreshed workbook here instead of in place")
+    _add_force(r)
     r.set_defaults(func=cmd_refresh)
 
     c = sub.add_parser("calc", help="evaluate every formula (CS_* and native) headless and cache the results",

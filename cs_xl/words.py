@@ -86,6 +86,8 @@ def action_text(action: str, lang: str = "en") -> str:
 # loader's messages; headers and sheet names are quoted as the book has them.
 CLI_MESSAGES = {
     "untimed": "{n:,} {noun} records have no time of day ({header}) and are not in the hour view",
+    "book_open": ("{path} is open in Excel or LibreOffice (lock file {lock}); close it there, or write "
+                  "elsewhere with --out OTHER.xlsx, or add --force if no program has it open (a stale lock)"),
     "refresh_needs_workbook": ("{path}: refresh writes its sheets into an Excel workbook (.xlsx/.xlsm), not a "
                                "{suffix} file; make one with `cs-xl template`, paste the rows into its input "
                                "sheets and refresh that (`cs-xl kpis {path}` reads the file as it is)"),

@@ -257,3 +257,51 @@ def test_a_closed_pipe_ends_quietly(tickets_csv):
     proc.stdout.close()
     stderr = proc.stderr.read().decode()
     assert proc.wait() == 141 and stderr == ""
+
+
+# ---------------------------------------------------------------- a book open in Excel / LibreOffice
+
+@pytest.mark.parametrize("lock_name", ["~$typed.xlsx", ".~lock.typed.xlsx#"])
+def test_refresh_refuses_a_book_open_elsewhere(typed_book, lock_name):
+    lock = typed_book.with_name(lock_name)
+    lock.write_bytes(b"")
+    before = typed_book.read_bytes()
+    proc = run("refresh", typed_book)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert lock_name in proc.stderr and "--out" in proc.stderr and "--force" in proc.stderr
+    assert typed_book.read_bytes() == before and not backup_of(typed_book).exists()
+    # written elsewhere, the open book is only read
+    other = typed_book.with_name("copy.xlsx")
+    run("refresh", typed_book, "--out", other, check_rc=0)
+    assert typed_book.read_bytes() == before and "汇总" in sheet_names(other)
+    # a stale lock: --force
+    run("refresh", typed_book, "--force", check_rc=0)
+    assert "汇总" in sheet_names(typed_book)
+
+
+def test_refresh_checks_the_out_target_and_excels_short_lock_of_a_long_name(typed_book):
+    target = typed_book.with_name("quarterly.xlsx")
+    target.write_bytes(b"the user's unsaved work stays theirs")
+    typed_book.with_name("~$arterly.xlsx").write_bytes(b"")   # Excel drops a long name's first two characters
+    proc = run("refresh", typed_book, "--out", target)
+    assert proc.returncode == 2 and "~$arterly.xlsx" in proc.stderr
+    assert target.read_bytes() == b"the user's unsaved work stays theirs"
+
+
+def test_demo_and_template_refuse_to_overwrite_an_open_book(tmp_path):
+    out = tmp_path / "cs_demo.xlsx"
+    out.write_bytes(b"open in Excel")
+    (tmp_path / ".~lock.cs_demo.xlsx#").write_bytes(b"")
+    for command in ("demo", "template"):
+        proc = run(command, "--out", out)
+        assert proc.returncode == 2 and ".~lock.cs_demo.xlsx#" in proc.stderr, proc.stderr
+    assert out.read_bytes() == b"open in Excel"
+
+
+def backup_of(path):
+    return path.with_name(path.name + ".bak")
+
+
+def sheet_names(path):
+    from python_calamine import CalamineWorkbook
+    return CalamineWorkbook.from_path(str(path)).sheet_names
