@@ -156,12 +156,12 @@ def cmd_kpis(args) -> int:
     values = kpis.headline(scoped, settings)
     if args.json:
         out = {k: json_number(v) for k, v in values.items()}
-        out["data_quality"] = ds.quality.summary()
+        out["data_quality"] = _quality_json(ds)
         print(json.dumps(out, ensure_ascii=False, indent=1))
     else:
         print(f"{ds.source}  ({', '.join(ds.sheets.values())})")
         print(kpi_table(values, catalogue.METRICS))
-        print(_quality_line(ds.quality))
+        print(_quality_line(ds))
     return 0
 
 
@@ -187,12 +187,19 @@ MAIN_KEYS = ("volume", "frt_rate", "frt_avg", "frt_p90", "sla_rate", "resolution
              "csat_rate", "nps", "complaint_rate", "offered", "answer_rate", "asa", "aht")
 
 
-def _quality_line(quality) -> str:
-    summary = quality.summary()
-    if not summary["issues"]:
+def _quality_json(ds) -> dict:
+    """Counts by action and reason, plus records dropped apart from the cells of records kept."""
+    from .report import quality_counts
+    counts = quality_counts(ds)
+    return {**ds.quality.summary(), **{k: v for k, v in counts.items() if k != "issues"}}
+
+
+def _quality_line(ds) -> str:
+    """Records dropped apart from cells repaired/dropped, in the words of refresh and 数据质量."""
+    from .report import quality_counts_text
+    if not len(ds.quality):
         return "数据质量: 无问题 (no data-quality issues)"
-    parts = ", ".join(f"{k} {v}" for k, v in sorted(summary["by_action"].items()))
-    return f"数据质量: {summary['issues']} issues ({parts}); details: cs-xl refresh → 数据质量 sheet"
+    return f"数据质量: {quality_counts_text(ds, 'en')}; details: cs-xl refresh → 数据质量 sheet"
 
 
 def _refuse_if_open(target: Path, force: bool) -> None:
@@ -217,7 +224,7 @@ def cmd_demo(args) -> int:
     _refresh(out, None)
     ds, settings, scoped = _scoped_inputs(out)  # the same numbers as the refreshed 汇总
     print(kpi_table(kpis.headline(scoped, settings), catalogue.METRICS))
-    print(_quality_line(ds.quality))
+    print(_quality_line(ds))
     print(f"demo workbook: {out.resolve()}")
     return 0
 

@@ -40,7 +40,7 @@ class RefreshResult:
     def __str__(self) -> str:
         used = ", ".join(f"{k} {v:,}/{self.records_loaded.get(k, 0):,}" for k, v in self.records_used.items())
         return (f"refreshed {self.path}: {len(self.sheets)} sheets ({', '.join(self.sheets)}); "
-                f"records used {used or 'none'}; dropped {self.records_dropped:,}; "
+                f"records used {used or 'none'}; records dropped {self.records_dropped:,}; "
                 f"data-quality issues {self.issues:,}; {self.seconds:.1f} s")
 
 
@@ -128,7 +128,7 @@ def refresh(path, out=None, progress: Progress | None = None) -> RefreshResult:
     loaded, used = _counts(ds), _counts(scoped)
     dropped = report.dropped_records(ds)
     say_line("records used " + ", ".join(f"{k} {used[k]:,} of {loaded[k]:,}" for k in loaded)
-             + f"; dropped {dropped:,}; data-quality issues {len(ds.quality):,}")
+             + "; data quality: " + report.quality_counts_text(ds, "en"))
 
     t0 = time.perf_counter()
     model = pipeline.build(ds, settings, scoped, on_sheet=lambda name: tick(f"计算 / building {name}"))

@@ -48,6 +48,8 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "repaired": ("repaired", "已修正"),
     "dropped": ("dropped", "已剔除"),
     "flagged": ("flagged", "已标记"),
+    # shown for an issue whose whole record the loader left out ("dropped" alone reads like one cell)
+    "record dropped": ("record dropped", "剔除记录"),
 }
 
 LANGS = ("zh", "en")
@@ -126,6 +128,10 @@ REPORT: dict[str, tuple[str, str]] = {
     "out_of_scope": ("范围外记录", "Records out of scope"),
     "dropped": ("剔除记录", "Records dropped"),
     "issues": ("数据问题", "Data-quality issues"),
+    "quality_counts": ("数据问题 {issues}: 剔除记录 {records_dropped}; 单元格 已修正 {cells_repaired}, "
+                       "已剔除 {cells_dropped} (记录保留); 已标记 {flagged}",
+                       "{issues} issues: records dropped {records_dropped}; cells repaired "
+                       "{cells_repaired}, cells dropped {cells_dropped} (record kept); flagged {flagged}"),
     "timezone": ("时区", "Time zone"),
     "as_of": ("数据截至", "Data as of"),
     "alerts": ("预警", "Alerts"),

@@ -305,3 +305,21 @@ def backup_of(path):
 def sheet_names(path):
     from python_calamine import CalamineWorkbook
     return CalamineWorkbook.from_path(str(path)).sheet_names
+
+
+def test_kpis_and_refresh_name_records_dropped_and_cells_alike(tmp_path):
+    """T1 twice (one record dropped), '5分钟' (a cell repaired), '#N/A' (a cell dropped, its record kept)."""
+    import pandas as pd
+    from cs_xl.template import build_template, fill_inputs
+    wb = build_template("zh")
+    fill_inputs(wb, {"tickets": pd.DataFrame({
+        "date": pd.to_datetime(["2024-03-04"] * 4), "agent_id": ["C1"] * 4,
+        "ticket_id": ["T1", "T1", "T2", "T3"], "frt_min": [2, 3, "5分钟", "#N/A"]})})
+    book = tmp_path / "dirty.xlsx"
+    wb.save(book)
+    words = "records dropped 1; cells repaired 1, cells dropped 1 (record kept)"
+    assert words in run("kpis", book, check_rc=0).stdout
+    quality = json.loads(run("kpis", book, "--json", check_rc=0).stdout)["data_quality"]
+    assert (quality["records_dropped"], quality["cells_repaired"], quality["cells_dropped"]) == (1, 1, 1)
+    refreshed = run("refresh", book, check_rc=0).stdout
+    assert words in refreshed and "; records dropped 1;" in refreshed.splitlines()[-1]

@@ -292,13 +292,13 @@ def test_quality_sheet_lists_issues_and_the_audit_of_incomplete_records():
     by_reason = records(block(rep, "quality", "by_reason"))
     # a Chinese report shows the loader's English reasons and actions in Chinese
     assert {(r["sheet"], r["reason"], r["action"], r["count"]) for r in by_reason} == {
-        ("响应时间统计表", "不是数字", "已剔除", 1), ("响应时间统计表", "数字以文本存储", "已修正", 1),
-        ("效果统计表", "不是数字", "已剔除", 1)}
+        ("响应时间统计表", "不是数字", "剔除记录", 1), ("响应时间统计表", "数字以文本存储", "已修正", 1),
+        ("效果统计表", "不是数字", "剔除记录", 1)}
     assert [(i["reason"], i["action"]) for i in issues] == [
-        ("不是数字", "已剔除"), ("数字以文本存储", "已修正"), ("不是数字", "已剔除")]
+        ("不是数字", "剔除记录"), ("数字以文本存储", "已修正"), ("不是数字", "剔除记录")]
     english = records(block(build_report(dataset(), Settings(lang="en")), "quality", "issues"))
     assert [(i["reason"], i["action"]) for i in english] == [
-        ("not a number", "dropped"), ("number stored as text", "repaired"), ("not a number", "dropped")]
+        ("not a number", "record dropped"), ("number stored as text", "repaired"), ("not a number", "record dropped")]
     audit = records(block(rep, "quality", "audit"))
     # open statuses: T3 处理中 (row 5), T5 待确认 (row 7); every other ticket is 已解决/已关闭
     assert [(r["ticket_id"], r["row"], r["status"], r["week"]) for r in audit] == [
@@ -457,3 +457,19 @@ def test_load_sheet_says_how_many_records_have_no_time_of_day():
     complete = build_report(dataset(), Settings())
     assert not any("未计入" in line for b in sheet(complete, "load").blocks
                    if isinstance(b, report.TextBlock) for line in b.lines)
+
+
+def test_dropped_records_and_dropped_cells_are_named_apart():
+    """Rows 10 and 9 are not in the frames (records dropped); row 3 (T1) is kept with one value ignored."""
+    ds = dataset()
+    ds.quality.issues.append(QualityIssue("响应时间统计表", 3, "首次响应时间(分钟)", "#N/A", reason("excel_error"),
+                                          "dropped"))
+    ds.quality.issues.append(QualityIssue("响应时间统计表", None, "客服姓名", None, reason("missing_column"), "flagged"))
+    assert report.quality_counts(ds) == {"issues": 5, "records_dropped": 2, "cells_repaired": 1,
+                                         "cells_dropped": 1, "flagged": 1}
+    rep = build_report(ds, Settings())
+    lines = [line for b in sheet(rep, "quality").blocks if isinstance(b, report.TextBlock) for line in b.lines]
+    assert lines[0] == "数据问题 5: 剔除记录 2; 单元格 已修正 1, 已剔除 1 (记录保留); 已标记 1"
+    actions = {(i["row"], i["action"]) for i in records(block(rep, "quality", "issues"))}
+    assert {(10, "剔除记录"), (9, "剔除记录"), (3, "已剔除"), (4, "已修正"), (None, "已标记")} == actions
+    assert records(block(rep, "summary", "period"))[0]["dropped"] == 2   # 汇总's 剔除记录: the same count

@@ -207,13 +207,36 @@ def _frame_len(frame) -> int:
 
 def dropped_records(ds: DataSet) -> int:
     """Records the loader left out: rows with a quality issue that are not in the loaded frames."""
+    return len(dropped_rows(ds))
+
+
+def dropped_rows(ds: DataSet) -> set[tuple[str, int]]:
+    """(sheet, Excel row) of every record the loader left out."""
     kept: dict[str, set] = {}
     for table, sheet in ds.sheets.items():
         frame = ds.table(table)
         kept[sheet] = set(frame[ROW].tolist()) if frame is not None and ROW in frame.columns else set()
-    gone = {(i.sheet, i.row) for i in ds.quality.issues
+    return {(i.sheet, i.row) for i in ds.quality.issues
             if i.row is not None and i.sheet in kept and i.row not in kept[i.sheet]}
-    return len(gone)
+
+
+def quality_counts(ds: DataSet) -> dict[str, int]:
+    """The issues the way a user reconciles them with the sheets: records dropped (rows left
+    out of every metric) apart from the cells of the records kept — repaired, dropped (the
+    value is ignored, the record counts) or flagged."""
+    gone = dropped_rows(ds)
+    counts = {"issues": len(ds.quality), "records_dropped": len(gone),
+              "cells_repaired": 0, "cells_dropped": 0, "flagged": 0}
+    for issue in ds.quality.issues:
+        if (issue.sheet, issue.row) not in gone:
+            key = "flagged" if issue.action == "flagged" else f"cells_{issue.action}"
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def quality_counts_text(ds: DataSet, lang: str) -> str:
+    """「剔除记录 1; 单元格 已修正 9, 已剔除 6; 已标记 0」: the same words in the CLI, the README and 数据质量."""
+    return word("quality_counts", lang).format(**quality_counts(ds))
 
 
 def _period_bounds(ctx: Context) -> tuple[Any, Any]:
@@ -555,11 +578,14 @@ def build_quality(ctx: Context) -> SheetModel:
     tables put sheet, reason and action in the same columns, the reason
     wrapped, so no table's long text widens another's short columns."""
     issues = ctx.loaded.quality.issues
-    counts = Counter((i.sheet, i.why, i.action) for i in issues)
+    gone = dropped_rows(ctx.loaded)
+    # an issue that cost its record says so: "dropped" alone would read like one cell
+    shown_action = lambda i: "record dropped" if (i.sheet, i.row) in gone else i.action  # noqa: E731
+    counts = Counter((i.sheet, i.why, shown_action(i)) for i in issues)
     action = lambda a: action_text(a, ctx.lang)  # noqa: E731
     reason_rows = [[sheet, why.text(ctx.lang), action(a), n] for (sheet, why, a), n
                    in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0], str(kv[0][1]), kv[0][2]))]
-    blocks: list = []
+    blocks: list = [TextBlock([quality_counts_text(ctx.loaded, ctx.lang)])] if issues else []
     if not issues:
         blocks.append(TextBlock([ctx.w("no_issues")]))
     blocks.append(TableBlock("by_reason", ctx.w("by_reason"),
@@ -577,7 +603,8 @@ def build_quality(ctx: Context) -> SheetModel:
                               ColumnSpec("row", ctx.w("row"), "int"),
                               ColumnSpec("column", ctx.w("column"), "text"),
                               ColumnSpec("value", ctx.w("cell_value"), "text")],
-                             [[i.sheet, i.why.text(ctx.lang), action(i.action), i.row, i.column, _cell_text(i.value)]
+                             [[i.sheet, i.why.text(ctx.lang), action(shown_action(i)), i.row, i.column,
+                               _cell_text(i.value)]
                               for i in issues]))
     return SheetModel("quality", sheet_name("quality", ctx.lang), ctx.w("quality_title"), blocks)
 
