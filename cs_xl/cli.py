@@ -53,11 +53,23 @@ def kpi_table(kpis: dict, catalogue) -> str:
     return "\n".join(lines)
 
 
+def _group_label(by: str, value) -> str:
+    """A group as a reader names it: weekdays 周一…周日, priorities 一级…四级 (JSON keeps the numbers)."""
+    from .params import LEVEL_ZH
+    from .words import word
+    if by == "weekday":
+        return word("weekdays", "zh")[int(value)]
+    if by == "priority":
+        return LEVEL_ZH.get(int(value), str(value))
+    return str(value)
+
+
 def grouped_table(frame, by: str, catalogue, keys) -> str:
     """Groups as rows, the main KPIs as columns (only KPIs defined somewhere)."""
     keys = [k for k in keys if frame[k].notna().any()]
     header = [by] + [catalogue[k].zh for k in keys]
-    body = [[str(idx)] + [number_text(row[k], catalogue[k].fmt) for k in keys] for idx, row in frame.iterrows()]
+    body = [[_group_label(by, idx)] + [number_text(row[k], catalogue[k].fmt) for k in keys]
+            for idx, row in frame.iterrows()]
     widths = [max(display_width(r[i]) for r in [header] + body) for i in range(len(header))]
     fmt_row = lambda r: "  ".join(_pad(c, w, i > 0) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
     return "\n".join([fmt_row(header), "-" * (sum(widths) + 2 * len(widths))] + [fmt_row(r) for r in body])
@@ -134,8 +146,61 @@ def _scoped_inputs(path: Path, args=None):
     if args is None:
         return ds, settings, pipeline.scope(ds, settings)
     settings = _with_flags(settings, args)
-    where = {_column_key(ds, k): v for k, v in _parse_where(args.where).items()}
-    return ds, settings, pipeline.scope(ds, settings, where)
+    _check_period(settings, args)
+    typed = _parse_where(args.where)
+    where = {_column_key(ds, k): v for k, v in typed.items()}
+    scoped = pipeline.scope(ds, settings, where)
+    unmatched = _unmatched_where(ds, typed, where)
+    if unmatched:  # even when other tables still have records: 渠道=微信 leaves calls, but no ticket
+        note(unmatched)
+    elif not _has_records(scoped) and _has_records(ds):
+        note(_why_empty(ds, settings, typed))
+    return ds, settings, scoped
+
+
+def _check_period(settings, args) -> None:
+    """A period ending before it starts holds nothing by construction: say so, don't print zeros."""
+    from .words import cli_message
+    start, end = settings.period_start, settings.period_end
+    if start is not None and end is not None and start > end:
+        key = "reversed_range" if args.date_from and args.date_to else "reversed_period"
+        raise CliError(cli_message(key, start=start, end=end))
+
+
+def _has_records(ds) -> bool:
+    return any(f is not None and len(f) for f in (ds.tickets, ds.feedback, ds.calls))
+
+
+def _unmatched_where(ds, typed: dict, where: dict) -> str | None:
+    """A note for the first --where that no record of any table matches, naming the values there are."""
+    from . import kpis
+    from .words import cli_message
+    for (typed_key, wanted), key in zip(typed.items(), where):
+        if not kpis.matches_any(ds, key, wanted):
+            values = [_group_label(key, v) for v in kpis.values_of(ds, key)]
+            shown = ", ".join(values[:NOTE_VALUES]) + (", …" if len(values) > NOTE_VALUES else "")
+            return cli_message("no_match", column=typed_key, wanted=",".join(wanted), values=shown or "none")
+    return None
+
+
+def _why_empty(ds, settings, typed: dict) -> str:
+    """Why nothing is in scope when every filter alone matches something: the period, or the combination."""
+    from . import kpis
+    from .words import cli_message
+    from .settings import Settings
+    start, end = settings.period_start, settings.period_end
+    span = kpis.moment_range(ds)
+    if (start or end) and span is not None \
+            and not _has_records(kpis.apply_scope(ds, Settings(period_start=start, period_end=end))):
+        first, last = (moment.date() for moment in span)
+        return cli_message("no_match_in_period", start=start or "…", end=end or "…", first=first, last=last)
+    filters = [f"{k}={','.join(v)}" for k, v in typed.items()]
+    if start or end:
+        filters.append(f"{start or '…'} to {end or '…'}")
+    return cli_message("no_match_together", filters="; ".join(filters) or "参数")
+
+
+NOTE_VALUES = 12  # values listed in a "no record has …" note; more are elided
 
 
 def cmd_kpis(args) -> int:

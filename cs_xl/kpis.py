@@ -233,6 +233,29 @@ def _matches(series: pd.Series, wanted, key: str) -> pd.Series:
     return series.map(lambda v: v is not None and not pd.isna(v) and norm_text(v).casefold() in norm)
 
 
+def values_of(ds: DataSet, key: str) -> list:
+    """The distinct values of a column across the tables that have it (for "values in the data")."""
+    found = {v for f in (ds.tickets, ds.feedback, ds.calls) if f is not None and key in f.columns
+             for v in f[key].dropna().unique()}
+    return sorted(found, key=lambda v: (str(type(v)), v))
+
+
+def matches_any(ds: DataSet, key: str, wanted) -> bool:
+    """Whether any record of any table has one of the wanted values in column ``key`` (as --where reads them)."""
+    return any(bool(_matches(f[key], list(wanted), key).any())
+               for f in (ds.tickets, ds.feedback, ds.calls) if f is not None and key in f.columns)
+
+
+def moment_range(ds: DataSet) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """First and last record moment across the tables (None without any)."""
+    stamps = [when.dropna() for table in ("tickets", "feedback", "calls")
+              if (f := ds.table(table)) is not None and (when := record_moment(f, table)) is not None]
+    stamps = [s for s in stamps if len(s)]
+    if not stamps:
+        return None
+    return min(s.min() for s in stamps), max(s.max() for s in stamps)
+
+
 def _period_mask(when: pd.Series, start, end) -> pd.Series:
     mask = pd.Series(True, index=when.index)
     if start is not None:

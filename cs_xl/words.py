@@ -90,6 +90,11 @@ CLI_MESSAGES = {
     "untimed": "{n:,} {noun} records have no time of day ({header}) and are not in the hour view",
     "book_open": ("{path} is open in Excel or LibreOffice (lock file {lock}); close it there, or write "
                   "elsewhere with --out OTHER.xlsx, or add --force if no program has it open (a stale lock)"),
+    "reversed_range": "the period runs backwards: from {start} (--from) to {end} (--to); swap them",
+    "reversed_period": "the period runs backwards: from {start} to {end} (--from/--to over the 参数 sheet's period)",
+    "no_match": "no record has {column} = {wanted}; values in the data: {values}",
+    "no_match_in_period": "no record from {start} to {end}; the data runs from {first} to {last}",
+    "no_match_together": "no record matches the filters together ({filters})",
     "refresh_needs_workbook": ("{path}: refresh writes its sheets into an Excel workbook (.xlsx/.xlsm), not a "
                                "{suffix} file; make one with `cs-xl template`, paste the rows into its input "
                                "sheets and refresh that (`cs-xl kpis {path}` reads the file as it is)"),

@@ -323,3 +323,45 @@ def test_kpis_and_refresh_name_records_dropped_and_cells_alike(tmp_path):
     assert (quality["records_dropped"], quality["cells_repaired"], quality["cells_dropped"]) == (1, 1, 1)
     refreshed = run("refresh", book, check_rc=0).stdout
     assert words in refreshed and "; records dropped 1;" in refreshed.splitlines()[-1]
+
+
+# ---------------------------------------------------------------- filters that match nothing, group labels
+
+def test_a_reversed_range_is_an_error(tickets_csv):
+    proc = run("kpis", tickets_csv, "--from", "2024-03-30", "--to", "2024-03-01")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "2024-03-30" in proc.stderr and "2024-03-01" in proc.stderr and "backwards" in proc.stderr
+
+
+def test_a_filter_that_matches_nothing_says_which_values_exist(tickets_csv):
+    proc = run("kpis", tickets_csv, "--json", "--where", "Team=C")
+    assert json.loads(proc.stdout)["volume"] == 0          # still a valid result, exit 0
+    assert proc.returncode == 0
+    assert proc.stderr == "cs-xl: note: no record has Team = C; values in the data: A, B\n"
+
+
+def test_a_period_without_records_names_the_span_of_the_data(tickets_csv):
+    proc = run("kpis", tickets_csv, "--from", "2025-01-01", "--to", "2025-01-31", check_rc=0)
+    assert proc.stderr == ("cs-xl: note: no record from 2025-01-01 to 2025-01-31; "
+                           "the data runs from 2024-03-01 to 2024-03-04\n")
+
+
+def test_filters_that_only_together_match_nothing(tickets_csv):
+    proc = run("kpis", tickets_csv, "--where", "team=A", "--from", "2024-03-03", check_rc=0)
+    assert proc.stderr == "cs-xl: note: no record matches the filters together (team=A; 2024-03-03 to …)\n"
+
+
+def test_a_filter_that_matches_something_adds_no_note(tickets_csv):
+    assert run("kpis", tickets_csv, "--where", "team=B", check_rc=0).stderr == ""
+
+
+def test_weekday_and_priority_groups_are_named(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("日期,客服工号,首次响应时间(分钟),优先级\n"
+                    "2024-03-04,C1,1,P1\n2024-03-10,C1,2,三级\n", encoding="utf-8")
+    text = run("kpis", path, "--by", "weekday", check_rc=0).stdout   # 03-04 a Monday, 03-10 a Sunday
+    assert [line.split()[0] for line in text.splitlines()[2:]] == ["周一", "周日"]
+    text = run("kpis", path, "--by", "priority", check_rc=0).stdout
+    assert [line.split()[0] for line in text.splitlines()[2:]] == ["一级", "三级"]
+    groups = json.loads(run("kpis", path, "--by", "weekday", "--json", check_rc=0).stdout)
+    assert [g["weekday"] for g in groups] == [0, 6]                    # JSON keeps 0 = Monday … 6 = Sunday
