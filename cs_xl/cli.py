@@ -367,7 +367,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     k = sub.add_parser("kpis", help="headline KPIs of a workbook or CSV export",
-                       description="Headline KPIs (SPEC §5) of a template workbook (.xlsx/.xlsm) or a CSV export.")
+                       description="Headline KPIs of a template workbook (.xlsx/.xlsm) or a CSV export: every metric, "
+                                   "undefined ones shown as — (null in --json), never 0.")
     k.add_argument("path", help="workbook (.xlsx/.xlsm) or CSV file")
     k.add_argument("--json", action="store_true", help="one JSON object (null = undefined) with data_quality counts")
     k.add_argument("--threshold", type=_parse_threshold, metavar="T", help="FRT threshold in minutes (default 3)")

@@ -118,9 +118,16 @@ def _read_workbook(path: Path) -> list[Grid]:
     except LoadError:
         raise
     except Exception as exc:  # calamine raises its own types (ZipError, XmlError, PasswordError …)
-        raise LoadError(f"{path}: not a readable Excel workbook ({type(exc).__name__}: {exc})") from None
+        raise LoadError(_unreadable_zip_message(path, exc)) from None
     _restore_error_cells(path, data, grids)
     return grids
+
+
+def _unreadable_zip_message(path: Path, exc: Exception) -> str:
+    """A zip calamine cannot read: say what it is in the user's words, not the library's."""
+    if "detect file format" in str(exc).lower():  # a Word/PowerPoint file or another zip named .xlsx
+        return f"{path}: not an Excel workbook (a zip file without a workbook inside, e.g. a Word document)"
+    return f"{path}: not a readable Excel workbook (damaged: {exc})"
 
 
 def _not_a_zip_message(path: Path, data: bytes) -> str:

@@ -159,8 +159,10 @@ _STEPS_ZH = (
      "和评价数据（1-5星评分、是否满意、7天内重复投诉次数）；客服系统时间应与北京时间一致，导出时保留工单编号便于去重与关联。"),
     ("第三步 录入模板表格", "把数据粘贴到「响应时间统计表」「效果统计表」「话务记录」，不要改动表头。"
      "首次响应时间：从客户发起到客服首次人工回复（自动回复不计）；问题解决时间：从首次响应到标记已解决；客服姓名可用*代替部分（*小王）。"),
-    ("第四步 计算核心指标", "点击「刷新报表」按钮（无 Excel 时运行 cs-xl refresh 文件名.xlsx），按「参数」表计算全部指标；"
-     "也可在任意单元格直接写公式，如 =CS_FRT_RATE(F:F, 3) 求3分钟内首次响应占比。"),
+    ("第四步 计算核心指标", "保存并关闭本工作簿，运行 cs-xl refresh 文件名.xlsx：按「参数」表重新生成全部报表表"
+     "（工作簿仍在 Excel 中打开时会被拒绝，以免覆盖未保存的内容）；只看指标可运行 cs-xl kpis 文件名.xlsx。"
+     "单元格公式如 =CS_FRT_RATE(响应时间统计表!F:F, 3)：在 Excel 中导入 xlwings 函数后即时计算，"
+     "无 Excel 时运行 cs-xl calc 文件名.xlsx 计算。"),
     ("第五步 分析报告", "查看 汇总、按客服、按维度、趋势、时段负荷、数据质量 等报表：对比目标、看环比/同比和高峰时段，"
      "定位短板（如“周三下午咨询量激增”），制定并跟踪改进措施。"),
 )
@@ -172,8 +174,10 @@ _STEPS_EN = (
     ("Step 3 Fill in the templates", "Paste the records into Tickets, Feedback and Calls without changing the headers. "
      "First response: from the customer's contact to the first human reply (auto-replies excluded); resolution: from "
      "first response to resolved."),
-    ("Step 4 Compute the KPIs", "Press Refresh report (or run cs-xl refresh book.xlsx without Excel); formulas such as "
-     "=CS_FRT_RATE(F:F, 3) also work in any cell."),
+    ("Step 4 Compute the KPIs", "Save and close the workbook, then run cs-xl refresh book.xlsx: every report sheet is "
+     "rebuilt from the input sheets and the Settings sheet (a book still open in Excel is refused, so no unsaved typing "
+     "is lost). For the numbers alone: cs-xl kpis book.xlsx. Cell formulas such as =CS_FRT_RATE(Tickets!F:F, 3) "
+     "calculate in Excel once the xlwings functions are imported, or without Excel with cs-xl calc book.xlsx."),
     ("Step 5 Analyse and report", "Read the summary, per-agent, breakdown, trend, load and data-quality sheets: compare "
      "with the targets, period-over-period changes and peak hours, and follow up on the gaps."),
 )
@@ -243,9 +247,10 @@ def _write_readme(ws, lang: str, settings: Settings) -> None:
     widths = list(README_WIDTHS.values())
     ws["A1"] = "客户服务响应时间与效果统计工具 — 使用说明" if zh else "Customer-service response time and effectiveness tool — read me"
     ws["A1"].font = Font(bold=True, size=16)
-    ws["A2"] = ("把客服系统导出的数据录入三张表，点击「刷新报表」即得到首次响应达标率、解决率、满意度、接通率等指标及分析报表。"
-                if zh else "Fill the three input sheets, press Refresh report, and get FRT within target, resolution, "
-                "satisfaction, answer rate and the analysis sheets.")
+    ws["A2"] = ("把客服系统导出的数据录入三张表，保存后运行 cs-xl refresh 文件名.xlsx，即得到首次响应达标率、解决率、满意度、"
+                "接通率等指标及分析报表。"
+                if zh else "Fill the three input sheets, save, run cs-xl refresh book.xlsx, and get FRT within target, "
+                "resolution, satisfaction, answer rate and the analysis sheets.")
     row = 4
 
     def heading(text):

@@ -365,3 +365,11 @@ def test_weekday_and_priority_groups_are_named(tmp_path):
     assert [line.split()[0] for line in text.splitlines()[2:]] == ["一级", "三级"]
     groups = json.loads(run("kpis", path, "--by", "weekday", "--json", check_rc=0).stdout)
     assert [g["weekday"] for g in groups] == [0, 6]                    # JSON keeps 0 = Monday … 6 = Sunday
+
+
+def test_help_points_nowhere_outside_the_repository():
+    parser = build_parser()
+    texts = [parser.format_help()] + [sub.format_help() for sub in
+                                      parser._subparsers._group_actions[0].choices.values()]
+    for text in texts:
+        assert "SPEC" not in text and "../shared" not in text, text

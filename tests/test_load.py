@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import hashlib
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -569,6 +570,17 @@ def test_damaged_zip(tmp_path):
     damaged.write_bytes(data[: len(data) // 2])  # cut in half: the zip directory is lost
     with pytest.raises(LoadError, match=r"damaged\.xlsx"):
         load(damaged)
+
+
+def test_a_word_document_named_xlsx_is_not_an_excel_workbook(tmp_path):
+    path = tmp_path / "report.xlsx"
+    with zipfile.ZipFile(path, "w") as z:  # the parts of a .docx: a zip, but no workbook inside
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<document/>")
+    with pytest.raises(LoadError) as caught:
+        load(path)
+    assert "report.xlsx: not an Excel workbook" in str(caught.value)
+    assert "Calamine" not in str(caught.value)  # the user's words, not the library's
 
 
 def test_password_protected_workbook(tmp_path):

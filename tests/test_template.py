@@ -164,6 +164,20 @@ def test_readme_explains_workflow_metrics_and_example(lang, template):
         assert template[sheet].max_row <= 3
 
 
+def test_readme_promises_only_what_this_version_does(lang, template):
+    """No 「刷新报表」 button yet, and only CS_… functions that exist: the 说明 sheet says how to refresh today."""
+    import re
+
+    from cs_xl.excel_functions import FUNCTIONS
+    ws = template[SHEETS[lang][0]]
+    text = "\n".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
+    for promise in ("刷新报表」", "按钮", "Refresh report", "Press "):
+        assert promise not in text, promise
+    assert "cs-xl refresh" in text and "cs-xl kpis" in text
+    named = set(re.findall(r"CS_[A-Z_]+", text))
+    assert named and named <= set(FUNCTIONS), named - set(FUNCTIONS)
+
+
 def test_settings_sheet_holds_defaults(lang, tmp_path):
     path = tmp_path / "t.xlsx"
     build_template(lang).save(path)
@@ -274,7 +288,7 @@ def test_fill_rejects_unknown_columns_and_tables():
 
 
 def test_loader_reads_a_filled_template(tmp_path):
-    load = pytest.importorskip("cs_xl.load").load
+    from cs_xl.load import load  # the product's own module: never skipped
     wb = build_template("zh")
     fill_inputs(wb, {"tickets": pd.DataFrame({
         "date": [pd.Timestamp("2024-03-01")] * 2, "agent_id": ["C001", "C002"],
