@@ -20,9 +20,11 @@ import pytest
 from cs_xl import load as load_module
 from cs_xl.load import LoadError, load
 
+from ci import absent
+from realdata_maps import REALDATA
+
 D = dt.date
 T = dt.datetime
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 
 
 class Err(str):
@@ -572,6 +574,21 @@ def test_damaged_zip(tmp_path):
         load(damaged)
 
 
+def test_a_zero_length_duration_is_kept_and_only_a_reversed_one_dropped(tmp_path):
+    """The reversed-timestamp check is strict (later < earlier): equal timestamps are 0 minutes, not an error."""
+    rows = [["日期", "客服工号", "创建时间", "首次响应时刻", "解决时刻"],
+            ["2024-03-01", "A1", "2024-03-01 09:00", "2024-03-01 09:00", "2024-03-01 09:00"],  # 0 and 0
+            ["2024-03-01", "A1", "2024-03-01 09:00", "2024-03-01 08:59", "2024-03-01 09:30"],  # answered 1 min early
+            ["2024-03-01", "A1", "2024-03-01 09:00", "2024-03-01 09:05", "2024-03-01 09:04"]]  # resolved 1 min early
+    ds = load(write_csv(tmp_path / "t.csv", rows, encoding="utf-8"))
+    t = ds.tickets
+    assert t["frt_min"].iloc[0] == 0 and t["resolve_min"].iloc[0] == 0
+    assert pd.isna(t["frt_min"].iloc[1]) and pd.isna(t["resolve_min"].iloc[2])
+    reversed_ = sorted((i.row, i.reason) for i in ds.quality.issues if i.reason.startswith("negative duration"))
+    assert reversed_ == [(3, "negative duration: first response before created"),
+                         (4, "negative duration: resolved before first response")]
+
+
 def test_a_word_document_named_xlsx_is_not_an_excel_workbook(tmp_path):
     path = tmp_path / "report.xlsx"
     with zipfile.ZipFile(path, "w") as z:  # the parts of a .docx: a zip, but no workbook inside
@@ -593,15 +610,19 @@ def test_password_protected_workbook(tmp_path):
         load(locked)
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads files whatever their mode")
-def test_unreadable_file(tmp_path):
+def test_unreadable_file(tmp_path, monkeypatch):
+    """A file another program holds locked (Windows) or without read permission. chmod 0 would not
+    do as root, which reads any file, and CI runs as root: the refusal is made by the read itself."""
     path = write_book(tmp_path / "b.xlsx", {"S": [["日期", "客服工号"]]})
-    path.chmod(0)
-    try:
-        with pytest.raises(LoadError, match="permission denied"):
-            load(path)
-    finally:
-        path.chmod(0o600)
+    real_read_bytes = Path.read_bytes
+
+    def refused(self):
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read_bytes(self)
+    monkeypatch.setattr(Path, "read_bytes", refused)
+    with pytest.raises(LoadError, match=r"b\.xlsx: permission denied \(is the file locked by another program\?\)"):
+        load(path)
 
 
 def test_no_recognisable_sheet(tmp_path):
@@ -632,7 +653,7 @@ def test_load_error_is_one_line(tmp_path):
 def test_real_reviews_mapped_to_the_feedback_template(tmp_path):
     source = REALDATA / "olist_classified_reviews" / "olist_classified_public_dataset.csv"
     if not source.exists():
-        pytest.skip("../shared/realdata is absent")
+        absent(f"real data file {source} is absent")
     raw = pd.read_csv(source, dtype=str, keep_default_na=False)
     # rename the export's columns to the template's headers, as a user would
     mapped = pd.DataFrame({"工单编号": raw["id"], "日期": raw["review_creation_date"], "评分(1-5星)": raw["review_score"]})
@@ -651,7 +672,7 @@ def test_real_reviews_mapped_to_the_feedback_template(tmp_path):
 def test_real_event_log_is_not_mistaken_for_a_template(tmp_path):
     source = REALDATA / "servicenow_incident_log" / "incident_event_log_2016-02-29_to_2016-03-20.csv"
     if not source.exists():
-        pytest.skip("../shared/realdata is absent")
+        absent(f"real data file {source} is absent")
     # it has priority/resolved_at/category but neither 日期 nor 客服工号: an importer's job, not load()'s
     with pytest.raises(LoadError, match="no header row with ticket, feedback or call headers"):
         load(source)

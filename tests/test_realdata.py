@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pytest
 
+from ci import absent
 from realdata_maps import REALDATA, SOURCES, build_template_csv
 
 pytestmark = pytest.mark.realdata
@@ -296,9 +297,9 @@ REFERENCES = {
 
 def require(name: str) -> None:
     if not REALDATA.is_dir():
-        pytest.skip(f"real data folder {REALDATA} is absent")
+        absent(f"real data folder {REALDATA} is absent")
     if not SOURCES[name].available():
-        pytest.skip(f"real data file {SOURCES[name].path} is absent")
+        absent(f"real data file {SOURCES[name].path} is absent")
 
 
 def reference(name: str) -> Reference:
