@@ -473,3 +473,75 @@ def test_dropped_records_and_dropped_cells_are_named_apart():
     actions = {(i["row"], i["action"]) for i in records(block(rep, "quality", "issues"))}
     assert {(10, "剔除记录"), (9, "剔除记录"), (3, "已剔除"), (4, "已修正"), (None, "已标记")} == actions
     assert records(block(rep, "summary", "period"))[0]["dropped"] == 2   # 汇总's 剔除记录: the same count
+
+
+# ---------------------------------------------------------------- every column against plain pandas
+
+SLA_MIN = {1: 5, 2: 10, 3: 30, 4: 30}                   # seed 001's SLA per priority; blank → 三级
+DEADLINE_MIN = {1: 60, 2: 240, 3: 1440, 4: 2880}        # the 参数 defaults of the resolution deadline
+
+
+def rich_dataset() -> DataSet:
+    """The small data set plus an 一次解决 flag (some blank) and NPS answers, so that every
+    scorecard/breakdown column has a value that differs from its neighbours'."""
+    t = tickets_frame()
+    t["first_contact_resolved"] = pd.array([True, False, None, True, None, False, True], dtype="boolean")
+    f = feedback_frame()
+    f["nps"] = [10.0, 6.0, 9.0, 3.0]
+    return dataset(tickets=t, feedback=f)
+
+
+def reference_kpis(t: pd.DataFrame, f: pd.DataFrame) -> dict:
+    """Each column's definition in plain pandas, on one group's tickets and their feedback."""
+    frt = t["frt_min"].dropna()
+    resolved = t["status"].isin(["已解决", "已关闭"])
+    level = t["priority"].astype("float").fillna(3)
+    timed = resolved & t["resolve_min"].notna()
+    first_known = resolved & t["first_contact_resolved"].notna()
+    ratings, nps = f["rating"].dropna(), f["nps"].dropna()
+    share = lambda hits, among: hits.sum() / among.sum() if among.sum() else math.nan  # noqa: E731
+    return {
+        "volume": t["ticket_id"].nunique(),
+        "frt_rate": (frt <= 3).mean() if len(frt) else math.nan,
+        "frt_avg": frt.mean() if len(frt) else math.nan,
+        "sla_rate": (frt <= level[frt.index].map(SLA_MIN)).mean() if len(frt) else math.nan,
+        "resolution_rate": resolved.mean(),
+        "ontime_rate": share(timed & (t["resolve_min"] <= level.map(DEADLINE_MIN)), timed),
+        "fcr_rate": share(first_known & t["first_contact_resolved"].fillna(False).astype(bool), first_known),
+        "csat_avg": ratings.mean() if len(ratings) else math.nan,
+        "csat_rate": (ratings >= 4).mean() if len(ratings) else math.nan,
+        "nps": 100 * ((nps >= 9).mean() - (nps <= 6).mean()) if len(nps) else math.nan,
+        "complaint_rate": f["complaint"].astype(bool).sum() / t["ticket_id"].nunique(),
+    }
+
+
+def check_every_column(table: TableBlock, label_key: str, groups: dict, f: pd.DataFrame, skip=()):
+    metric_keys = [c.key for c in table.columns if c.key not in (label_key, *skip)]
+    rows = {r[label_key]: r for r in records(table)}
+    assert set(rows) == set(groups)
+    for label, part in groups.items():
+        expected = reference_kpis(part, f[f["ticket_id"].isin(part["ticket_id"])])
+        for key in metric_keys:
+            assert key in expected, f"no reference for column {key}: add one"
+            assert same(rows[label][key], expected[key]), (table.name, label, key, rows[label][key], expected[key])
+
+
+def test_every_agent_scorecard_column_equals_plain_pandas():
+    ds = rich_dataset()
+    rep = build_report(ds, Settings())
+    check_every_column(block(rep, "agents", "agents"), "agent_id", dict(list(ds.tickets.groupby("agent_id"))),
+                       ds.feedback, skip=("agent_name", "rank"))
+
+
+def test_every_breakdown_column_equals_plain_pandas():
+    ds = rich_dataset()
+    rep = build_report(ds, Settings())
+    t = ds.tickets
+    tables = [b for b in sheet(rep, "breakdowns").blocks if isinstance(b, TableBlock)]
+    assert [b.name for b in tables] == ["by_team", "by_channel", "by_priority"]
+    for table in tables:
+        dim = table.name.removeprefix("by_")
+        groups = dict(list(t.dropna(subset=[dim]).groupby(dim)))
+        if dim == "priority":  # shown as 一级…四级
+            groups = {report.priority_label(level, "zh"): part for level, part in groups.items()}
+        check_every_column(table, dim, groups, ds.feedback)
