@@ -131,6 +131,16 @@ def test_readme_lists_every_command():
     assert any('pip install -e ".[test]" && pytest' in line for line in first)
 
 
+def test_readme_names_every_option_of_every_command():
+    """The README's command table and `cs-xl COMMAND --help` list the same flags (e.g. --force)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| `cs-xl (\w+).*", readme, re.M)}
+    for name, sub in build_parser()._subparsers._group_actions[0].choices.items():
+        flags = [o for a in sub._actions for o in a.option_strings if o.startswith("--") and o != "--help"]
+        for flag in flags:
+            assert flag in rows[name], f"README's row for cs-xl {name} lacks {flag}"
+
+
 def test_bad_settings_value_is_one_line_naming_the_cell(tmp_path):
     from cs_xl.template import build_template
     wb = build_template("zh")
