@@ -482,7 +482,18 @@ def _settings_from(values: dict, directions: dict, sheet: str, cols: dict) -> Se
             targets[metric] = (targets[metric][0], direction)
     if "period_month" in values:
         _apply_month(values, changes, sheet, cols)
+    _check_period_order(values, changes, sheet, cols)
     return base.with_(sla_min=sla, resolve_deadline_min=deadlines, targets=targets, **changes)
+
+
+def _check_period_order(values: dict, changes: dict, sheet: str, cols: dict) -> None:
+    """An end date before the start date selects nothing: say so at the end date's cell
+    rather than let every report sheet come out empty."""
+    start, end = changes.get("period_start"), changes.get("period_end")
+    if start is not None and end is not None and end < start and "@period_end" in values:
+        row, _raw = values["@period_end"]
+        where = _Cell(sheet, row, cols[COL_VALUE], all_params()["period_end"].zh)
+        raise where.error(str(end), f"is before the start date {start}; swap them")
 
 
 def _apply_month(values: dict, changes: dict, sheet: str, cols: dict) -> None:

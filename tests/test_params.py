@@ -156,6 +156,15 @@ def test_month_conflicting_with_start_date_is_an_error():
         read_params(values(ws))
 
 
+def test_end_date_before_start_date_is_an_error():
+    ws, row = edited("period_end", dt.date(2024, 3, 1))
+    ws.cell(row_of(ws, "period_start"), 2).value = dt.date(2024, 3, 31)
+    with pytest.raises(ParamsError, match=rf"参数!B{row} 结束日期: '2024-03-01' is before the start date 2024-03-31"):
+        read_params(values(ws))
+    ws.cell(row, 2).value = dt.date(2024, 3, 31)  # a one-day period is fine
+    assert read_params(values(ws)).period_end == dt.date(2024, 3, 31)
+
+
 def test_bad_number_names_sheet_cell_and_label():
     ws, row = edited("frt_threshold_min", "abc")
     with pytest.raises(ParamsError) as err:
