@@ -6,7 +6,8 @@
     cs-xl refresh BOOK [--out PATH]
     cs-xl calc BOOK [--out PATH]
 
-Errors are one line on stderr and exit code 2; no tracebacks for bad input.
+Errors are one line on stderr and exit code 2; no tracebacks for bad input; output
+cut short by a closed pipe (``| head``) ends quietly.
 """
 from __future__ import annotations
 
@@ -374,8 +375,9 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--threshold", type=_parse_threshold, metavar="T", help="FRT threshold in minutes (default 3)")
     k.add_argument("--by", metavar="KEY", help="one result per group: a column key or header "
                    "(agent_id, team, channel, issue_type, module, priority, customer_type, 客服组 …) "
-                   "or a period (day, week, month, weekday, hour)")
-    k.add_argument("--from", dest="date_from", type=_parse_date, metavar="D", help="period start YYYY-MM-DD")
+                   "or a period (day, week, month, weekday, hour); the table names weekdays 周一… and "
+                   "priorities 一级…, --json keeps the numbers (weekday 0 = Monday, priority 1…4)")
+    k.add_argument("--from", dest="date_from", type=_parse_date, metavar="D", help="period start YYYY-MM-DD (a ticket's moment: its 创建时间, else its 日期)")
     k.add_argument("--to", dest="date_to", type=_parse_date, metavar="D", help="period end YYYY-MM-DD (inclusive)")
     k.add_argument("--where", action="append", metavar="KEY=VALUE",
                    help="keep records whose KEY equals VALUE (comma-separated values allowed); repeatable")
