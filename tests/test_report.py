@@ -543,5 +543,5 @@ def test_every_breakdown_column_equals_plain_pandas():
         dim = table.name.removeprefix("by_")
         groups = dict(list(t.dropna(subset=[dim]).groupby(dim)))
         if dim == "priority":  # shown as 一级…四级
-            groups = {report.priority_label(level, "zh"): part for level, part in groups.items()}
+            groups = {"一二三四"[int(level) - 1] + "级": part for level, part in groups.items()}
         check_every_column(table, dim, groups, ds.feedback)
