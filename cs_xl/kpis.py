@@ -289,7 +289,7 @@ def apply_scope(ds: DataSet, settings: Settings | None = None, where: dict | Non
                 masks[table] &= _matches(f[key], wanted, key)
     t = ds.tickets
     if s.min_tenure_months and t is not None and {"agent_id", "hire_date"} <= set(t.columns):
-        reference = s.period_end or (t["date"].max() if "date" in t.columns else pd.Timestamp.today())
+        reference = s.period_end or (t["date"].max() if "date" in t.columns else pd.Timestamp(s.today()))
         keep = _tenure_agents(t, s.min_tenure_months, reference)
         for table, f in frames.items():
             if f is not None and "agent_id" in f.columns:

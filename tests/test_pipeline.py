@@ -113,3 +113,14 @@ def test_the_loader_clock_is_the_settings_clock(monkeypatch, tmp_path):
     ds = load(saved_book(tmp_path / "book.xlsx"))
     future = [(i.row, i.reason) for i in ds.quality.issues if "future" in i.reason]
     assert [row for row, _ in future] == [6, 7]  # the two records of 2024-03-02
+
+
+def test_one_clock():
+    """Only Settings.today reads the system clock: every "today" is the 参数 timezone's."""
+    import re
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    clock = re.compile(r"\b(?:datetime\.now|date\.today|Timestamp\.now|Timestamp\.today|time\.time)\(")
+    readers = sorted(str(p.relative_to(root)) for p in [*root.glob("cs_xl/**/*.py"), *root.glob("udfs/*.py")]
+                     if clock.search(p.read_text(encoding="utf-8")))
+    assert readers == ["cs_xl/settings.py"]
