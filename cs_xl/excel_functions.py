@@ -22,6 +22,8 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import numpy as np
+
 
 from . import catalogue, metrics
 from . import criteria as crit
@@ -153,7 +155,9 @@ def _selected_columns(columns: list[tuple[Param, Column | None]], pairs: list) -
         keep &= crit.parse(criterion).mask(rng.cells)
     out = {p.name: None for p, c in columns if c is None}
     for p, c in present:
-        out[p.name] = [cell for cell, k in zip(c.cells, keep) if k]
+        cells = np.empty(len(c.cells), dtype=object)  # an object array: the metrics read it without a Python loop
+        cells[:] = c.cells
+        out[p.name] = cells if keep.all() else cells[keep]
     return out
 
 

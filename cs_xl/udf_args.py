@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
+import pandas as pd
 
 from . import coerce, schema
 from .criteria import ERROR_CODES
@@ -213,7 +214,9 @@ def align(columns: Sequence[Column], kinds: Sequence[str], criteria: Sequence[Co
         c.cells.extend([None] * (length - len(c.cells)))
     keep = np.zeros(length, dtype=bool)
     for c in columns:
-        keep |= np.fromiter((v is not None for v in c.cells), dtype=bool, count=length)
+        cells = np.empty(length, dtype=object)
+        cells[:] = c.cells
+        keep |= pd.notna(cells)  # vectorised: a whole column is a million cells
     first = int(np.argmax(keep)) if keep.any() else None
     if first is not None and all(_looks_like_header(c.cells[first], k) or c.cells[first] is None
                                  for c, k in zip(columns, kinds)):
