@@ -80,23 +80,29 @@ def _blank_row(row) -> bool:
 _CHUNKS = (65536, 4096, 256, 16)
 
 
-def used_rows(rows: Sequence[Sequence]) -> int:
-    """Number of rows up to the last one holding a value (the rest is the unused tail).
+def _cut_blank_tail(items: Sequence, blanks: Sequence, is_blank) -> int:
+    """Length of ``items`` without its blank tail.
 
-    The tail of a whole column is a million identical blank rows: whole
-    slices of it are compared with a blank template (list equality runs in
-    C), so only the last few rows are looked at one by one."""
-    n = len(rows)
-    if n and isinstance(rows[-1], (list, tuple)):
-        for blank in (None, ""):
-            template = type(rows[-1])([blank] * len(rows[-1]))
-            for size in _CHUNKS:
-                tail = [template] * size
-                while n >= size and rows[n - size:n] == tail:
-                    n -= size
-    while n and _blank_row(rows[n - 1]):
+    The tail of a whole column is a million identical blanks: whole slices
+    of it are compared with a template (list equality runs in C), so only
+    the last few items are looked at one by one."""
+    n = len(items)
+    for blank in blanks:
+        for size in _CHUNKS:
+            tail = [blank] * size
+            while n >= size and items[n - size:n] == tail:
+                n -= size
+    while n and is_blank(items[n - 1]):
         n -= 1
     return n
+
+
+def used_rows(rows: Sequence[Sequence]) -> int:
+    """Number of rows up to the last one holding a value (the rest is the unused tail)."""
+    blanks = ()
+    if rows and isinstance(rows[-1], (list, tuple)):
+        blanks = [type(rows[-1])([blank] * len(rows[-1])) for blank in (None, "")]
+    return _cut_blank_tail(rows, blanks, _blank_row)
 
 
 def _clean(cell):
@@ -147,16 +153,8 @@ def _as_rows(value) -> tuple[list, int, int]:
 
 
 def _used_length(cells: list) -> int:
-    """Length up to the last non-blank cell of a flat column (see :func:`used_rows`)."""
-    n = len(cells)
-    for blank in (None, ""):
-        for size in _CHUNKS:
-            tail = [blank] * size
-            while n >= size and cells[n - size:n] == tail:
-                n -= size
-    while n and _is_blank(cells[n - 1]):
-        n -= 1
-    return n
+    """Length up to the last non-blank cell of a flat column."""
+    return _cut_blank_tail(cells, (None, ""), _is_blank)
 
 
 def _flat_column(value) -> list | None:
