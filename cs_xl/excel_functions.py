@@ -185,6 +185,8 @@ def _metric_functions() -> dict[str, ExcelFunction]:
 
 # SPEC §4's short names for registry metrics
 ALIASES = {"CS_CSAT": "csat_rate", "CS_SAT_RATE": "satisfied_rate", "CS_REPEAT_RATE": "repeat_complaint_rate"}
+# SPEC §4 argument order where it differs from the metric function's: CS_REPEAT_RATE(customer, date, complaint, [days])
+ALIAS_ORDER = {"CS_REPEAT_RATE": ("customer", "date", "complaint", "days", "repeat_7d")}
 
 
 def _statistics() -> dict[str, ExcelFunction]:
@@ -201,7 +203,9 @@ def _build() -> dict[str, ExcelFunction]:
     functions = _metric_functions()
     for alias, key in ALIASES.items():
         base = functions[udf_name(key)]
-        functions[alias] = ExcelFunction(alias, base.func, base.params, base.doc, key)
+        order = ALIAS_ORDER.get(alias)
+        params = base.params if order is None else tuple(sorted(base.params, key=lambda p: order.index(p.name)))
+        functions[alias] = ExcelFunction(alias, base.func, params, base.doc, key)
     functions.update(_statistics())
     return functions
 

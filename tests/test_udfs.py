@@ -407,3 +407,15 @@ def test_cs_avg_with_criteria_equals_a_pandas_filter(cells, op, operand, values)
     chosen = [v for v, k in zip(values, keep) if k]
     got = ef.call("CS_AVG", [[v] for v in values], [[c] for c in cells], f"{op}{operand}")
     assert (got == "#N/A") if not chosen else got == pytest.approx(np.mean(chosen))
+
+
+def test_cs_repeat_rate_takes_days_fourth_as_spec_says():
+    """SPEC §4: CS_REPEAT_RATE(customer, date, complaint, [days=7])."""
+    from cs_xl.excel_functions import FUNCTIONS
+    customer = [["客户ID"], ["c1"], ["c1"], ["c2"], ["c2"]]
+    date = [["日期"], [dt.datetime(2024, 3, 1)], [dt.datetime(2024, 3, 6)], [dt.datetime(2024, 3, 1)],
+            [dt.datetime(2024, 3, 20)]]
+    complaint = [["是否投诉"], ["是"], ["是"], ["是"], ["是"]]
+    # c1 complains again after 5 days, c2 after 19: within 7 days 1 of 2, within 30 days 2 of 2
+    assert FUNCTIONS["CS_REPEAT_RATE"](customer, date, complaint) == 0.5
+    assert FUNCTIONS["CS_REPEAT_RATE"](customer, date, complaint, 30) == 1.0
