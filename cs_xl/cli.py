@@ -5,6 +5,7 @@
     cs-xl template [--lang zh|en] [--out PATH]
     cs-xl refresh BOOK [--out PATH]
     cs-xl calc BOOK [--out PATH]
+    cs-xl import FORMAT SRC… [--map MAP.toml] [--out BOOK.xlsx] [--append] [--clock calendar|business] [--json]
 
 Errors are one line on stderr and exit code 2; no tracebacks for bad input; output
 cut short by a closed pipe (``| head``) ends quietly.
@@ -343,6 +344,42 @@ def cmd_calc(args) -> int:
         print(f"cs-xl calc: {line}", file=sys.stderr)
     print(result)
     return EXIT_NOT_EVALUATED if result.problems else 0
+def cmd_import(args) -> int:
+    """Export(s) → canonical records → the standard workbook (refreshed) or straight to KPIs."""
+    from . import importers, kpis, metrics
+    from .clock import Clock
+    from .load import load_grids
+    clock = Clock(mode=args.clock) if args.clock else None
+    imported = importers.run(args.format, args.sources, args.map, clock)
+    rows = {k: len(f) for k, f in imported.frames.items()}
+    print(f"imported {', '.join(f'{k} {n:,}' for k, n in rows.items())}; "
+          f"left out {sum(imported.rejected().values()):,} {imported.rejected() or ''}", file=sys.stderr)
+    if args.out:
+        from .importers.book import write_book
+        out = Path(args.out)
+        if out.exists() and not args.append:
+            raise CliError(f"{out} exists; use --append to add to it (existing rows are never changed)")
+        write_book(imported, out, lang=args.lang, append=args.append)
+        _refresh(out, None)
+        ds, settings, scoped = _scoped_inputs(out)
+    else:
+        from .settings import Settings
+        ds = load_grids(importers.to_grids(imported, args.lang))
+        settings = Settings(lang=args.lang)
+        scoped = ds
+    ds.quality.issues[:0] = imported.issues  # the import's own left-outs, by source file and line
+    values = kpis.headline(scoped, settings)
+    if args.json:
+        out_json = {k: json_number(v) for k, v in values.items()}
+        out_json["data_quality"] = ds.quality.summary()
+        out_json["import"] = {"rows": rows, "rejected": imported.rejected()}
+        out_json["definitions"] = {"clock": (clock or importers.base.clock_of(
+            importers.load_map(args.format, args.map), None)).describe("en")}
+        print(json.dumps(out_json, ensure_ascii=False, indent=1))
+    else:
+        print(kpi_table(values, metrics.CATALOGUE))
+        print(_quality_line(ds.quality))
+    return 0
 
 
 def _add_force(parser) -> None:
@@ -410,6 +447,23 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("book", help="the workbook (.xlsx/.xlsm) to calculate")
     c.add_argument("--out", help="where to write the calculated copy (default BOOK_calc.xlsx beside it)")
     c.set_defaults(func=cmd_calc)
+    from .importers import FORMATS
+    i = sub.add_parser("import", help="turn helpdesk / event-log / call-centre exports into the standard workbook",
+                       description="Import exports (CSV/TSV/XLSX) with a built-in or custom TOML map; "
+                       "with --out write and refresh the standard workbook, else print the KPIs.")
+    i.add_argument("format", choices=FORMATS, help="export format")
+    i.add_argument("sources", nargs="+", metavar="SRC", help="export file(s)")
+    i.add_argument("--map", metavar="MAP", help="a map file (.toml) or a built-in preset name "
+                   "(servicenow, helpdesk, vinst, olist …) on top of the format's own")
+    i.add_argument("--out", metavar="BOOK", help="write the standard workbook here and refresh it")
+    i.add_argument("--append", action="store_true",
+                   help="add to the existing --out workbook: only new ids, existing rows untouched")
+    i.add_argument("--clock", choices=("calendar", "business"),
+                   help="minutes from timestamps: calendar, or business hours 09:00-18:00 with "
+                   "China's holidays (default: the map's)")
+    i.add_argument("--lang", choices=("zh", "en"), default="zh", help="workbook language (default zh)")
+    i.add_argument("--json", action="store_true", help="KPIs as one JSON object, with import counts")
+    i.set_defaults(func=cmd_import)
     return p
 
 

@@ -81,6 +81,12 @@ def _read_csv(path: Path) -> Grid:
     return Grid(path.name, rows, first_row=1, text_only=True)
 
 
+def read_text(path) -> str:
+    """The decoded text of a CSV-like export (UTF-8 with or without BOM, GBK, UTF-16)."""
+    path = Path(path)
+    return _decode(path, _read_bytes(path))
+
+
 def _decode(path: Path, data: bytes) -> str:
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text" export; GB18030 would garble it
         return data.decode("utf-16")

@@ -42,6 +42,14 @@ REASONS: dict[str, tuple[str, str]] = {
     "duplicate": ("duplicate {key}", "重复的{key}"),
     "duplicate_column": ("duplicate column for {header}, ignored", "与“{header}”重复的列,已忽略"),
     "outside": ("outside {low:g}-{high:g}", "超出范围{low:g}-{high:g}"),
+    # importers (issue 11): the row is named by source file and line
+    "field_count": ("{found} fields where the header has {expected}", "有{found}个字段,表头为{expected}个"),
+    "excluded": ("excluded: {why}", "已排除:{why}"),
+    "phantom_call": ("PHANTOM call (virtual, not a caller)", "PHANTOM虚拟来电(非真实来电)"),
+    "duplicate_event": ("exact duplicate event", "完全重复的事件"),
+    "no_case": ("no case id", "缺少工单编号"),
+    "unmapped_value": ("value not in the map, kept as typed", "值不在映射表中,按原值保留"),
+    "already_in_book": ("{key} already in the workbook, not added again", "{key}已在工作簿中,未重复添加"),
 }
 
 ACTIONS: dict[str, tuple[str, str]] = {

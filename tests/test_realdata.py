@@ -1,11 +1,12 @@
 """The product on real third-party data (``../shared/realdata``).
 
-For each public data set that fits the ticket / feedback / call model,
-``realdata_maps`` turns the raw file into a template-shaped CSV in a temporary
-folder; the product then reads that CSV in-process (``load`` + ``headline``)
-and through the CLI (``cs_xl.cli kpis --json``), and its KPIs must equal values
-computed here, independently, from the *raw* file with the standard ``csv``
-module (not with cs_xl, and not with the pandas mapping).
+For each public data set that fits the ticket / feedback / call model, the
+product's importer (``cs_xl.importers``, with the preset named in
+``realdata_maps``) reads the raw file in-process (``importers.run`` →
+``load_grids`` + ``headline``) and through the CLI (``cs-xl import FORMAT SRC
+--map PRESET --json``), and its KPIs must equal values computed here,
+independently, from the *raw* file with the standard ``csv`` module (not with
+cs_xl).
 
 The raw reads are also checked against the counts stated in each folder's
 SOURCE.md, so a silent mis-read of the source shows up as such.
@@ -30,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from ci import absent
-from realdata_maps import REALDATA, SOURCES, build_template_csv
+from realdata_maps import REALDATA, SOURCES
 
 pytestmark = pytest.mark.realdata
 
@@ -70,12 +71,19 @@ class Reference:
     kpis: dict[str, float]      # expected KPI values
 
 
+def technion_in_ivr(row: dict[str, str]) -> bool:
+    """A HANG call that never joined the queue (q_start 0:00:00) ended in the IVR."""
+    return row["outcome"] == "HANG" and row["q_start"] == "0:00:00"
+
+
 @lru_cache(maxsize=None)
 def technion_reference() -> Reference:
-    """Calls: PHANTOM ignored; queued = every other call (no IVR self-service
-    flag in the file); answered = outcome AGENT; wait = q_time; talk = ser_time."""
+    """Calls (issue 11's rules): PHANTOM ignored; HANG calls that never queued
+    are IVR self-served (offered, not queued); answered = outcome AGENT;
+    wait = q_time; handle = ser_time."""
     rows = read_rows(SOURCES["technion"].path, delimiter="\t")
     calls = [r for r in rows if r["outcome"] != "PHANTOM"]
+    queued = [r for r in calls if not technion_in_ivr(r)]
     answered = [r for r in calls if r["outcome"] == "AGENT"]
     waits_answered = [int(r["q_time"]) for r in answered]
     counts = {
@@ -85,16 +93,18 @@ def technion_reference() -> Reference:
         "servers": len({r["server"] for r in rows}),
         "days": (min(r["date"] for r in rows), max(r["date"] for r in rows)),
         "unidentified_customers": sum(r["customer_id"] == "0" for r in rows),
+        "phantom": sum(r["outcome"] == "PHANTOM" for r in rows),
     }
     kpis = {
         "offered": float(len(calls)),
-        "queued": float(len(calls)),
-        "answer_rate": share(len(answered), len(calls)),
-        "abandon_rate": share(len(calls) - len(answered), len(calls)),
+        "queued": float(len(queued)),
+        "answer_rate": share(len(answered), len(queued)),
+        "abandon_rate": share(len(queued) - len(answered), len(queued)),
         "asa": sum(waits_answered) / len(answered),
-        "avg_wait": sum(int(r["q_time"]) for r in calls) / len(calls),
-        "service_level": share(sum(w <= 20 for w in waits_answered), len(calls)),
+        "avg_wait": sum(int(r["q_time"]) for r in queued) / len(queued),
+        "service_level": share(sum(w <= 20 for w in waits_answered), len(queued)),
         "aht": sum(int(r["ser_time"]) for r in answered) / len(answered),
+        "ivr_rate": share(len(calls) - len(queued), len(calls)),
     }
     return Reference(counts, kpis)
 
@@ -309,36 +319,25 @@ def reference(name: str) -> Reference:
 
 @dataclass
 class ProductRun:
-    csv: Path
+    imported: object
     dataset: object
     kpis: dict[str, float]
 
 
 @pytest.fixture(scope="module")
-def template_csv(tmp_path_factory):
-    """name → the mapped, template-shaped CSV (built once per module)."""
-    built: dict[str, Path] = {}
-
-    def get(name: str) -> Path:
-        require(name)
-        if name not in built:
-            built[name] = build_template_csv(name, tmp_path_factory.mktemp(name))
-        return built[name]
-    return get
-
-
-@pytest.fixture(scope="module")
-def in_process(template_csv):
-    """name → the data set and headline KPIs computed in this process."""
+def in_process():
+    """name → the product's import of the raw file, loaded as grids, and its headline KPIs."""
     runs: dict[str, ProductRun] = {}
 
     def get(name: str) -> ProductRun:
+        require(name)
         if name not in runs:
-            path = template_csv(name)  # skips first when the data is absent
+            from cs_xl.importers import to_grids
             from cs_xl.kpis import headline
-            from cs_xl.load import load
-            ds = load(path)
-            runs[name] = ProductRun(path, ds, headline(ds))
+            from cs_xl.load import load_grids
+            imported = SOURCES[name].run()
+            ds = load_grids(to_grids(imported))
+            runs[name] = ProductRun(imported, ds, headline(ds))
         return runs[name]
     return get
 
@@ -346,19 +345,20 @@ def in_process(template_csv):
 def run_cli(*args: str) -> dict:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     done = subprocess.run([sys.executable, "-m", "cs_xl.cli", *args], capture_output=True, text=True,
-                          encoding="utf-8", cwd=REPO, env=env, timeout=120)
+                          encoding="utf-8", cwd=REPO, env=env, timeout=300)
     assert done.returncode == 0, f"cs-xl {' '.join(args)} failed:\n{done.stderr}"
     return json.loads(done.stdout)
 
 
 @pytest.fixture(scope="module")
-def via_cli(template_csv):
-    """name → the JSON object printed by ``cs-xl kpis CSV --json``."""
+def via_cli():
+    """name → the JSON object printed by ``cs-xl import FORMAT SRC --map PRESET --json``."""
     results: dict[str, dict] = {}
 
     def get(name: str) -> dict:
+        require(name)
         if name not in results:
-            results[name] = run_cli("kpis", str(template_csv(name)), "--json")
+            results[name] = run_cli("import", *SOURCES[name].cli_args(), "--json")
         return results[name]
     return get
 
@@ -440,7 +440,7 @@ def test_olist_reference_equals_the_hand_count_of_source_md():
 
 CHECKED_KPIS = [
     *(("technion", k) for k in ("offered", "queued", "answer_rate", "abandon_rate", "asa", "avg_wait",
-                                "service_level", "aht")),
+                                "service_level", "aht", "ivr_rate")),
     *(("servicenow", k) for k in ("volume", "resolution_rate", "fcr_rate", "resolve_avg", "resolve_median",
                                   "resolve_p90")),
     *(("helpdesk", k) for k in ("volume", "frt_rate", "frt_avg", "frt_median", "frt_p90", "sla_rate",
@@ -462,12 +462,12 @@ def test_kpi_in_process_equals_raw_reference(in_process, name, key):
 @pytest.mark.parametrize(("name", "key"), CHECKED_KPIS, ids=KPI_IDS)
 def test_kpi_via_cli_equals_raw_reference(via_cli, name, key):
     expected = reference(name).kpis[key]
-    assert_close(via_cli(name)[key], expected, f"{name} {key} (cs-xl kpis --json)")
+    assert_close(via_cli(name)[key], expected, f"{name} {key} (cs-xl import --json)")
 
 
 # metrics whose sheet or column the mapped data lacks: undefined, never 0 (SPEC §3, §5)
 UNDEFINED_KPIS = [
-    *(("technion", k) for k in ("volume", "frt_rate", "resolution_rate", "csat_avg", "nps", "ivr_rate")),
+    *(("technion", k) for k in ("volume", "frt_rate", "resolution_rate", "csat_avg", "nps")),
     *(("servicenow", k) for k in ("frt_rate", "frt_median", "sla_rate", "handle_avg", "csat_rate",
                                   "answer_rate")),
     *(("helpdesk", k) for k in ("csat_avg", "answer_rate", "asa")),
@@ -508,8 +508,8 @@ def test_every_record_is_loaded_into_the_right_table(in_process, name):
 
 
 @pytest.mark.parametrize("name", list(SOURCES))
-def test_mapped_csv_loses_no_value(in_process, name):
-    """The mapped CSVs are clean: the loader must not drop any cell."""
+def test_imported_records_lose_no_value(in_process, name):
+    """The importer's output is clean: the loader must not drop any cell."""
     dropped = [i for i in in_process(name).dataset.quality.issues if i.action == "dropped"]
     assert dropped == [], f"{name}: {len(dropped)} cells dropped, first: {dropped[:3]}"
 
@@ -529,8 +529,8 @@ def test_servicenow_unassigned_incidents_are_flagged_at_their_rows(in_process):
 
 
 def test_helpdesk_minutes_are_computed_from_the_timestamps(in_process):
-    """The CSV has blank minute columns and the three timestamps: the loader
-    fills every minute cell it can and no other."""
+    """The log has timestamps only: the importer fills every minute cell it
+    can (by the calendar clock) and no other."""
     require("helpdesk")
     tickets = [helpdesk_ticket(events) for events in helpdesk_cases().values()]
     frame = in_process("helpdesk").dataset.tickets
@@ -552,19 +552,22 @@ def test_technion_service_level_at_30_seconds(in_process):
     require("technion")
     from cs_xl.kpis import headline
     from cs_xl.settings import Settings
-    rows = [r for r in read_rows(SOURCES["technion"].path, delimiter="\t") if r["outcome"] != "PHANTOM"]
+    rows = [r for r in read_rows(SOURCES["technion"].path, delimiter="\t")
+            if r["outcome"] != "PHANTOM" and not technion_in_ivr(r)]
     within_30 = sum(r["outcome"] == "AGENT" and int(r["q_time"]) <= 30 for r in rows)
     got = headline(in_process("technion").dataset, Settings(service_level_s=30))["service_level"]
     assert_close(got, within_30 / len(rows), "technion service_level at 30 s")
 
 
 def test_technion_short_abandons_leave_the_abandon_rate(in_process):
-    """With a 5 s short-abandon threshold, unanswered calls that waited < 5 s
-    leave numerator and denominator: (HANG − short) / (calls − short)."""
+    """With a 5 s short-abandon threshold, queued calls abandoned after < 5 s
+    leave numerator and denominator: (abandoned − short) / (queued − short);
+    HANG calls that never queued ended in the IVR and are not queued."""
     require("technion")
     from cs_xl.kpis import headline
     from cs_xl.settings import Settings
-    rows = [r for r in read_rows(SOURCES["technion"].path, delimiter="\t") if r["outcome"] != "PHANTOM"]
+    rows = [r for r in read_rows(SOURCES["technion"].path, delimiter="\t")
+            if r["outcome"] != "PHANTOM" and not technion_in_ivr(r)]
     hang = sum(r["outcome"] == "HANG" for r in rows)
     short = sum(r["outcome"] == "HANG" and int(r["q_time"]) < 5 for r in rows)
     got = headline(in_process("technion").dataset, Settings(short_abandon_s=5))["abandon_rate"]
@@ -594,9 +597,11 @@ def erlang_c_textbook(traffic: float, agents: int) -> float:
 def test_technion_agents_needed_for_the_peak_slot(in_process):
     """Staffing for the busiest weekday × hour slot: its calls per hour
     averaged over the dates of that weekday, AHT of the answered calls, then
-    the fewest N > A with 1 − C(N, A)·e^(−(N−A)·20/AHT) ≥ 80 % (SPEC §3)."""
+    the fewest N > A with 1 − C(N, A)·e^(−(N−A)·20/AHT) ≥ 80 % (SPEC §3);
+    calls that ended in the IVR need no agent."""
     require("technion")
-    rows = [r for r in read_rows(SOURCES["technion"].path, delimiter="\t") if r["outcome"] != "PHANTOM"]
+    rows = [r for r in read_rows(SOURCES["technion"].path, delimiter="\t")
+            if r["outcome"] != "PHANTOM" and not technion_in_ivr(r)]
     starts = [datetime.strptime(r["date"] + " " + r["vru_entry"], "%y%m%d %H:%M:%S") for r in rows]
     per_slot = Counter((s.weekday(), s.hour) for s in starts)
     dates_per_weekday = Counter(d.weekday() for d in {s.date() for s in starts})
@@ -675,8 +680,23 @@ def test_servicenow_resolve_median_per_priority(in_process):
         assert_close(frame.loc[level, "resolve_median"], median, f"servicenow resolve_median of priority {level}")
 
 
-def test_servicenow_resolve_median_per_priority_via_cli(template_csv):
-    groups = run_cli("kpis", str(template_csv("servicenow")), "--json", "--by", "priority")
+@pytest.fixture(scope="module")
+def imported_book(tmp_path_factory):
+    """name → the standard workbook written and refreshed by ``cs-xl import … --out BOOK``."""
+    books: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        require(name)
+        if name not in books:
+            book = tmp_path_factory.mktemp(name) / f"{name}.xlsx"
+            run_cli("import", *SOURCES[name].cli_args(), "--out", str(book), "--json")
+            books[name] = book
+        return books[name]
+    return get
+
+
+def test_servicenow_resolve_median_per_priority_via_cli(imported_book):
+    groups = run_cli("kpis", str(imported_book("servicenow")), "--json", "--by", "priority")
     got = {int(g["priority"]): g["resolve_median"] for g in groups}
     expected = servicenow_median_per_level()
     assert sorted(got) == sorted(expected) == [1, 2, 3, 4]
@@ -684,8 +704,39 @@ def test_servicenow_resolve_median_per_priority_via_cli(template_csv):
         assert_close(got[level], median, f"servicenow resolve_median of priority {level} (cs-xl --by)")
 
 
-def test_helpdesk_frt_rate_with_cli_threshold(template_csv):
-    """``--threshold 60``: share of first responses within an hour."""
-    out = run_cli("kpis", str(template_csv("helpdesk")), "--json", "--threshold", "60")
+def test_helpdesk_frt_rate_with_cli_threshold(imported_book):
+    """``--threshold 60`` on the imported workbook: share of first responses within an hour."""
+    out = run_cli("kpis", str(imported_book("helpdesk")), "--json", "--threshold", "60")
     frt = [t["frt"] for t in map(helpdesk_ticket, helpdesk_cases().values()) if t["frt"] is not None]
     assert_close(out["frt_rate"], sum(v <= 60 for v in frt) / len(frt), "helpdesk frt_rate at 60 min")
+
+
+# ---------------------------------------------------------------- what the import leaves out, by line
+
+def test_technion_phantom_calls_are_reported_at_their_lines(in_process):
+    require("technion")
+    with open(SOURCES["technion"].path, newline="", encoding="utf-8") as handle:
+        lines = [n for n, r in enumerate(csv.DictReader(handle, delimiter="\t"), start=2) if r["outcome"] == "PHANTOM"]
+    issues = in_process("technion").imported.issues
+    assert sorted(i.row for i in issues if i.why.code == "phantom_call") == lines
+    assert {i.sheet for i in issues} == {SOURCES["technion"].filename}
+    assert len(lines) == reference("technion").counts["phantom"] == 278
+
+
+def test_helpdesk_duplicate_events_are_reported_at_their_lines(in_process):
+    """Each repeat of an identical event row is one 'dropped' issue at its file line."""
+    require("helpdesk")
+    seen, repeats = set(), []
+    for line, row in enumerate(read_rows(SOURCES["helpdesk"].path), start=2):
+        key = tuple(row.values())
+        if key in seen:
+            repeats.append(line)
+        seen.add(key)
+    got = [i.row for i in in_process("helpdesk").imported.issues if i.why.code == "duplicate_event"]
+    assert sorted(got) == repeats and len(repeats) == 127
+
+
+def test_import_json_states_rows_rejections_and_clock(via_cli):
+    out = via_cli("technion")
+    assert out["import"] == {"rows": {"calls": 33_066}, "rejected": {"PHANTOM call (virtual, not a caller)": 278}}
+    assert out["definitions"]["clock"].startswith("calendar minutes")

@@ -3,7 +3,7 @@ and xlwings next).
 
 * A value is written as a plain Python value; undefined (None, NaN, NaT …)
   is an empty cell, never 0 (:func:`cs_xl.values.plain`).
-* Text that would start a formula (``=``, ``+``, ``-``, ``@``) is written as
+* Text that would start a formula (``=``, ``+``, ``-``, ``@``, tab, CR) is written as
   text, never executed (SPEC §6, CSV/formula injection): a writer stores it
   as a string with Excel's quote prefix, as if typed with a leading ``'``.
 * Characters XML 1.0 cannot hold (control characters but tab/newline/CR)
@@ -16,7 +16,7 @@ from typing import Any
 
 from ..values import plain, python_datetime
 
-FORMULA_STARTS = ("=", "+", "-", "@")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # tab/CR: CSV-injection payloads start so too (issue 11)
 # control characters XML 1.0 forbids (tab, LF and CR are allowed); the same set openpyxl refuses
 ILLEGAL_XML_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 REPLACEMENT = "\ufffd"
