@@ -224,6 +224,7 @@ def cmd_kpis(args) -> int:
     if args.json:
         out = {k: json_number(v) for k, v in values.items()}
         out["data_quality"] = _quality_json(ds)
+        out["definitions"] = {"clock": settings.clock().describe("en")}  # how minutes from timestamps were counted
         print(json.dumps(out, ensure_ascii=False, indent=1))
     else:
         print(f"{ds.source}  ({', '.join(ds.sheets.values())})")
@@ -344,28 +345,44 @@ def cmd_calc(args) -> int:
         print(f"cs-xl calc: {line}", file=sys.stderr)
     print(result)
     return EXIT_NOT_EVALUATED if result.problems else 0
+
+
+def _import_clock(args):
+    """The clock of an import: --clock, else the 参数 of the book appended to, else the map's own."""
+    from .clock import Clock
+    from .importers.base import clock_of
+    from .importers import load_map
+    if args.clock:
+        return Clock(mode=args.clock)
+    if args.append and args.out and Path(args.out).exists():
+        from . import pipeline
+        return pipeline.read_path(Path(args.out))[1].clock()
+    return clock_of(load_map(args.format, args.map), None)
+
+
 def cmd_import(args) -> int:
     """Export(s) → canonical records → the standard workbook (refreshed) or straight to KPIs."""
     from . import importers, kpis, metrics
-    from .clock import Clock
     from .load import load_grids
-    clock = Clock(mode=args.clock) if args.clock else None
+    from .settings import Settings
+    if args.append and not args.out:
+        raise CliError("--append needs --out BOOK (the workbook to add to)")
+    clock = _import_clock(args)
     imported = importers.run(args.format, args.sources, args.map, clock)
     rows = {k: len(f) for k, f in imported.frames.items()}
     print(f"imported {', '.join(f'{k} {n:,}' for k, n in rows.items())}; "
           f"left out {sum(imported.rejected().values()):,} {imported.rejected() or ''}", file=sys.stderr)
+    settings = Settings(lang=args.lang, clock_mode=clock.mode, timezone=clock.timezone)
     if args.out:
         from .importers.book import write_book
         out = Path(args.out)
         if out.exists() and not args.append:
             raise CliError(f"{out} exists; use --append to add to it (existing rows are never changed)")
-        write_book(imported, out, lang=args.lang, append=args.append)
+        write_book(imported, out, lang=args.lang, append=args.append, settings=settings)
         _refresh(out, None)
         ds, settings, scoped = _scoped_inputs(out)
     else:
-        from .settings import Settings
-        ds = load_grids(importers.to_grids(imported, args.lang))
-        settings = Settings(lang=args.lang)
+        ds = load_grids(importers.to_grids(imported, args.lang), clock=clock)
         scoped = ds
     ds.quality.issues[:0] = imported.issues  # the import's own left-outs, by source file and line
     values = kpis.headline(scoped, settings)
@@ -373,12 +390,12 @@ def cmd_import(args) -> int:
         out_json = {k: json_number(v) for k, v in values.items()}
         out_json["data_quality"] = ds.quality.summary()
         out_json["import"] = {"rows": rows, "rejected": imported.rejected()}
-        out_json["definitions"] = {"clock": (clock or importers.base.clock_of(
-            importers.load_map(args.format, args.map), None)).describe("en")}
+        out_json["definitions"] = {"clock": clock.describe("en")}
         print(json.dumps(out_json, ensure_ascii=False, indent=1))
     else:
         print(kpi_table(values, metrics.CATALOGUE))
         print(_quality_line(ds.quality))
+        print(f"计时规则 / clock: {clock.describe(settings.lang)}")
     return 0
 
 

@@ -83,9 +83,12 @@ def load(path, *, tables: Sequence[str] = ("tickets", "feedback", "calls"), toda
     return load_grids(read_grids(path), tables=tables, today=today)
 
 
-def load_grids(grids: Grids, *, tables: Sequence[str] = ("tickets", "feedback", "calls"), today=None) -> DataSet:
+def load_grids(grids: Grids, *, tables: Sequence[str] = ("tickets", "feedback", "calls"), today=None,
+               clock=None) -> DataSet:
     """The typed DataSet of sheets already read as grids: a file (:func:`read_grids`),
-    a live workbook's cells or an importer's output all take this one path."""
+    a live workbook's cells or an importer's output all take this one path.
+    ``clock`` (:class:`cs_xl.clock.Clock`, default calendar minutes) measures
+    the minutes filled from timestamps."""
     wanted = _check_tables(tables)
     placements = _place_tables(grids.sheets, wanted)
     if not placements:
@@ -95,7 +98,7 @@ def load_grids(grids: Grids, *, tables: Sequence[str] = ("tickets", "feedback", 
     for key in wanted:
         if key not in placements:
             continue
-        built = _build_table(TABLES[key], placements[key], today=today)
+        built = _build_table(TABLES[key], placements[key], today=today, clock=clock)
         setattr(dataset, key, built.frame)
         dataset.headers[key] = built.headers
         dataset.sheets[key] = placements[key].grid.name
@@ -223,7 +226,7 @@ class _Work:
         self.issues.append((order, QualityIssue(self.sheet, row, column, value, why, action)))
 
 
-def _build_table(table: Table, placement: Placement, *, today: pd.Timestamp) -> Built:
+def _build_table(table: Table, placement: Placement, *, today: pd.Timestamp, clock=None) -> Built:
     grid, mapping = placement.grid, placement.mapping
     header_row = grid.rows[placement.header_index]
     data_rows = grid.rows[placement.header_index + 1:]
@@ -250,7 +253,7 @@ def _build_table(table: Table, placement: Placement, *, today: pd.Timestamp) -> 
     _check_bounds(work, keep)
     _check_future_dates(work, keep, today)
     _check_required_blanks(work, keep)
-    _fill_minutes_from_timestamps(work, keep)
+    _fill_minutes_from_timestamps(work, keep, clock)
     keep &= _dedupe(work, keep)
 
     frame = pd.DataFrame({key: work.typed[key][keep].reset_index(drop=True)
@@ -358,9 +361,10 @@ def _check_required_blanks(work: _Work, keep: np.ndarray) -> None:
             work.report(pos, column.key, None, reason("missing_value"), "flagged")
 
 
-def _fill_minutes_from_timestamps(work: _Work, keep: np.ndarray) -> None:
+def _fill_minutes_from_timestamps(work: _Work, keep: np.ndarray, clock=None) -> None:
     """frt_min = first_response_at − created_at, resolve_min = resolved_at −
-    first_response_at, in calendar minutes, where the minute cell is blank.
+    first_response_at, in calendar minutes (or by ``clock``, e.g. business
+    minutes from the 参数 clock rows), where the minute cell is blank.
 
     Timestamps in an impossible order are dropped first: resolved before
     created, then each reversed pair of :data:`DURATIONS`.
@@ -374,7 +378,7 @@ def _fill_minutes_from_timestamps(work: _Work, keep: np.ndarray) -> None:
     for earlier, later, minutes_key, _ in DURATIONS:
         if {earlier, later} - typed.keys():
             continue
-        computed = ((typed[later] - typed[earlier]).dt.total_seconds() / 60).to_numpy(dtype=float, na_value=np.nan)
+        computed = _minutes(typed[earlier], typed[later], clock)
         present = minutes_key in typed
         current = typed[minutes_key].to_numpy(dtype=float) if present else np.full(len(computed), np.nan)
         blank = np.isnan(current)
@@ -394,6 +398,12 @@ def _fill_minutes_from_timestamps(work: _Work, keep: np.ndarray) -> None:
             work.problem_at[minutes_key] = {}
             work.report(None, minutes_key, f"{int(fill.sum())} rows",
                         reason("from_timestamps_absent"), "repaired")
+
+
+def _minutes(earlier: pd.Series, later: pd.Series, clock) -> np.ndarray:
+    if clock is not None and clock.mode != "calendar":
+        return clock.between(earlier, later).to_numpy(dtype=float, na_value=np.nan)
+    return ((later - earlier).dt.total_seconds() / 60).to_numpy(dtype=float, na_value=np.nan)
 
 
 def _drop_reversed(work: _Work, keep: np.ndarray, earlier: str, later: str, why: Reason) -> None:

@@ -67,6 +67,7 @@ def _metric(key: str):
 class Param:
     key: str
     kind: str  # date month list number minutes seconds int fraction priority flag timezone lang target
+    #            clock_mode time
     zh: str
     en: str
     note_zh: str = ""
@@ -145,6 +146,14 @@ def sections(extra_targets: Iterable[str] = ()) -> list[tuple[str, str, list[Par
             Param("alert_queue_max", "int", "排队人数上限", "Queue alert limit",
                   "排队人数超过此值时启动应急预案", "alert when the queue exceeds this"),
         ]),
+        ("计时规则", "Clock", [
+            Param("clock_mode", "clock_mode", "计时方式", "Clock",
+                  "由时间戳计算时长：自然时间 或 工作时间（仅计工作日的工作时段，按中国法定节假日及调休）",
+                  "minutes from timestamps: calendar, or business (working hours on China's working days, "
+                  "statutory holidays and make-up days)"),
+            Param("business_open", "time", "工作时间开始", "Business hours open", "默认 09:00", "default 09:00"),
+            Param("business_close", "time", "工作时间结束", "Business hours close", "默认 18:00", "default 18:00"),
+        ]),
         ("显示", "Display", [
             Param("mask_names", "flag", "客服姓名脱敏", "Mask agent names", "是：李娜 → *娜", "Yes: 李娜 → *娜"),
             Param("timezone", "timezone", "时区", "Time zone", "默认 Asia/Shanghai（北京时间）", "default Asia/Shanghai"),
@@ -171,6 +180,7 @@ COL_LABEL, COL_VALUE, COL_DIR, COL_NOTE, COL_KEY = range(5)
 YES = {"zh": "是", "en": "Yes"}
 NO = {"zh": "否", "en": "No"}
 LANG_NAMES = {"zh": "中文", "en": "English"}
+CLOCK_NAMES = {"calendar": {"zh": "自然时间", "en": "calendar"}, "business": {"zh": "工作时间", "en": "business"}}
 GE, LE = "≥", "≤"
 
 
@@ -196,6 +206,10 @@ def _value_of(settings: Settings, param: Param, lang: str) -> Any:
         return (LEVEL_ZH if lang == "zh" else LEVEL_EN)[value]
     if param.kind == "lang":
         return LANG_NAMES.get(value, value)
+    if param.kind == "clock_mode":
+        return CLOCK_NAMES[value][lang]
+    if param.kind == "time":
+        return f"{value:%H:%M}"
     return value
 
 
@@ -269,6 +283,7 @@ def _param_validations(lang: str) -> dict:
         "flag": dv(type="list", formula1=f'"{YES[lang]},{NO[lang]}"'),
         "priority": dv(type="list", formula1=f'"{levels}"'),
         "lang": dv(type="list", formula1=f'"{LANG_NAMES["zh"]},{LANG_NAMES["en"]}"'),
+        "clock_mode": dv(type="list", formula1='"' + ",".join(n[lang] for n in CLOCK_NAMES.values()) + '"'),
         "direction": dv(type="list", formula1=f'"{GE},{LE}"'),
         "date": dv(type="date", operator="greaterThan", formula1="DATE(2000,1,1)"),
         "number": dv(type="decimal", operator="greaterThanOrEqual", formula1="0", error=err),
@@ -371,6 +386,32 @@ def _parse_timezone(value, where: _Cell) -> str:
     return text
 
 
+def _parse_clock_mode(value, where: _Cell) -> str:
+    text = coerce.norm_text(value).casefold()
+    for mode, names in CLOCK_NAMES.items():
+        if text in {mode, names["zh"], names["en"], "自然" if mode == "calendar" else "工作"}:
+            return mode
+    raise where.error(value, "is not 自然时间 or 工作时间 (calendar or business)")
+
+
+_TIME = re.compile(r"^(\d{1,2})[:：](\d{2})$")
+
+
+def _parse_time(value, where: _Cell) -> dt.time:
+    """A time of day: 09:00, 9:00, a datetime.time or an Excel day fraction (0.375)."""
+    if isinstance(value, dt.time):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.time()
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1:
+        minutes = round(value * 24 * 60)
+        return dt.time(minutes // 60, minutes % 60)
+    m = _TIME.match(coerce.norm_text(value))
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise where.error(value, "is not a time of day such as 09:00")
+    return dt.time(int(m.group(1)), int(m.group(2)))
+
+
 def _parse_value(param: Param, value, where: _Cell):
     kind = param.kind
     if kind == "date":
@@ -394,6 +435,10 @@ def _parse_value(param: Param, value, where: _Cell):
         return _parse_with(coerce.flag, value, where, "is not 是/否")
     if kind == "timezone":
         return _parse_timezone(value, where)
+    if kind == "clock_mode":
+        return _parse_clock_mode(value, where)
+    if kind == "time":
+        return _parse_time(value, where)
     if kind == "lang":
         return _parse_lang(value, where)
     raise AssertionError(kind)
@@ -483,7 +528,12 @@ def _settings_from(values: dict, directions: dict, sheet: str, cols: dict) -> Se
     if "period_month" in values:
         _apply_month(values, changes, sheet, cols)
     _check_period_order(values, changes, sheet, cols)
-    return base.with_(sla_min=sla, resolve_deadline_min=deadlines, targets=targets, **changes)
+    settings = base.with_(sla_min=sla, resolve_deadline_min=deadlines, targets=targets, **changes)
+    if settings.business_open >= settings.business_close:
+        row, raw = values.get("@business_close") or values.get("@business_open")
+        where = _Cell(sheet, row, cols[COL_VALUE], all_params()["business_close"].zh)
+        raise where.error(raw, f"business hours must close after they open ({settings.business_open:%H:%M})")
+    return settings
 
 
 def _check_period_order(values: dict, changes: dict, sheet: str, cols: dict) -> None:

@@ -30,7 +30,8 @@ def read_inputs(grids: Grids) -> tuple[DataSet, Settings]:
     of the input sheets' names.  Raises ``params.ParamsError`` for a bad
     参数 cell and ``load.LoadError`` when no input table is found."""
     settings = None if grids.is_csv else read_params_from_grids(grids)
-    ds = load_grids(grids, today=(settings or Settings()).today())
+    rules = settings or Settings()  # 参数's timezone says which day is today; its clock rows measure minutes
+    ds = load_grids(grids, today=rules.today(), clock=rules.clock())
     return ds, settings if settings is not None else Settings(lang=report.detect_lang(ds))
 
 

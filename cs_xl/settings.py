@@ -56,6 +56,10 @@ class Settings:
     # --- presentation
     mask_names: bool = False
     timezone: str = "Asia/Shanghai"
+    # --- clock (issue 11): how minutes are counted from timestamps
+    clock_mode: str = "calendar"           # or "business": business hours on China's working days
+    business_open: dt.time = dt.time(9, 0)
+    business_close: dt.time = dt.time(18, 0)
     lang: str = "zh"
 
     def with_(self, **changes) -> "Settings":
@@ -64,6 +68,11 @@ class Settings:
     def today(self) -> dt.date:
         """Today's date in the 参数 timezone (what "future date" and 数据截至 mean for this team)."""
         return dt.datetime.now(zoneinfo.ZoneInfo(self.timezone)).date()
+
+    def clock(self):
+        """The :class:`cs_xl.clock.Clock` of these settings (mode, business hours, timezone)."""
+        from .clock import Clock
+        return Clock(self.clock_mode, self.business_open, self.business_close, self.timezone)
 
     def sla_for(self, level) -> float:
         return self.sla_min.get(int(level), self.sla_min[self.default_priority])

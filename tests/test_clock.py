@@ -72,3 +72,18 @@ def test_bad_clock_settings_are_refused():
 
 def test_the_rule_is_described_in_words():
     assert "调休" in BUSINESS.describe("zh") and "09:00–18:00" in BUSINESS.describe("en")
+
+
+def test_the_books_clock_rows_measure_minutes_from_timestamps(tmp_path):
+    """参数 计时方式 = 工作时间: blank minute cells are filled in business minutes."""
+    from cs_xl.pipeline import read_path
+    from cs_xl.settings import Settings
+    from cs_xl.template import build_template, fill_inputs
+    wb = build_template("zh", Settings(clock_mode="business"))
+    fill_inputs(wb, {"tickets": pd.DataFrame({
+        "date": [D(2024, 3, 1)], "agent_id": ["a1"], "created_at": [D(2024, 3, 1, 17, 30)],
+        "first_response_at": [D(2024, 3, 4, 9, 30)], "resolved_at": [D(2024, 3, 4, 10, 0)]})})
+    wb.save(tmp_path / "b.xlsx")
+    ds, settings = read_path(tmp_path / "b.xlsx")
+    assert settings.clock_mode == "business"
+    assert list(ds.tickets["frt_min"]) == [60] and list(ds.tickets["resolve_min"]) == [30]

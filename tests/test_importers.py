@@ -270,3 +270,22 @@ def test_cli_import_json_without_a_book(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["offered"] == 4 and out["import"]["rejected"] == {"PHANTOM call (virtual, not a caller)": 1}
     assert out["data_quality"]["by_reason"]["PHANTOM call (virtual, not a caller)"] == 1
+
+
+def test_cli_business_clock_is_used_and_stated(tmp_path, capsys):
+    import json
+    src = write(tmp_path / "export.csv",
+                "No,Opened,Replied,Done,Who,Prio\n"
+                "T1,2024-03-01 17:30,2024-03-04 09:30,2024-03-04 10:00,a1,Normal\n")
+    mp = str(write(tmp_path / "m.toml", GENERIC_MAP))
+    assert main(["import", "generic", str(src), "--map", mp, "--clock", "business", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["frt_avg"] == 60 and out["resolve_avg"] == 30
+    assert out["definitions"]["clock"].startswith("business minutes 09:00–18:00")
+    # the book written with that clock says so on its 参数 sheet, and cs-xl kpis states it too
+    book = tmp_path / "b.xlsx"
+    assert main(["import", "generic", str(src), "--map", mp, "--clock", "business", "--out", str(book)]) == 0
+    capsys.readouterr()
+    assert main(["kpis", str(book), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["frt_avg"] == 60 and out["definitions"]["clock"].startswith("business minutes")

@@ -24,6 +24,7 @@ def custom_settings() -> Settings:
         service_level_s=30.0, short_abandon_s=5.0, repeat_days=14, target_service_level=0.75,
         targets=targets, alert_wait_factor=1.5, alert_queue_max=80, mask_names=True,
         timezone="Asia/Hong_Kong", lang="en",
+        clock_mode="business", business_open=dt.time(8, 30), business_close=dt.time(17, 30),
     )
 
 
@@ -87,7 +88,7 @@ def test_layouts_differ_only_in_labels():
 def test_sections_are_bold_headings_in_order():
     _, ws = sheet_with(Settings())
     headings = [r[0].value for r in ws.iter_rows(min_row=3) if r[0].font.bold and r[4].value is None]
-    assert headings == ["统计周期", "统计范围", "指标参数", "目标", "预警规则", "显示"]
+    assert headings == ["统计周期", "统计范围", "指标参数", "目标", "预警规则", "计时规则", "显示"]
 
 
 def test_every_settings_field_has_a_row():
@@ -256,3 +257,42 @@ def test_book_without_settings_sheet(tmp_path):
     wb.active.title = "响应时间统计表"
     wb.save(tmp_path / "b.xlsx")
     assert read_params_from_book(tmp_path / "b.xlsx") is None
+
+
+# ---------------------------------------------------------------- clock rows (issue 11)
+
+def _clock_rows(mode, opens, closes):
+    from cs_xl.params import read_params
+    rows = [["参数", "值", "方向", "说明", "key"],
+            ["计时方式", mode, None, None, "clock_mode"],
+            ["工作时间开始", opens, None, None, "business_open"],
+            ["工作时间结束", closes, None, None, "business_close"]]
+    return read_params(rows)
+
+
+def test_clock_rows_read_words_times_and_day_fractions():
+    import datetime as dt
+    s = _clock_rows("工作时间", "8:30", 0.75)   # 0.75 of a day = 18:00 (Excel time cell)
+    assert (s.clock_mode, s.business_open, s.business_close) == ("business", dt.time(8, 30), dt.time(18, 0))
+    assert s.clock().minutes(dt.datetime(2024, 3, 1, 17, 30), dt.datetime(2024, 3, 4, 9, 30)) == 90
+    assert _clock_rows("calendar", None, None).clock_mode == "calendar"
+
+
+def test_bad_clock_rows_name_the_cell():
+    import pytest
+    from cs_xl.params import ParamsError
+    with pytest.raises(ParamsError, match=r"参数!B2 计时方式: '每周' is not 自然时间 or 工作时间"):
+        _clock_rows("每周", None, None)
+    with pytest.raises(ParamsError, match=r"参数!B4 工作时间结束: '08:00' business hours must close after"):
+        _clock_rows("工作时间", "09:00", "08:00")
+
+
+def test_clock_rows_round_trip_through_the_sheet():
+    import datetime as dt
+    from openpyxl import Workbook
+    from cs_xl.params import read_params, write_params
+    from cs_xl.settings import Settings
+    ws = Workbook().active
+    write_params(ws, Settings(clock_mode="business", business_open=dt.time(8, 0)), "zh")
+    back = read_params([[c.value for c in row] for row in ws.iter_rows()])
+    assert (back.clock_mode, back.business_open, back.business_close) == ("business", dt.time(8), dt.time(18))

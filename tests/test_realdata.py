@@ -740,3 +740,26 @@ def test_import_json_states_rows_rejections_and_clock(via_cli):
     out = via_cli("technion")
     assert out["import"] == {"rows": {"calls": 33_066}, "rejected": {"PHANTOM call (virtual, not a caller)": 278}}
     assert out["definitions"]["clock"].startswith("calendar minutes")
+
+
+# ---------------------------------------------------------------- import speed (pytest -m benchmark -s)
+
+@pytest.mark.benchmark
+@pytest.mark.parametrize("name", ["servicenow", "bpi2013", "technion"])
+def test_import_time_against_reading_the_raw_file(name):
+    """Seconds of the product's import vs a floor measured in the same run:
+    the csv module reading every row of the same file.  Prints the ratio;
+    checks the answer (record count), never the wall clock."""
+    import time
+    require(name)
+    source = SOURCES[name]
+    started = time.perf_counter()
+    with open(source.path, newline="", encoding="utf-8-sig") as handle:
+        raw_rows = sum(1 for _ in csv.reader(handle, delimiter="\t" if name == "technion" else ","))
+    floor = time.perf_counter() - started
+    started = time.perf_counter()
+    imported = source.run()
+    spent = time.perf_counter() - started
+    print(f"\n{name}: {raw_rows - 1:,} raw rows; csv read {floor:.2f} s; import {spent:.2f} s; "
+          f"ratio {spent / floor:.1f}×")
+    assert len(imported.frame) == RECORD_COUNTS[name][1]()

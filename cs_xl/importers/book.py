@@ -17,6 +17,7 @@ from ..book import open_book, save_atomic
 from ..dataset import QUALITY_COLUMNS, QualityIssue
 from ..params import NO, YES
 from ..schema import TABLES
+from ..settings import Settings
 from ..render.cells import write_text_safe
 from ..template import build_template, fill_inputs
 from ..words import action_text, reason
@@ -27,14 +28,17 @@ LOG_HEADERS = {"zh": ("来源文件", "行号", "列", "值", "原因", "处理"
                "en": ("Source file", "Line", "Column", "Value", "Reason", "Action")}
 
 
-def write_book(imported: Imported, out, lang: str = "zh", append: bool = False) -> dict[str, int]:
-    """Write the records into ``out``; returns rows written per table."""
+def write_book(imported: Imported, out, lang: str = "zh", append: bool = False,
+               settings: Settings | None = None) -> dict[str, int]:
+    """Write the records into ``out``; returns rows written per table.  A new
+    book's 参数 sheet holds ``settings`` (the clock rule the minutes were
+    measured with, so the book states it)."""
     out = Path(out)
     if append:
         wb = open_book(out)
         frames = _new_records(imported, out)
     else:
-        wb = build_template(lang)
+        wb = build_template(lang, settings)
         frames = imported.frames
     written = fill_inputs(wb, {k: cells(f, lang) for k, f in frames.items()}, lang)
     _write_log(wb, imported.issues, lang)

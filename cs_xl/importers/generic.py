@@ -60,7 +60,8 @@ def import_with(path, spec: dict, clock: Clock | None = None) -> Imported:
         raise ImportError_(f"{path.name}: the map has no [columns] (canonical key = source header)")
     raw, issues = read_raw(path, spec.get("source"))
     require_columns(raw, columns, path)
-    raw = blank_missing(raw, spec.get("source", {}).get("missing", []))
+    raw = blank_missing(raw[_used_columns(raw, columns, spec.get("rows", {}))],
+                        spec.get("source", {}).get("missing", []))
     raw = _exclude(raw, spec.get("rows", {}).get("exclude", []), issues, path)
     raw = _one_per_group(raw, spec.get("rows", {}), issues)
     out = pd.DataFrame(index=raw.index)
@@ -70,6 +71,12 @@ def import_with(path, spec: dict, clock: Clock | None = None) -> Imported:
     _first_contact(out, spec.get("derive", {}).get("first_contact_unless", []))
     frames = _split_tables(out.reset_index(drop=True), table)
     return Imported(frames, issues.items, [str(path)])
+
+
+def _used_columns(raw: pd.DataFrame, columns: dict, rows: dict) -> list[str]:
+    """The columns the map reads (an export may have dozens it ignores: no need to clean those)."""
+    named = [*columns.values(), rows.get("group"), *(rule.get("column") for rule in rows.get("exclude", [])), LINE]
+    return [c for c in dict.fromkeys(named) if c in raw.columns]
 
 
 def _columns(spec: dict, clock: Clock) -> dict[str, str]:
