@@ -220,17 +220,28 @@ def cmd_kpis(args) -> int:
         else:
             print(grouped_table(frame, by, catalogue.METRICS, MAIN_KEYS))
         return 0
+    if not args.json:
+        print(f"{ds.source}  ({', '.join(ds.sheets.values())})")
+    _print_headline(ds, scoped, settings, args.json)
+    return 0
+
+
+def _print_headline(ds, scoped, settings, as_json: bool, clock=None, extra: dict | None = None) -> None:
+    """The headline KPIs as a table or one JSON object (with data_quality, the
+    clock rule under definitions, and ``extra`` keys)."""
+    from . import catalogue, kpis
     values = kpis.headline(scoped, settings)
-    if args.json:
+    clock = clock or settings.clock()
+    if as_json:
         out = {k: json_number(v) for k, v in values.items()}
         out["data_quality"] = _quality_json(ds)
-        out["definitions"] = {"clock": settings.clock().describe("en")}  # how minutes from timestamps were counted
+        out.update(extra or {})
+        out["definitions"] = {"clock": clock.describe("en")}  # how minutes from timestamps were counted
         print(json.dumps(out, ensure_ascii=False, indent=1))
     else:
-        print(f"{ds.source}  ({', '.join(ds.sheets.values())})")
         print(kpi_table(values, catalogue.METRICS))
         print(_quality_line(ds))
-    return 0
+        print(f"计时规则 / clock: {clock.describe(settings.lang)}")
 
 
 def note(text: str) -> None:
@@ -362,7 +373,7 @@ def _import_clock(args):
 
 def cmd_import(args) -> int:
     """Export(s) → canonical records → the standard workbook (refreshed) or straight to KPIs."""
-    from . import importers, kpis, metrics
+    from . import importers
     from .load import load_grids
     from .settings import Settings
     if args.append and not args.out:
@@ -385,17 +396,8 @@ def cmd_import(args) -> int:
         ds = load_grids(importers.to_grids(imported, args.lang), clock=clock)
         scoped = ds
     ds.quality.issues[:0] = imported.issues  # the import's own left-outs, by source file and line
-    values = kpis.headline(scoped, settings)
-    if args.json:
-        out_json = {k: json_number(v) for k, v in values.items()}
-        out_json["data_quality"] = ds.quality.summary()
-        out_json["import"] = {"rows": rows, "rejected": imported.rejected()}
-        out_json["definitions"] = {"clock": clock.describe("en")}
-        print(json.dumps(out_json, ensure_ascii=False, indent=1))
-    else:
-        print(kpi_table(values, metrics.CATALOGUE))
-        print(_quality_line(ds.quality))
-        print(f"计时规则 / clock: {clock.describe(settings.lang)}")
+    _print_headline(ds, scoped, settings, args.json, clock,
+                    {"import": {"rows": rows, "rejected": imported.rejected()}})
     return 0
 
 
