@@ -58,11 +58,12 @@ class Clock:
             raise ValueError(f"business hours must open before they close: {self.opens}–{self.closes}")
 
     def describe(self, lang: str = "zh") -> str:
-        """The rule in words, shown next to the numbers."""
+        """The rule in words, shown next to the numbers (hours shown even when unused, so the
+        sheet states every clock setting in force)."""
         hours = f"{self.opens:%H:%M}–{self.closes:%H:%M}"
         if self.mode == "calendar":
-            return f"自然时间(分钟), 时区 {self.timezone}" if lang == "zh" else \
-                f"calendar minutes, timezone {self.timezone}"
+            return f"自然时间(分钟)(工作时间 {hours} 未启用), 时区 {self.timezone}" if lang == "zh" else \
+                f"calendar minutes (business hours {hours} not applied), timezone {self.timezone}"
         return (f"工作时间 {hours}(中国法定节假日及调休), 时区 {self.timezone}" if lang == "zh" else
                 f"business minutes {hours} (China statutory holidays and make-up days), timezone {self.timezone}")
 

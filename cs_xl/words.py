@@ -146,6 +146,7 @@ REPORT: dict[str, tuple[str, str]] = {
                        "{issues} issues: records dropped {records_dropped}; cells repaired "
                        "{cells_repaired}, cells dropped {cells_dropped} (record kept); flagged {flagged}"),
     "timezone": ("时区", "Time zone"),
+    "clock": ("计时规则", "Clock"),
     "as_of": ("数据截至", "Data as of"),
     "alerts": ("预警", "Alerts"),
     "alert_miss": ("{label} 为 {value}, 未达目标 {target}", "{label} is {value}, target {target} not met"),

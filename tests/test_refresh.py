@@ -653,6 +653,10 @@ PARAM_CASES: dict[str, tuple] = {
     "alert_queue_max": (5, lambda run: run.queue_rule_matches(5)),
     "mask_names": ("是", lambda run: set(read_table(run.wb["按客服"], "客服工号")["客服姓名"])
                    == {"*" * (len(n) - 1) + n[-1] for n in AGENTS.values()}),
+    # issue 11: the clock rule is shown next to the numbers (汇总's period table)
+    "clock_mode": ("工作时间", lambda run: run.period()["计时规则"].startswith("工作时间 09:00–18:00")),
+    "business_open": ("08:00", lambda run: "08:00–18:00" in run.period()["计时规则"]),
+    "business_close": ("17:00", lambda run: "09:00–17:00" in run.period()["计时规则"]),
     "timezone": ("Pacific/Kiritimati", lambda run: run.period()["时区"] == "Pacific/Kiritimati"
                  and run.period()["数据截至"].date() in run.dates_in("Pacific/Kiritimati")),
     "lang": ("English", lambda run: "Summary" in run.wb.sheetnames and "汇总" not in run.wb.sheetnames),

@@ -269,11 +269,12 @@ def period_table(ctx: Context) -> TableBlock:
             ColumnSpec("volume", ctx.label("volume"), "count"),
             ColumnSpec("offered", ctx.label("offered"), "count"),
             ColumnSpec("as_of", ctx.w("as_of"), "date"),
-            ColumnSpec("timezone", ctx.w("timezone"), "text")]
+            ColumnSpec("timezone", ctx.w("timezone"), "text"),
+            ColumnSpec("clock", ctx.w("clock"), "text")]  # how minutes from timestamps are counted (issue 11)
     row = [start, end, *used, loaded - sum(used), dropped_records(ctx.loaded), len(ctx.loaded.quality),
            clean(ctx.headline.get("volume")), clean(ctx.headline.get("offered")),
            ctx.today if loaded else None,  # no records: no 数据截至 (the committed template has no build day)
-           ctx.settings.timezone]
+           ctx.settings.timezone, ctx.settings.clock().describe(ctx.lang)]
     return TableBlock("period", ctx.w("period_block"), cols, [row])
 
 
