@@ -390,7 +390,8 @@ def cmd_import(args) -> int:
         if out.exists() and not args.append:
             raise CliError(f"{out} exists; use --append to add to it (existing rows are never changed)")
         write_book(imported, out, lang=args.lang, append=args.append, settings=settings)
-        _refresh(out, None)
+        from .refresh import ConsoleProgress, refresh
+        refresh(out, progress=ConsoleProgress(sys.stderr))  # stdout carries only the KPIs (--json stays parseable)
         ds, settings, scoped = _scoped_inputs(out)
     else:
         ds = load_grids(importers.to_grids(imported, args.lang), clock=clock)
