@@ -343,7 +343,7 @@ def place_kpi_cards(sheet: Sheet, row: int, block: KpiCards) -> int:
 def tile_target_format(fmt: str, target_word: str, met: bool | None) -> str:
     """The target line of a tile is a number whose format carries the words: ``"目标 "0.0%" ✗"``,
     so it stays a number."""
-    mark = MET if met else MISSED if met is False else ""
+    mark = _status_mark(met) if met is not None else ""  # no target, no mark
     return f'"{target_word} "{number_format(fmt).split(";")[0]}" {mark}"'
 
 

@@ -17,7 +17,6 @@ empty cells.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -65,7 +64,7 @@ for _keys in (HEADLINE_KEYS, AGENT_KEYS, BREAKDOWN_KEYS, TREND_KEYS, DELTA_KEYS,
 
 def mask_name(name) -> Any:
     """``李娜`` → ``*娜``, ``张小明`` → ``**明``: every character but the last hidden."""
-    if name is None or (isinstance(name, float) and math.isnan(name)):
+    if clean(name) is None:
         return None
     text = str(name).strip()
     if len(text) <= 1:
