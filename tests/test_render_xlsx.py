@@ -261,3 +261,40 @@ def test_the_translator_writes_every_part_of_a_hand_made_layout(tmp_path):
     (rule,) = ws.conditional_formatting
     assert str(rule.sqref) == "B2:B4" and rule.rules[0].formula == ['"x"']
     assert wb.active.title == "手工"
+
+
+def test_the_saved_book_holds_exactly_the_cells_of_its_layouts(tmp_path):
+    """Writer conformance on a real report: every layout cell comes back from the saved file with its
+    value and number format, no other cell holds a value, and every chart sits at its anchor.
+    (The part writer and the live writer will pass the same check.)"""
+    from cs_xl.render.layout import report_layouts
+    from cs_xl.render.xlsx import write_sheets
+    from cs_xl.report import build_report
+    from cs_xl.settings import Settings
+    from test_report import dataset
+    layouts = report_layouts(build_report(dataset(), Settings(), today=dt.date(2024, 4, 30)))
+    assert sum(len(layout.charts) for layout in layouts) >= 5  # charts are part of what is checked
+    wb = openpyxl.Workbook()
+    write_sheets(wb, layouts)
+    wb.save(tmp_path / "r.xlsx")
+    saved = openpyxl.load_workbook(tmp_path / "r.xlsx")
+
+    def as_saved(value):
+        is_day = isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+        return dt.datetime.combine(value, dt.time()) if is_day else value
+
+    for layout in layouts:
+        ws = saved[layout.name]
+        expected = {(c.row, c.col): c for c in layout.cells}
+        for (row, col), cell in expected.items():
+            got = ws.cell(row, col)
+            want = as_saved(cell.value)
+            if isinstance(want, float):  # openpyxl writes 15 significant digits
+                want = pytest.approx(want, rel=1e-14)
+            assert got.value == want, (layout.name, row, col)
+            assert got.number_format == (cell.number_format or "General"), (layout.name, row, col)
+        extra = [c.coordinate for r in ws.iter_rows() for c in r
+                 if c.value is not None and (c.row, c.column) not in expected]
+        assert extra == [], layout.name
+        saved_anchors = [(c.anchor._from.row + 1, c.anchor._from.col + 1) for c in ws._charts]  # 0-based in the file
+        assert saved_anchors == [c.anchor for c in layout.charts], layout.name
