@@ -347,11 +347,13 @@ EXIT_NOT_EVALUATED = 1
 
 
 def cmd_calc(args) -> int:
-    from .calc import calc
+    from .calc import calc, default_output
     path = Path(args.book)
     if not path.exists():
         raise CliError(f"no such file: {path}")
-    result = calc(path, Path(args.out) if args.out else None)
+    out = Path(args.out) if args.out else default_output(path)
+    _refuse_if_open(out, args.force)  # the copy open in Excel would lose its results (or the user's typing)
+    result = calc(path, out)
     for line in result.warnings + result.problems:
         print(f"cs-xl calc: {line}", file=sys.stderr)
     print(result)
@@ -466,6 +468,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "evaluated (its cell gets an Excel error; the message names the cell).")
     c.add_argument("book", help="the workbook (.xlsx/.xlsm) to calculate")
     c.add_argument("--out", help="where to write the calculated copy (default BOOK_calc.xlsx beside it)")
+    _add_force(c)
     c.set_defaults(func=cmd_calc)
     from .importers import FORMATS
     i = sub.add_parser("import", help="turn helpdesk / event-log / call-centre exports into the standard workbook",

@@ -289,6 +289,17 @@ def test_refresh_refuses_a_book_open_elsewhere(typed_book, lock_name):
     assert "汇总" in sheet_names(typed_book)
 
 
+def test_calc_refuses_to_overwrite_a_copy_open_elsewhere(typed_book):
+    out = typed_book.with_name("typed_calc.xlsx")
+    out.write_bytes(b"an earlier calculated copy, open in Excel")
+    typed_book.with_name("~$typed_calc.xlsx").write_bytes(b"")
+    proc = run("calc", typed_book)
+    assert proc.returncode == 2 and "~$typed_calc.xlsx" in proc.stderr and "--force" in proc.stderr
+    assert out.read_bytes() == b"an earlier calculated copy, open in Excel"
+    proc = run("calc", typed_book, "--force")
+    assert proc.returncode in (0, 1) and out.read_bytes()[:2] == b"PK"  # written: a zip package
+
+
 def test_refresh_checks_the_out_target_and_excels_short_lock_of_a_long_name(typed_book):
     target = typed_book.with_name("quarterly.xlsx")
     target.write_bytes(b"the user's unsaved work stays theirs")
