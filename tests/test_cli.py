@@ -394,3 +394,13 @@ def test_help_points_nowhere_outside_the_repository():
                                       parser._subparsers._group_actions[0].choices.values()]
     for text in texts:
         assert "SPEC" not in text and "../shared" not in text, text
+
+
+def test_help_does_not_load_pandas():
+    """`cs-xl --help` builds every sub-command's parser (import formats included) without the compute stack."""
+    code = ("import sys, contextlib, io\nfrom cs_xl import cli\n"
+            "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+            "    cli.main(['--help'])\n"
+            "print('pandas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    assert out.strip() == "False"

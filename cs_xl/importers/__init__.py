@@ -15,19 +15,32 @@ standard workbook.
 from __future__ import annotations
 
 from importlib import import_module
+from typing import TYPE_CHECKING
 
-from ..clock import Clock
 from ..read_files import Grid, Grids
 from ..schema import TABLES
-from .base import Imported, ImportError_, load_map, preset_names
+
+if TYPE_CHECKING:
+    from ..clock import Clock
+    from .base import Imported
 
 FORMATS = ("generic", "calls", "zendesk", "freshdesk", "chatwoot", "eventlog", "reviews")
 
 __all__ = ["FORMATS", "Imported", "ImportError_", "run", "to_grids", "load_map", "preset_names"]
+# .base (pandas, the clock) loads on first use: `cs-xl --help` lists FORMATS without importing pandas
+_FROM_BASE = ("Imported", "ImportError_", "load_map", "preset_names")
+
+
+def __getattr__(name: str):
+    if name in _FROM_BASE:
+        from . import base
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def module(fmt: str):
     if fmt not in FORMATS:
+        from .base import ImportError_
         raise ImportError_(f"unknown import format {fmt!r}; choose from {', '.join(FORMATS)}")
     return import_module(f"{__name__}.{fmt}")
 
@@ -43,6 +56,7 @@ def run(fmt: str, paths, map=None, clock: Clock | None = None) -> Imported:
         else:
             result.extend(one)
     if result is None:
+        from .base import ImportError_
         raise ImportError_("no source file given")
     return result
 
