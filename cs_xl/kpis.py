@@ -84,12 +84,6 @@ def slot_arrivals(c: pd.DataFrame | None) -> pd.Series:
     return metrics.slot_arrivals(c["start"], c["ivr_selfserved"] if "ivr_selfserved" in c.columns else None)
 
 
-def peak_hourly_arrivals(c: pd.DataFrame) -> float:
-    """Calls per hour in the busiest weekday × hour slot (the slot staffing must cover)."""
-    per_slot = slot_arrivals(c)
-    return float(per_slot.max()) if len(per_slot) else np.nan
-
-
 def headline(ds: DataSet, settings: Settings | None = None, keys=None) -> dict[str, float]:
     """The KPIs of the data set (default: every registered one, in display
     order); ``nan`` where undefined or where the data lacks the sheet/column."""

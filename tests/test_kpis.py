@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cs_xl import catalogue, kpis
+from cs_xl import catalogue, kpis, metrics
 from cs_xl.dataset import DataSet
 from cs_xl.settings import Settings
 
@@ -156,7 +156,9 @@ def test_load_matrix_matches_crosstab(ds):
 
 def test_peak_hourly_arrivals():
     # Wednesday 2024-03-06 14:00–15:00 holds 2 queued calls; the IVR call does not count
-    assert kpis.peak_hourly_arrivals(_calls()) == 2
+    calls = _calls()
+    assert metrics.peak_hourly_arrivals(calls["start"], calls["ivr_selfserved"]) == 2
+    assert kpis.slot_arrivals(calls).max() == 2
 
 
 def test_queue_metrics_are_undefined_per_agent(ds):
