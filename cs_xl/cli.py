@@ -5,6 +5,7 @@
     cs-xl template [--lang zh|en] [--out PATH]
     cs-xl refresh BOOK [--out PATH]
     cs-xl calc BOOK [--out PATH]
+    cs-xl analyze BOOK [--json] [--threshold T] [--from D] [--to D] [--where KEY=VALUE …]
     cs-xl import FORMAT SRC… [--map MAP.toml] [--out BOOK.xlsx] [--append] [--clock calendar|business] [--json]
 
 Errors are one line on stderr and exit code 2; no tracebacks for bad input; output
@@ -404,6 +405,32 @@ def cmd_import(args) -> int:
     return 0
 
 
+def cmd_analyze(args) -> int:
+    """Every analysis of :mod:`cs_xl.analysis.run` on the in-scope records, without building a workbook."""
+    from .analysis import run
+    ds, settings, scoped = _scoped_inputs(Path(args.path), args)
+    results = run.to_json(run.analyze(scoped, settings))
+    if args.json:
+        print(json.dumps({**results, "data_quality": _quality_json(ds)}, ensure_ascii=False, indent=1))
+    else:
+        print(f"{ds.source}  ({', '.join(ds.sheets.values())})")
+        for name, result in results.items():
+            print(f"[{name}]")
+            print(json.dumps(result, ensure_ascii=False))
+        print(_quality_line(ds))
+    return 0
+
+
+def _add_scope_flags(parser) -> None:
+    """--threshold, --from, --to and --where: the command line on top of the book's 参数."""
+    parser.add_argument("--threshold", type=_parse_threshold, metavar="T", help="FRT threshold in minutes (default 3)")
+    parser.add_argument("--from", dest="date_from", type=_parse_date, metavar="D",
+                        help="period start YYYY-MM-DD (a ticket's moment: its 创建时间, else its 日期)")
+    parser.add_argument("--to", dest="date_to", type=_parse_date, metavar="D", help="period end YYYY-MM-DD (inclusive)")
+    parser.add_argument("--where", action="append", metavar="KEY=VALUE",
+                        help="keep records whose KEY equals VALUE (comma-separated values allowed); repeatable")
+
+
 def _add_force(parser) -> None:
     parser.add_argument("--force", action="store_true",
                         help="write even when a lock file (~$BOOK.xlsx, .~lock.BOOK.xlsx#) says the workbook is "
@@ -431,15 +458,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "undefined ones shown as — (null in --json), never 0.")
     k.add_argument("path", help="workbook (.xlsx/.xlsm) or CSV file")
     k.add_argument("--json", action="store_true", help="one JSON object (null = undefined) with data_quality counts")
-    k.add_argument("--threshold", type=_parse_threshold, metavar="T", help="FRT threshold in minutes (default 3)")
     k.add_argument("--by", metavar="KEY", help="one result per group: a column key or header "
                    "(agent_id, team, channel, issue_type, module, priority, customer_type, 客服组 …) "
                    "or a period (day, week, month, weekday, hour); the table names weekdays 周一… and "
                    "priorities 一级…, --json keeps the numbers (weekday 0 = Monday, priority 1…4)")
-    k.add_argument("--from", dest="date_from", type=_parse_date, metavar="D", help="period start YYYY-MM-DD (a ticket's moment: its 创建时间, else its 日期)")
-    k.add_argument("--to", dest="date_to", type=_parse_date, metavar="D", help="period end YYYY-MM-DD (inclusive)")
-    k.add_argument("--where", action="append", metavar="KEY=VALUE",
-                   help="keep records whose KEY equals VALUE (comma-separated values allowed); repeatable")
+    _add_scope_flags(k)
     k.set_defaults(func=cmd_kpis)
 
     d = sub.add_parser("demo", help="build a refreshed demo workbook from bundled sample data")
@@ -470,6 +493,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", help="where to write the calculated copy (default BOOK_calc.xlsx beside it)")
     _add_force(c)
     c.set_defaults(func=cmd_calc)
+    a = sub.add_parser("analyze", help="every analysis (alerts, staffing, audit …) as plain results, no workbook built",
+                       description="Run every analysis of the report on a workbook's in-scope records (its 参数 "
+                       "sheet applies) and print the plain results: with --json one object, one key per analysis "
+                       "(null = undefined), plus data_quality.")
+    a.add_argument("path", help="workbook (.xlsx/.xlsm) or CSV file")
+    a.add_argument("--json", action="store_true", help="one JSON object: analysis name → its result")
+    _add_scope_flags(a)
+    a.set_defaults(func=cmd_analyze)
     from .importers import FORMATS
     i = sub.add_parser("import", help="turn helpdesk / event-log / call-centre exports into the standard workbook",
                        description="Import exports (CSV/TSV/XLSX) with a built-in or custom TOML map; "

@@ -7,4 +7,5 @@ workbook; the report only arranges them into tables and sentences.
 * :mod:`.alerts`   — seed 001's alert rules (avg wait > target × factor, queue > limit)
 * :mod:`.staffing` — agents needed per weekday × hour (Erlang C)
 * :mod:`.audit`    — the weekly audit list of unfinished tickets
+* :mod:`.run`      — every analysis in one dict of plain results (``cs-xl analyze``)
 """
