@@ -1,6 +1,7 @@
 """``cs-xl`` — the command line.
 
     cs-xl kpis BOOK_OR_CSV [--json] [--threshold T] [--by KEY] [--from D] [--to D] [--where KEY=VALUE …]
+    cs-xl kpis HISTORY [--engine duckdb] [--params BOOK] [--map MAP] [same flags]
     cs-xl demo [--out cs_demo.xlsx] [--seed N] [--lang zh|en]
     cs-xl template [--lang zh|en] [--out PATH]
     cs-xl refresh BOOK [--out PATH]
@@ -24,6 +25,7 @@ from pathlib import Path
 from .values import display_width, json_number, number_text
 
 EXIT_USAGE = 2
+ENGINES = ("pandas", "duckdb")
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE, what `cat` exits with when the reader goes away
 
 
@@ -148,7 +150,7 @@ def _scoped_inputs(path: Path, args=None):
     ds, settings = pipeline.read_path(path)
     if args is None:
         return ds, settings, pipeline.scope(ds, settings)
-    settings = _with_flags(settings, args)
+    settings = _with_flags(_params_of(args) or settings, args)
     _check_period(settings, args)
     typed = _parse_where(args.where)
     where = {_column_key(ds, k): v for k, v in typed.items()}
@@ -206,7 +208,102 @@ def _why_empty(ds, settings, typed: dict) -> str:
 NOTE_VALUES = 12  # values listed in a "no record has …" note; more are elided
 
 
+def _engine_of(args) -> str:
+    """--engine, else pandas for a workbook or CSV file and duckdb for a history (folder, Parquet, glob, .duckdb)."""
+    if args.engine:
+        return args.engine
+    path = Path(args.path)
+    return "pandas" if path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm", ".csv") else "duckdb"
+
+
+def _params_of(args):
+    """The 参数 of --params BOOK (None without the flag)."""
+    if not getattr(args, "params", None):  # commands without --params (analyze)
+        return None
+    from .params import read_params_from_book
+    settings = read_params_from_book(Path(args.params))
+    if settings is None:
+        raise CliError(f"{args.params}: no 参数 / Settings sheet")
+    return settings
+
+
 def cmd_kpis(args) -> int:
+    engine = _engine_of(args)
+    if engine != "pandas":
+        return _kpis_sql(args, engine)
+    if args.map:
+        raise CliError("--map is for the SQL engines (--engine duckdb)")
+    return _kpis_pandas(args)
+
+
+def _kpis_sql(args, engine_name: str) -> int:
+    """KPIs of a history through a SQL engine: the same registry, 参数 and output as a book."""
+    from . import catalogue
+    from .backends import open_engine
+    from .backends.duckdb import console_progress
+    from .backends.sql import SqlError, SqlKpis, read_map
+    from .settings import Settings
+    settings = _with_flags(_params_of(args) or Settings(), args)
+    _check_period(settings, args)
+    try:
+        engine = open_engine(engine_name, args.path, master=getattr(args, "master", None),
+                             progress=console_progress())
+    except ImportError as exc:
+        extra = "duckdb" if engine_name == "duckdb" else "spark"
+        raise CliError(f"--engine {engine_name} needs {exc.name}: pip install 'cs_xl[{extra}]'") from None
+    try:
+        sql = SqlKpis(engine, settings, column_map=read_map(args.map) if args.map else None)
+        typed = _parse_where(args.where)
+        where = {_sql_column_key(sql, k): v for k, v in typed.items()}
+        if where:
+            sql.rescope(where)
+        if args.by:
+            by = _sql_column_key(sql, args.by)
+            _print_grouped(sql.grouped(by), by, args.json)
+            return 0
+        values = sql.headline()
+        if args.json:
+            out = {k: json_number(v) for k, v in values.items()}
+            out["data_quality"] = sql.quality()
+            out["definitions"] = {"clock": settings.clock().describe("en"), "engine": engine_name}
+            print(json.dumps(out, ensure_ascii=False, indent=1))
+        else:
+            print(f"{args.path}  ({engine_name}: {', '.join(sql.clean)})")
+            print(kpi_table(values, catalogue.METRICS))
+            quality = sql.quality()
+            print(f"数据质量 / data quality: {quality['issues']:,} cells or records "
+                  f"({', '.join(f'{k} {n:,}' for k, n in quality['by_action'].items()) or 'none'})")
+        return 0
+    except SqlError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        engine.close()
+
+
+def _sql_column_key(sql, key: str) -> str:
+    """A schema key or a header (客服组 / Team) for --by/--where over a SQL history."""
+    from .schema import ALIASES, normalize_header
+    if sql.has_column(key):
+        return key
+    for aliases in ALIASES.values():
+        found = aliases.get(normalize_header(key))
+        if found and sql.has_column(found):
+            return found
+    raise CliError(f"column {key!r} not found in {', '.join(sql.clean)} (periods: day, week, month, weekday, hour)")
+
+
+def _print_grouped(groups: list, by: str, as_json: bool) -> None:
+    import pandas as pd
+    from . import catalogue
+    if as_json:
+        print(json.dumps([{by: _json_label(label), **{k: json_number(v) for k, v in values.items()}}
+                          for label, values in groups], ensure_ascii=False, indent=1))
+        return
+    frame = pd.DataFrame([values for _label, values in groups], index=[label for label, _values in groups])
+    print(grouped_table(frame, by, catalogue.METRICS, MAIN_KEYS))
+
+
+def _kpis_pandas(args) -> int:
     from . import catalogue, kpis
     ds, settings, scoped = _scoped_inputs(Path(args.path), args)
     if args.by:
@@ -456,13 +553,21 @@ def build_parser() -> argparse.ArgumentParser:
     k = sub.add_parser("kpis", help="headline KPIs of a workbook or CSV export",
                        description="Headline KPIs of a template workbook (.xlsx/.xlsm) or a CSV export: every metric, "
                                    "undefined ones shown as — (null in --json), never 0.")
-    k.add_argument("path", help="workbook (.xlsx/.xlsm) or CSV file")
+    k.add_argument("path", help="workbook (.xlsx/.xlsm) or CSV file; with --engine duckdb/spark a Parquet file, "
+                   "a folder or glob of Parquet/CSV files, or a .duckdb database")
     k.add_argument("--json", action="store_true", help="one JSON object (null = undefined) with data_quality counts")
     k.add_argument("--by", metavar="KEY", help="one result per group: a column key or header "
                    "(agent_id, team, channel, issue_type, module, priority, customer_type, 客服组 …) "
                    "or a period (day, week, month, weekday, hour); the table names weekdays 周一… and "
                    "priorities 一级…, --json keeps the numbers (weekday 0 = Monday, priority 1…4)")
     _add_scope_flags(k)
+    k.add_argument("--engine", choices=ENGINES,
+                   help="pandas reads a workbook/CSV; duckdb scans a history too large for a sheet — a Parquet "
+                   "file, a folder or glob of Parquet/CSV files (Hive partitions too) or a .duckdb database — "
+                   "with the same metrics in SQL (default: pandas for .xlsx/.xlsm/.csv, else duckdb)")
+    k.add_argument("--params", metavar="BOOK", help="take 参数 (thresholds, SLA, scope lists, period) from this workbook")
+    k.add_argument("--map", metavar="MAP", help="SQL engines: an importer map (preset such as zendesk, or a .toml "
+                   "file) whose [columns] say which source column is which (default: template headers or keys)")
     k.set_defaults(func=cmd_kpis)
 
     d = sub.add_parser("demo", help="build a refreshed demo workbook from bundled sample data")

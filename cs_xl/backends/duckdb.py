@@ -1,0 +1,224 @@
+"""DuckDB: the registry's KPIs over Parquet / CSV histories (files, globs,
+Hive-partitioned folders) or a DuckDB database file, on this machine.
+
+DuckDB scans the files in parallel and streams them through the aggregates;
+Python only sees aggregate rows (``fetchmany``), never a table, so memory
+stays flat as the history grows (``memory_limit`` caps DuckDB itself; what
+does not fit spills to a temporary folder).
+"""
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+
+from .sql import DATABASE_SUFFIXES, Located, SqlError, locate, stream_chunks, table_of_name
+
+# DuckDB type names → the categories of the cell rules (sql.Cleaner)
+_NUMBER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                 "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL")
+
+
+def category(type_name: str) -> str:
+    t = type_name.upper()
+    if t == "BOOLEAN":
+        return "bool"
+    if t.split("(")[0] in _NUMBER_TYPES:
+        return "number"
+    if t == "VARCHAR":
+        return "text"
+    if t == "DATE":
+        return "date"
+    if t.startswith("TIMESTAMP"):
+        return "timestamp"
+    return "other"
+
+
+class DuckDBDialect:
+    varchar = "VARCHAR"
+
+    @staticmethod
+    def num(value: float) -> str:
+        return f"CAST('{float(value)!r}' AS DOUBLE)"
+
+    @staticmethod
+    def text(value: str) -> str:
+        return "'" + str(value).replace("'", "''") + "'"
+
+    @staticmethod
+    def ident(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    @staticmethod
+    def quantile(expr: str, p: float) -> str:
+        return f"quantile_cont({expr}, {p!r})"  # linear interpolation at p·(n−1): Excel PERCENTILE.INC
+
+    @staticmethod
+    def days_between(earlier: str, later: str) -> str:
+        return f"date_diff('day', {earlier}, {later})"
+
+    @staticmethod
+    def epoch_ms(moment: str) -> str:
+        return f"epoch_ms({moment})"
+
+    @staticmethod
+    def epoch_us(moment: str) -> str:
+        return f"epoch_us({moment})"
+
+    @staticmethod
+    def round_even(expr: str) -> str:
+        return f"round_even({expr}, 0)"
+
+    @staticmethod
+    def weekday(moment: str) -> str:
+        return f"(isodow({moment}) - 1)"
+
+    @staticmethod
+    def hour(moment: str) -> str:
+        return f"hour({moment})"
+
+    @staticmethod
+    def day_label(moment: str) -> str:
+        return f"strftime({moment}, '%Y-%m-%d')"
+
+    @staticmethod
+    def week_label(moment: str) -> str:
+        return f"strftime({moment}, '%G-W%V')"
+
+    @staticmethod
+    def month_label(moment: str) -> str:
+        return f"strftime({moment}, '%Y-%m')"
+
+    @staticmethod
+    def matches(expr: str, pattern: str) -> str:
+        return f"regexp_full_match({expr}, '{pattern}')"
+
+    @staticmethod
+    def try_timestamp(expr: str) -> str:
+        return f"TRY_CAST({expr} AS TIMESTAMP)"
+
+    @staticmethod
+    def moment(value, target: str) -> str:
+        return f"CAST('{value.isoformat(sep=' ')}' AS {target})"
+
+    @staticmethod
+    def nan(expr: str) -> str:
+        return f"isnan({expr})"
+
+    @staticmethod
+    def infinite(expr: str) -> str:
+        return f"isinf({expr})"
+
+    @staticmethod
+    def row_position() -> str:
+        """The row's position in file order (DuckDB keeps insertion order in a scan)."""
+        return "row_number() OVER ()"
+
+    def strip(self, expr: str, chars: str) -> str:
+        return f"trim({expr}, {self.text(chars)})"
+
+
+class DuckDBEngine:
+    """One in-memory DuckDB connection over the files (or database) at ``path``."""
+    dialect = DuckDBDialect()
+
+    def __init__(self, path, *, progress=None, memory_limit: str | None = "1GB", threads: int | None = None):
+        import duckdb
+        self.path = str(path)
+        self.report = progress  # a callable taking a line of progress, or None
+        self.con = duckdb.connect(":memory:")
+        self.con.execute("SET TimeZone = 'UTC'")  # TIMESTAMP WITH TIME ZONE keeps its UTC wall clock
+        if memory_limit:
+            self.con.execute(f"SET memory_limit = '{memory_limit}'")
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        self.is_database = Path(self.path).suffix.lower() in DATABASE_SUFFIXES
+
+    # ---------------------------------------------------------------- sources
+
+    def sources(self) -> list[tuple[Located, str, dict[str, str]]]:
+        located = self._database_tables() if self.is_database else locate(self.path)
+        out = []
+        for loc in located:
+            raw = self._relation(loc)
+            try:
+                described = self.con.execute(f"DESCRIBE SELECT * FROM {raw}").fetchall()
+            except Exception as exc:  # duckdb.Error: an unreadable file, a bad glob
+                raise SqlError(f"{loc.location}: {_first_line(exc)}") from None
+            out.append((loc, raw, {name: category(kind) for name, kind, *_ in described}))
+        return out
+
+    def _database_tables(self) -> list[Located]:
+        if not Path(self.path).is_file():
+            raise SqlError(f"{self.path}: no such DuckDB database")
+        self.con.execute(f"ATTACH {self.dialect.text(self.path)} AS history (READ_ONLY)")
+        names = self.con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'history' "
+                                 "UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name = 'history' "
+                                 "ORDER BY 1").fetchall()
+        return [Located(f"history.{self.dialect.ident(name)}", "table", table_of_name(name)) for name, in names]
+
+    def _relation(self, loc: Located) -> str:
+        text = self.dialect.text(loc.location)
+        if loc.fmt == "parquet":
+            return f"read_parquet({text}, union_by_name = true)"
+        if loc.fmt == "csv":  # every cell as text: the cell rules, not the sniffer, read them ("00123" stays an id)
+            return f"read_csv({text}, all_varchar = true, header = true, union_by_name = true)"
+        return loc.location
+
+    # ---------------------------------------------------------------- running
+
+    def execute(self, sql: str) -> None:
+        self._run(sql)
+
+    def one(self, sql: str) -> tuple:
+        return self._run(sql).fetchone()
+
+    def stream(self, sql: str):
+        return stream_chunks(self._run(sql))
+
+    def progress(self, line: str) -> None:
+        if self.report is not None:
+            self.report(line)
+
+    def _run(self, sql: str):
+        """Execute, reporting DuckDB's own progress of a long scan every few seconds."""
+        if self.report is None:
+            return self.con.execute(sql)
+        done = threading.Event()
+        watcher = threading.Thread(target=self._watch, args=(done,), daemon=True)
+        watcher.start()
+        try:
+            return self.con.execute(sql)
+        finally:
+            done.set()
+            watcher.join()
+
+    def _watch(self, done: threading.Event, every: float = 2.0) -> None:
+        started = time.monotonic()
+        while not done.wait(every):
+            try:
+                percent = self.con.query_progress()
+            except Exception:  # no query running any more
+                return
+            if percent is not None and percent >= 0:
+                self.report(f"scanning … {percent:.0f}% ({time.monotonic() - started:.0f} s)")
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def console_progress(stream=sys.stderr):
+    """Progress lines on stderr (stdout stays the KPIs, so --json remains parseable)."""
+    started = time.monotonic()
+
+    def report(line: str) -> None:
+        print(f"cs-xl: [{time.monotonic() - started:5.1f} s] {line}", file=stream, flush=True)
+    return report
+
+
+__all__ = ["DuckDBEngine", "DuckDBDialect", "console_progress", "category"]

@@ -1,0 +1,745 @@
+"""What every SQL engine shares: which file is which table, the loader's cell
+rules as SQL, scope (period, 参数 lists, --where, tenure), groups, and the KPI
+values from the registry's SQL forms.
+
+An engine (:mod:`.duckdb`, :mod:`.spark`) only scans files into relations,
+runs statements and streams result rows; it never hands a whole table to
+Python.  The steps:
+
+1. :func:`locate` — a file, a glob, or a folder (one sub-folder or file per
+   table, e.g. ``tickets/month=2024-01/part-0.parquet``; else the folder is
+   one table), each table recognised by its name or its columns;
+2. :class:`Cleaner` — per input column the cell rules of :mod:`cs_xl.coerce`
+   in SQL: typed Parquet columns are checked (negative, not finite, off the
+   scale …), text columns take a SQL fast path for plain numbers and ISO
+   dates, and every *other* distinct text value (units, full-width digits,
+   是/否 words, error strings) is parsed once by the Python parser itself and
+   mapped in SQL, so the outcome and the counts are the loader's;
+3. :class:`SqlKpis` — scope views, then per table one aggregate query for
+   the parts of every metric (plus a few window queries), finished in Python
+   by the forms.
+
+Covered of the loader's data-quality rules: every cell rule (parsing,
+negative / non-finite / off-scale values, error strings, placeholders) and
+missing required columns.  Not replicated: removing duplicate ids, flags for
+future dates and blank required cells, 合计 rows, and minutes filled from
+timestamps in business hours (calendar minutes are filled).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import glob as globlib
+import math
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from .. import catalogue, coerce, kpis, periods
+from ..coerce import norm_text
+from ..dataset import ROW
+from ..read_files import LoadError
+from ..schema import TABLES, normalize_header
+from ..settings import Settings
+from ..sql_forms import GROUP, Form, count_if, holds
+from ..words import reason
+
+FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".tsv": "csv", ".txt": "csv"}
+DATABASE_SUFFIXES = (".duckdb", ".ddb", ".db")
+MAX_MAPPED = 20_000  # distinct non-plain text values of one column parsed in Python (units, words, errors)
+_PLAIN_NUMBER = r" *[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+) *"
+_ISO_MOMENT = r"[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}(:[0-9]{2})?)?"
+# what Python's str.strip() removes around a label
+_WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006" \
+              "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+_FIRST_YEAR, _LAST_YEAR = coerce._FIRST_YEAR, coerce._LAST_YEAR
+_NUMERIC = ("minutes", "seconds", "number", "count")
+
+
+class SqlError(LoadError):
+    """A history the SQL engines cannot read: one line naming the path (and table, column)."""
+
+
+# ====================================================================== where the tables are
+
+@dataclass(frozen=True)
+class Located:
+    """One table's files (a path or a glob), or a table of a database; ``table`` None until recognised."""
+    location: str
+    fmt: str                 # parquet | csv | table (of an attached database)
+    table: str | None = None
+
+
+def table_of_name(name: str) -> str | None:
+    """tickets / 工单 / 响应时间统计表 / calls … → the table key (sheet names and keys, normalised)."""
+    wanted = normalize_header(Path(name).stem if "." in name else name)
+    for key, table in TABLES.items():
+        if wanted in {normalize_header(n) for n in (key, *table.sheet_names)}:
+            return key
+    return None
+
+
+def locate(path) -> list[Located]:
+    """The history's table sources: a Parquet/CSV file, a glob, or a folder (per-table
+    sub-folders/files by name, else every Parquet — or CSV — file under it as one table)."""
+    text = str(path)
+    if any(ch in text for ch in "*?["):
+        return [Located(text, _format_of(text, text))]
+    p = Path(text)
+    if not p.exists():
+        raise SqlError(f"{p}: no such file or folder")
+    if p.is_file():
+        return [Located(str(p), _format_of(p.name, text))]
+    named = [(child, table_of_name(child.name)) for child in sorted(p.iterdir())]
+    named = [(child, key) for child, key in named if key is not None and (child.is_dir() or child.suffix.lower() in FORMATS)]
+    if named:
+        return [_files(child, key) for child, key in named]
+    return [_files(p, None)]
+
+
+def _format_of(name: str, shown: str) -> str:
+    fmt = FORMATS.get(Path(name.rstrip("*")).suffix.lower())
+    if fmt is None:
+        raise SqlError(f"{shown}: not a Parquet or CSV file (.parquet, .csv); a DuckDB database ends in .duckdb")
+    return fmt
+
+
+def _files(p: Path, table: str | None) -> Located:
+    """A file, or every Parquet (else CSV) file under a folder, Hive partitions included."""
+    if p.is_file():
+        return Located(str(p), _format_of(p.name, str(p)), table)
+    for suffix, fmt in (("parquet", "parquet"), ("csv", "csv")):
+        pattern = str(p / "**" / f"*.{suffix}")
+        if globlib.glob(pattern, recursive=True):
+            return Located(pattern, fmt, table)
+    raise SqlError(f"{p}: no .parquet or .csv files in this folder")
+
+
+def assign_tables(sources: list[tuple[Located, list[str]]], column_map: dict | None = None,
+                  skip_unknown: bool = False) -> dict[str, tuple[int, dict[str, str]]]:
+    """table key → (index of its source, canonical key → source column).  A source named for its
+    table keeps it; others go to the table whose headers they match best (as the loader places
+    sheets); one matching none is an error (``skip_unknown``: ignored, e.g. a database's other tables)."""
+    placed: dict[str, tuple[int, dict[str, str]]] = {}
+    for index, (located, columns) in enumerate(sources):
+        mapping_by_table = {key: _mapping(TABLES[key], columns, column_map) for key in TABLES}
+        key = located.table
+        if key is None:
+            scored = [(len(m), -i, k) for i, (k, m) in enumerate(mapping_by_table.items()) if _qualifies(k, m)]
+            if not scored and skip_unknown:
+                continue
+            if not scored:
+                raise SqlError(f"{located.location}: no ticket, feedback or call columns found "
+                               f"(columns: {', '.join(columns[:12])}); name the columns as in the template "
+                               f"(日期, 客服工号, 首次响应时间(分钟) …) or give --map")
+            key = max(scored)[2]
+        if key in placed:
+            raise SqlError(f"{located.location}: a second {key} source (the first: {sources[placed[key][0]][0].location})")
+        placed[key] = (index, mapping_by_table[key])
+    if not placed:
+        raise SqlError(f"{sources[0][0].location if sources else 'the history'}: no ticket, feedback or call table found")
+    return placed
+
+
+def _mapping(table, columns: list[str], column_map: dict | None) -> dict[str, str]:
+    """Canonical key → source column: the map's [columns] for its table, else the template's headers and aliases."""
+    if column_map and column_map.get("table", "tickets") == table.key:
+        present = set(columns)
+        return {key: col for key, col in column_map.get("columns", {}).items()
+                if key in table.keys and col in present}
+    return {key: columns[pos] for pos, key in table.match_headers(columns).items()}
+
+
+def _qualifies(key: str, mapping: dict[str, str]) -> bool:
+    from ..load import _OWN_KEYS  # the loader's rule: ≥ 2 headers, the required ones, one of its own
+    table = TABLES[key]
+    keys = set(mapping)
+    return len(keys) >= 2 and all(c.key in keys for c in table.required) and bool(keys & _OWN_KEYS[key])
+
+
+def read_map(map_arg) -> dict:
+    """An importer map (a preset name such as ``zendesk`` or a .toml file): its ``table`` and ``[columns]``."""
+    presets = resources.files("cs_xl.importers").joinpath("presets")
+    if Path(str(map_arg)).suffix.lower() != ".toml" and presets.joinpath(f"{map_arg}.toml").is_file():
+        text = presets.joinpath(f"{map_arg}.toml").read_text("utf-8")
+    elif Path(map_arg).is_file():
+        text = Path(map_arg).read_text("utf-8-sig")
+    else:
+        raise SqlError(f"{map_arg}: no such map file or preset")
+    spec = tomllib.loads(text)
+    if not spec.get("columns"):
+        raise SqlError(f"{map_arg}: the map has no [columns] table (canonical key = \"source column\")")
+    return spec
+
+
+# ====================================================================== cell rules in SQL
+
+@dataclass
+class Issue:
+    """A count of cells with one outcome: a SQL count over the raw table, or a count already known."""
+    why: Any
+    action: str
+    count_sql: str | None = None
+    count: int = 0
+    column: str | None = None  # the canonical key of the column (None: the table)
+
+
+@dataclass
+class CleanTable:
+    key: str
+    source: Located
+    raw: str                            # FROM-able relation of the raw rows
+    columns: dict[str, str]             # canonical key → cleaning expression over the raw row
+    issues: list[Issue] = field(default_factory=list)
+    not_blank: str = "TRUE"             # rows with any value in a recognised column (blank rows are skipped)
+
+
+class Cleaner:
+    """The cleaning expression of each recognised column (see the module docstring)."""
+
+    def __init__(self, engine, table: str, source: Located, raw: str, types: dict[str, str],
+                 mapping: dict[str, str]):
+        self.engine, self.d = engine, engine.dialect
+        self.table, self.source, self.raw, self.types, self.mapping = TABLES[table], source, raw, types, mapping
+        self.text_only = source.fmt == "csv"  # every CSV value is text: "stored as text" is no news
+
+    def build(self) -> CleanTable:
+        out = CleanTable(self.table.key, self.source, self.raw, {})
+        for column in self.table.required:
+            if column.key not in self.mapping:
+                out.issues.append(Issue(reason("missing_column"), "flagged", count=1))
+        for key, source_column in self.mapping.items():
+            col = self.table.column(key)
+            expr, issues = self._column(col, self.d.ident(source_column), self.types[source_column])
+            out.columns[key] = expr
+            for issue in issues:
+                issue.column = key
+            out.issues.extend(issues)
+        if self.mapping:
+            out.not_blank = " OR ".join(f"{self.d.ident(c)} IS NOT NULL" for c in dict.fromkeys(self.mapping.values()))
+        return out
+
+    # ---------------------------------------------------------------- per kind
+
+    def _column(self, col, raw: str, category: str) -> tuple[str, list[Issue]]:
+        if category == "other":
+            raw, category = f"CAST({raw} AS {self.d.varchar})", "text"
+        if col.kind in _NUMERIC:
+            return self._number(col, raw, category)
+        if col.kind == "flag":
+            return self._flag(raw, category)
+        if col.kind == "priority":
+            return self._priority(raw, category)
+        if col.kind in ("date", "datetime"):
+            return self._moment(col, raw, category)
+        return self._text(raw, category)
+
+    def _number(self, col, raw: str, category: str) -> tuple[str, list[Issue]]:
+        d, issues = self.d, []
+        if category == "number":
+            value = f"CAST({raw} AS DOUBLE)"
+            issues.append(Issue(coerce.DROP_NOT_FINITE.why, "dropped", count_if(d.infinite(value))))
+            parsed = f"CASE WHEN {d.nan(value)} OR {d.infinite(value)} THEN NULL ELSE {value} END"
+            fast = "TRUE"
+        elif category == "bool":
+            issues.append(Issue(coerce.DROP_BOOL_AS_NUMBER.why, "dropped", count_if(f"{raw} IS NOT NULL")))
+            return "CAST(NULL AS DOUBLE)", issues
+        else:
+            raw, fast = self._as_text(raw, category), d.matches(self._as_text(raw, category), _PLAIN_NUMBER)
+            mapped, mapped_issues = self._mapped(raw, f"NOT {holds(fast)}", coerce.PARSERS[col.kind],
+                                                 lambda v: d.num(v), col.bounds)
+            issues += mapped_issues
+            parsed = f"CASE WHEN {holds(fast)} THEN CAST(trim({raw}) AS DOUBLE) ELSE {mapped} END"
+        checks = [("negative", f"{parsed} < 0", coerce.DROP_NEGATIVE.why)]
+        if col.kind == "count":
+            checks.append(("whole", f"{parsed} <> floor({parsed})", reason("not_whole")))
+        if col.bounds is not None:
+            low, high = col.bounds
+            checks.append(("bounds", f"NOT ({parsed} BETWEEN {low} AND {high})",
+                           reason("outside", low=low, high=high)))
+        passed = []
+        for _name, failing, why in checks:
+            issues.append(Issue(why, "dropped", count_if(f"{holds(fast)} AND " + " AND ".join(
+                [f"{parsed} IS NOT NULL"] + [f"NOT ({p})" for p in passed] + [failing]))))
+            passed.append(failing)
+        valid = " AND ".join(f"NOT ({p})" for p in passed)
+        if category != "number" and not self.text_only:
+            # text that is a valid plain number was repaired (reported outside CSV), off-scale still reported
+            issues.append(Issue(coerce.REPAIR_TEXT_NUMBER.why, "repaired",
+                                count_if(f"{holds(fast)} AND {parsed} IS NOT NULL AND "
+                                         + " AND ".join(f"NOT ({p})" for p in passed[:len(passed) - (col.bounds is not None)]))))
+        return f"CASE WHEN {valid} THEN {parsed} END", issues
+
+    def _flag(self, raw: str, category: str) -> tuple[str, list[Issue]]:
+        if category == "bool":
+            return raw, []
+        if category == "number":
+            value = f"CAST({raw} AS DOUBLE)"
+            bad = f"{raw} IS NOT NULL AND NOT {self.d.nan(value)} AND {value} NOT IN (0, 1)"
+            return (f"CASE WHEN {value} = 1 THEN TRUE WHEN {value} = 0 THEN FALSE END",
+                    [Issue(reason("not_yes_no"), "dropped", count_if(bad))])
+        return self._mapped(self._as_text(raw, category), "TRUE", coerce.flag, lambda v: "TRUE" if v else "FALSE")
+
+    def _priority(self, raw: str, category: str) -> tuple[str, list[Issue]]:
+        if category == "number":
+            value = f"CAST({raw} AS DOUBLE)"
+            bad = f"{raw} IS NOT NULL AND NOT {self.d.nan(value)} AND {value} NOT IN (1, 2, 3, 4)"
+            return (f"CASE WHEN {value} IN (1, 2, 3, 4) THEN CAST({value} AS INTEGER) END",
+                    [Issue(reason("unknown_priority"), "dropped", count_if(bad))])
+        return self._mapped(self._as_text(raw, category), "TRUE", coerce.priority, str)
+
+    def _moment(self, col, raw: str, category: str) -> tuple[str, list[Issue]]:
+        d, issues = self.d, []
+        target = "DATE" if col.kind == "date" else "TIMESTAMP"
+        parser = coerce.PARSERS[col.kind]
+        if category in ("date", "timestamp"):
+            value = f"CAST({raw} AS TIMESTAMP)"
+            inside = f"year({value}) BETWEEN {_FIRST_YEAR} AND {_LAST_YEAR}"
+            issues.append(Issue(coerce.DROP_DATE_RANGE.why, "dropped", count_if(f"{value} IS NOT NULL AND NOT ({inside})")))
+            return f"CASE WHEN {inside} THEN CAST({value} AS {target}) END", issues
+        if category == "number":  # Excel serial numbers: few distinct days, parsed in Python
+            return self._mapped(raw, "TRUE", parser, lambda v: d.moment(v, target), cast_key=True)
+        text = self._as_text(raw, category)
+        fast = holds(d.matches(text, _ISO_MOMENT))
+        value = d.try_timestamp(text)
+        inside = f"year({value}) BETWEEN {_FIRST_YEAR} AND {_LAST_YEAR}"
+        mapped, mapped_issues = self._mapped(text, f"NOT {fast}", parser, lambda v: d.moment(v, target))
+        issues += mapped_issues
+        issues.append(Issue(reason("not_date"), "dropped", count_if(f"{fast} AND {value} IS NULL")))
+        issues.append(Issue(coerce.DROP_DATE_RANGE.why, "dropped", count_if(f"{fast} AND NOT {holds(inside)} AND {value} IS NOT NULL")))
+        if not self.text_only:
+            issues.append(Issue(reason("date_text"), "repaired", count_if(f"{fast} AND {holds(inside)}")))
+        return f"CASE WHEN {fast} THEN CASE WHEN {inside} THEN CAST({value} AS {target}) END ELSE {mapped} END", issues
+
+    def _text(self, raw: str, category: str) -> tuple[str, list[Issue]]:
+        d = self.d
+        if category == "number":
+            value = f"CAST({raw} AS DOUBLE)"
+            whole = f"CAST(CAST({value} AS BIGINT) AS {d.varchar})"
+            return (f"CASE WHEN {d.nan(value)} THEN NULL WHEN {value} = floor({value}) THEN {whole} "
+                    f"ELSE CAST({raw} AS {d.varchar}) END", [])
+        if category != "text":
+            return f"CAST({raw} AS {d.varchar})", []
+        t = d.strip(raw, _WHITESPACE)
+        placeholders = ", ".join(d.text(p) for p in sorted(coerce._PLACEHOLDERS))
+        errors = ", ".join(d.text(e) for e in sorted(coerce.EXCEL_ERRORS))
+        expr = f"CASE WHEN {t} = '' OR lower({t}) IN ({placeholders}) OR upper({t}) IN ({errors}) THEN NULL ELSE {t} END"
+        return expr, [Issue(coerce.DROP_ERROR.why, "dropped", count_if(holds(f"upper({t}) IN ({errors})")))]
+
+    # ---------------------------------------------------------------- helpers
+
+    def _as_text(self, raw: str, category: str) -> str:
+        return raw if category == "text" else f"CAST({raw} AS {self.d.varchar})"
+
+    def _mapped(self, raw: str, which: str, parser, literal: Callable[[Any], str], bounds=None,
+                cast_key: bool = False) -> tuple[str, list[Issue]]:
+        """Distinct values of ``raw`` selected by ``which``, parsed by the Python cell parser;
+        a CASE maps each to its typed value; counts per outcome are kept."""
+        d = self.d
+        sql = (f"SELECT {raw}, count(*) FROM {self.raw} WHERE {raw} IS NOT NULL AND {holds(which)} "
+               f"GROUP BY {raw} LIMIT {MAX_MAPPED + 1}")
+        found = list(self.engine.stream(sql))
+        if len(found) > MAX_MAPPED:
+            raise SqlError(f"{self.source.location}: column {raw} has more than {MAX_MAPPED:,} distinct values "
+                           "that are neither plain numbers nor ISO dates; store it typed (a Parquet number or timestamp)")
+        outcomes: Counter = Counter()
+        cases = []
+        for value, n in found:
+            parsed, problem = parser(value)
+            if bounds is not None and parsed is not None and not bounds[0] <= parsed <= bounds[1]:
+                if problem is not None:
+                    outcomes[(problem.why, problem.action)] += n
+                problem, parsed = coerce.Problem(reason("outside", low=bounds[0], high=bounds[1]), "dropped"), None
+            if problem is not None and not (self.text_only and problem.text_form):
+                outcomes[(problem.why, problem.action)] += n
+            if parsed is not None:
+                key = d.num(value) if cast_key else d.text(value)
+                cases.append(f"WHEN {key} THEN {literal(parsed)}")
+        expr = f"CASE {raw} {' '.join(cases)} END" if cases else "NULL"
+        return expr, [Issue(why, action, count=n) for (why, action), n in outcomes.items()]
+
+
+def quality_summary(engine, tables: dict[str, CleanTable]) -> dict:
+    """Counts of the cells repaired / dropped / flagged, keyed like the loader's data_quality."""
+    by_action: Counter = Counter()
+    by_reason: Counter = Counter()
+    for clean in tables.values():
+        counted = [i for i in clean.issues if i.count_sql is not None]
+        if counted:
+            row = engine.one(f"SELECT {', '.join(i.count_sql for i in counted)} FROM {clean.raw} WHERE {clean.not_blank}")
+            for issue, n in zip(counted, row):
+                issue.count = int(n or 0)
+        _count_required_blanks(engine, clean)
+        for issue in clean.issues:
+            if issue.count:
+                by_action[issue.action] += issue.count
+                by_reason[issue.why.text("en")] += issue.count
+    return {"issues": sum(by_action.values()), "by_action": dict(by_action), "by_reason": dict(by_reason)}
+
+
+def _count_required_blanks(engine, clean: CleanTable) -> None:
+    """A blank required cell (no date, no agent) is flagged; cells that were unreadable are already counted."""
+    required = [c.key for c in TABLES[clean.key].required if c.key in clean.columns]
+    if not required:
+        return
+    row = engine.one(f"SELECT {', '.join(count_if(f'({clean.columns[k]}) IS NULL') for k in required)} "
+                     f"FROM {clean.raw} WHERE {clean.not_blank}")
+    for key, nulls in zip(required, row):
+        unreadable = sum(i.count for i in clean.issues if i.column == key and i.action == "dropped")
+        if nulls - unreadable:
+            clean.issues.append(Issue(reason("missing_value"), "flagged", count=int(nulls - unreadable), column=key))
+
+
+# ====================================================================== KPIs
+
+class _Shape:
+    """A cleaned table's columns, as the SQL forms ask about them."""
+
+    def __init__(self, kpis_: "SqlKpis", table: str):
+        self.kpis, self.table = kpis_, table
+
+    def has(self, key: str) -> bool:
+        return key == ROW or key in self.kpis.clean[self.table].columns
+
+    def labels(self, key: str, keep) -> list:
+        return [v for v in self.kpis.distinct(self.table, key) if keep(v)]
+
+
+class _Values:
+    """The KPI values of one group, computed on demand (composite metrics read others)."""
+
+    def __init__(self, kpis_: "SqlKpis", rows: dict, parts: dict, windows: dict, undefined: set):
+        self.kpis, self._rows, self.parts, self.windows, self.undefined = kpis_, rows, parts, windows, undefined
+        self._values: dict[str, float] = {}
+
+    def rows(self, table: str) -> int | None:
+        return self._rows.get(table)
+
+    def value(self, key: str) -> float:
+        if key not in self._values:
+            self._values[key] = self._compute(key)
+        return self._values[key]
+
+    def _compute(self, key: str) -> float:
+        m = catalogue.get(key)
+        form = self.kpis.forms.get(key)
+        if key in self.undefined or form is None or self.rows(m.table) is None:
+            return math.nan
+        parts = {name: self.parts[m.table].get(f"{key}__{name}") for name in form.parts}
+        parts.update({name: self.windows.get((key, name), []) for name in form.windows})
+        return float(form.finish(parts, self))
+
+
+class SqlKpis:
+    """The registry's KPIs over the history an engine has opened: headline and grouped,
+    inside the period and scope of ``settings`` and ``where``."""
+
+    def __init__(self, engine, settings: Settings | None = None, where: dict | None = None,
+                 column_map: dict | None = None):
+        self.engine, self.d = engine, engine.dialect
+        self.settings = settings or Settings()
+        found = engine.sources()  # (Located, raw relation, source column → type category)
+        placed = assign_tables([(loc, list(types)) for loc, _raw, types in found], column_map,
+                               skip_unknown=engine.is_database)
+        self.clean: dict[str, CleanTable] = {}
+        for key, (index, mapping) in sorted(placed.items(), key=lambda item: list(TABLES).index(item[0])):
+            located, raw, types = found[index]
+            engine.progress(f"{key}: {located.location}")
+            self.clean[key] = Cleaner(engine, key, located, raw, types, mapping).build()
+        self._fill_minutes()
+        for key in self.clean:
+            self._clean_view(key)
+        self._distinct: dict[tuple[str, str, str], list] = {}
+        self._quality: dict | None = None
+        self.rescope(where or {})
+
+    def rescope(self, where: dict) -> None:
+        """Scope views for the settings and ``where`` (key → allowed values), and the metrics' forms."""
+        self._scope(where)
+        self.forms = self._forms()
+
+    # ---------------------------------------------------------------- columns
+
+    def has(self, table: str, key: str) -> bool:
+        return table in self.clean and key in self.clean[table].columns
+
+    def has_column(self, key: str) -> bool:
+        return key in kpis.PERIODS or any(key in c.columns for c in self.clean.values())
+
+    def distinct(self, table: str, key: str, view: str = "clean") -> list:
+        if (table, key, view) not in self._distinct:
+            rows = self.engine.stream(f"SELECT DISTINCT {key} FROM {view}_{table} WHERE {key} IS NOT NULL "
+                                      f"LIMIT {MAX_MAPPED + 1}")
+            self._distinct[(table, key, view)] = [r[0] for r in rows]
+        return self._distinct[(table, key, view)]
+
+    def _fill_minutes(self) -> None:
+        """frt_min / resolve_min from timestamps where blank (calendar minutes), timestamps in an
+        impossible order dropped first — the loader's _fill_minutes_from_timestamps."""
+        clean = self.clean.get("tickets")
+        if clean is None or self.settings.clock_mode != "calendar":
+            return
+        cols = clean.columns
+        if not ({"created_at", "first_response_at"} <= cols.keys() or {"first_response_at", "resolved_at"} <= cols.keys()):
+            return
+        created, first, resolved = cols.get("created_at"), cols.get("first_response_at"), cols.get("resolved_at")
+        if created and resolved:
+            resolved = f"CASE WHEN {holds(f'{resolved} < {created}')} THEN NULL ELSE {resolved} END"
+        if created and first:
+            first = f"CASE WHEN {holds(f'{first} < {created}')} THEN NULL ELSE {first} END"
+        if first and resolved:
+            resolved = f"CASE WHEN {holds(f'{resolved} < {first}')} THEN NULL ELSE {resolved} END"
+        for key, earlier, later in (("frt_min", created, first), ("resolve_min", first, resolved)):
+            if earlier and later:
+                minutes = f"({self.d.epoch_us(later)} - {self.d.epoch_us(earlier)}) / 60000000.0"
+                cols[key] = f"coalesce({cols[key]}, {minutes})" if key in cols else minutes
+        for key, expr in (("first_response_at", first), ("resolved_at", resolved)):
+            if expr:
+                cols[key] = expr
+
+    def _clean_view(self, table: str) -> None:
+        """clean_<table>: the typed rows, blank rows skipped, one record per id (loader._dedupe:
+        the most complete, the later in file order among equals) when ids repeat."""
+        clean = self.clean[table]
+        cols = clean.columns
+        select = ", ".join(f"{expr} AS {k}" for k, expr in cols.items()) or "1 AS _none"
+        base = f"SELECT {select} FROM {clean.raw} WHERE {clean.not_blank}"
+        view = f"CREATE OR REPLACE TEMP VIEW clean_{table} AS "
+        self.engine.execute(view + base)
+        id_key = TABLES[table].id_key
+        if id_key not in cols:
+            return
+        repeats = int(self.engine.one(f"SELECT count({id_key}) - count(DISTINCT {id_key}) FROM clean_{table}")[0] or 0)
+        if not repeats:
+            return
+        clean.issues.append(Issue(reason("duplicate", key=id_key), "dropped", count=repeats))
+        names = ", ".join(cols)
+        filled = " + ".join(f"(CASE WHEN {k} IS NULL THEN 0 ELSE 1 END)" for k in cols)
+        positioned = (f"SELECT {select}, {self.d.row_position()} AS _pos FROM {clean.raw} WHERE {clean.not_blank}")
+        ranked = (f"SELECT {names}, row_number() OVER (PARTITION BY {id_key} ORDER BY {filled} DESC, _pos DESC) "
+                  f"AS _rank FROM ({positioned}) AS p")
+        self.engine.execute(view + f"SELECT {names} FROM ({ranked}) AS r WHERE {id_key} IS NULL OR _rank = 1")
+
+    # ---------------------------------------------------------------- scope
+
+    def moment(self, table: str) -> str | None:
+        """When a record happened (kpis.record_moment): tickets' 创建时间 where filled, else 日期."""
+        if table == "calls":
+            return "start" if self.has("calls", "start") else None
+        date = "CAST(date AS TIMESTAMP)" if self.has(table, "date") else None
+        created = "created_at" if table == "tickets" and self.has(table, "created_at") else None
+        if created and date:
+            return f"coalesce({created}, {date})"
+        return created or date
+
+    def _scope(self, where: dict) -> None:
+        s = self.settings
+        filters = {col: list(getattr(s, f)) for f, col in kpis.SCOPE_FIELDS.items() if getattr(s, f)}
+        for key, wanted in where.items():
+            filters[key] = list(wanted)
+        conditions: dict[str, list[str]] = {t: [] for t in self.clean}
+        for table in self.clean:
+            when = self.moment(table)
+            if when is not None and s.period_start:
+                conditions[table].append(holds(f"{when} >= {self.d.moment(dt.datetime.combine(s.period_start, dt.time()), 'TIMESTAMP')}"))
+            if when is not None and s.period_end:
+                end = dt.datetime.combine(s.period_end, dt.time()) + dt.timedelta(days=1)
+                conditions[table].append(holds(f"{when} < {self.d.moment(end, 'TIMESTAMP')}"))
+            for key, wanted in filters.items():
+                if self.has(table, key):
+                    conditions[table].append(self._matches(table, key, wanted))
+        if s.min_tenure_months and self.has("tickets", "agent_id") and self.has("tickets", "hire_date"):
+            agents = self._tenure_agents(s.min_tenure_months)
+            for table in self.clean:
+                if self.has(table, "agent_id"):
+                    conditions[table].append(holds(f"agent_id IN ({agents})"))
+        for table in ("tickets", "calls", "feedback"):
+            if table not in self.clean:
+                continue
+            if table == "feedback" and conditions.get("tickets") and self.has("tickets", "ticket_id") \
+                    and self.has("feedback", "ticket_id"):
+                # feedback follows its ticket: out-of-scope tickets take their feedback with them
+                conditions[table].append(
+                    f"(ticket_id IS NULL OR ticket_id NOT IN (SELECT ticket_id FROM clean_tickets WHERE ticket_id IS NOT NULL) "
+                    f"OR ticket_id IN (SELECT ticket_id FROM scoped_tickets WHERE ticket_id IS NOT NULL))")
+            clause = " AND ".join(conditions[table]) or "TRUE"
+            self.engine.execute(f"CREATE OR REPLACE TEMP VIEW scoped_{table} AS SELECT * FROM clean_{table} WHERE {clause}")
+
+    def _matches(self, table: str, key: str, wanted) -> str:
+        """kpis._matches: priorities by level, other values width- and case-insensitive."""
+        if key == "priority":
+            levels = sorted({lv for w in wanted if (lv := coerce.priority(w)[0]) is not None})
+            return holds(f"priority IN ({', '.join(map(str, levels))})") if levels else "FALSE"
+        norm = {norm_text(w).casefold() for w in wanted}
+        values = [v for v in self.distinct(table, key) if norm_text(v).casefold() in norm]
+        return holds(f"{key} IN ({', '.join(self._literal(v) for v in values)})") if values else "FALSE"
+
+    def _literal(self, value) -> str:
+        if isinstance(value, bool):
+            return "TRUE" if value else "FALSE"
+        if isinstance(value, (int, float)):
+            return self.d.num(float(value)) if isinstance(value, float) else str(value)
+        if isinstance(value, dt.datetime):
+            return self.d.moment(value, "TIMESTAMP")
+        if isinstance(value, dt.date):
+            return self.d.moment(dt.datetime.combine(value, dt.time()), "DATE")
+        return self.d.text(str(value))
+
+    def _tenure_agents(self, months: float) -> str:
+        """Agents hired at least ``months`` before the period end (else the last ticket day, else today)."""
+        s = self.settings
+        if s.period_end:
+            reference = s.period_end
+        else:
+            last = self.engine.one("SELECT max(date) FROM clean_tickets")[0] if self.has("tickets", "date") else None
+            reference = _as_date(last) if last is not None else s.today()
+        day = self.d.moment(dt.datetime.combine(reference, dt.time()), "DATE")
+        tenure = f"{self.d.days_between('min(hire_date)', day)} / {self.d.num(kpis._AVG_MONTH_DAYS)}"
+        return (f"SELECT agent_id FROM clean_tickets WHERE agent_id IS NOT NULL AND hire_date IS NOT NULL "
+                f"GROUP BY agent_id HAVING {tenure} >= {self.d.num(float(months))}")
+
+    # ---------------------------------------------------------------- forms and values
+
+    def _forms(self) -> dict[str, Form]:
+        forms = {}
+        for key, m in catalogue.METRICS.items():
+            if m.sql is None or m.table not in self.clean:
+                continue
+            shape = _Shape(self, m.table)
+            if m.rule is None and not all(any(shape.has(k) for k in alts) for alts in m.needs):
+                continue
+            form = m.sql(m, shape, self.settings, self.d)
+            if form is not None:
+                forms[key] = form
+        return forms
+
+    def _aggregate(self, table: str, relation: str, grouped: bool) -> dict:
+        """group label → {part name: value} of every metric of ``table``, plus the row count."""
+        parts = {f"{key}__{name}": expr for key, form in self.forms.items()
+                 if catalogue.get(key).table == table for name, expr in form.parts.items()}
+        names = ["_rows", *parts]
+        select = ", ".join(["count(*)", *parts.values()])
+        group_by = f" GROUP BY {GROUP}" if grouped else ""
+        out = {}
+        for row in self.engine.stream(f"SELECT {GROUP}, {select} FROM {relation}{group_by}" if grouped
+                                      else f"SELECT 0, {select} FROM {relation}"):
+            out[row[0]] = dict(zip(names, row[1:]))
+        return out
+
+    def _windows(self, table: str, relation: str) -> dict:
+        """(metric, window) → group label → its result rows."""
+        out: dict = {}
+        for key, form in self.forms.items():
+            if catalogue.get(key).table != table:
+                continue
+            for name, sql in form.windows.items():
+                per_group: dict = {}
+                for row in self.engine.stream(sql(relation, self.d)):
+                    per_group.setdefault(row[0], []).append(tuple(row[1:]))
+                out[(key, name)] = per_group
+        return out
+
+    def headline(self, keys=None) -> dict[str, float]:
+        """The KPIs of the scoped history (kpis.headline)."""
+        keys = kpis.metric_keys(keys)
+        rows, parts, windows = {}, {}, {}
+        for table in self.clean:
+            relation = f"(SELECT *, 0 AS {GROUP} FROM scoped_{table}) AS t"
+            self.engine.progress(f"{table}: computing {sum(catalogue.get(k).table == table for k in self.forms)} metrics")
+            parts[table] = self._aggregate(table, relation, grouped=False)[0]
+            rows[table] = parts[table]["_rows"]
+            for (key, name), per_group in self._windows(table, relation).items():
+                windows[(key, name)] = per_group.get(0, [])
+        values = _Values(self, rows, parts, windows, set())
+        return {k: values.value(k) for k in keys}
+
+    def group_labels(self, by: str) -> dict[str, str | None]:
+        """Per table, a relation of its scoped rows with their group label ``_g`` (None: can't be grouped)."""
+        out: dict[str, str | None] = {}
+        for table in ("tickets", "feedback", "calls"):
+            if table not in self.clean:
+                continue
+            label = self._label(table, by)
+            out[table] = None if label is None else _labelled(f"SELECT *, {label} AS {GROUP} FROM scoped_{table}")
+        if out.get("feedback") is None and "feedback" in self.clean and self.has("tickets", by) \
+                and self.has("tickets", "ticket_id") and self.has("feedback", "ticket_id"):
+            # feedback has no group column of its own: it belongs to its ticket's group
+            out["feedback"] = _labelled(f"SELECT f.*, t.{GROUP} FROM scoped_feedback AS f JOIN "
+                                        f"(SELECT ticket_id, max({by}) AS {GROUP} FROM scoped_tickets "
+                                        f"WHERE ticket_id IS NOT NULL GROUP BY ticket_id) AS t ON f.ticket_id = t.ticket_id")
+        if out.get("calls") is None and "calls" in self.clean and by not in kpis.PERIODS \
+                and self.has("tickets", by) and self.has("tickets", "agent_id") and self.has("calls", "agent_id"):
+            # agent attributes reach calls through the agent id, when each agent has one value
+            out["calls"] = _labelled(f"SELECT c.*, a.{GROUP} FROM scoped_calls AS c JOIN "
+                                     f"(SELECT agent_id, min({by}) AS {GROUP} FROM scoped_tickets "
+                                     f"WHERE agent_id IS NOT NULL AND {by} IS NOT NULL GROUP BY agent_id "
+                                     f"HAVING count(DISTINCT {by}) = 1) AS a ON c.agent_id = a.agent_id")
+        return out
+
+    def _label(self, table: str, by: str) -> str | None:
+        if by in kpis.PERIODS:
+            when = self.moment(table) if by != "hour" else \
+                {"tickets": "created_at", "calls": "start"}.get(table)
+            if when is None or (by == "hour" and not self.has(table, when)):
+                return None
+            return {"day": self.d.day_label, "week": self.d.week_label, "month": self.d.month_label,
+                    "weekday": self.d.weekday, "hour": self.d.hour}[by](when)
+        if self.has(table, by) and (table != "feedback" or by in ("customer_id", "ticket_id")):
+            return by
+        return None
+
+    def grouped(self, by: str, keys=None) -> list[tuple[Any, dict[str, float]]]:
+        """(group label, KPIs) per value of ``by`` (kpis.grouped): a group missing from a table
+        counts zero records there (counts 0, rates undefined)."""
+        if not self.has_column(by):
+            raise KeyError(by)
+        keys = kpis.metric_keys(keys)
+        relations = self.group_labels(by)
+        undefined = {k for k in keys if by in kpis.AGENT_KEYS and catalogue.get(k).queue}
+        parts, windows, empty = {}, {}, {}
+        for table, relation in relations.items():
+            if relation is None:
+                continue
+            self.engine.progress(f"{table}: computing metrics by {by}")
+            parts[table] = self._aggregate(table, relation, grouped=True)
+            empty[table] = self._aggregate(table, f"(SELECT *, 0 AS {GROUP} FROM clean_{table} WHERE FALSE) AS t",
+                                           grouped=False)[0]
+            windows.update(self._windows(table, relation))
+        labels = sorted({g for per in parts.values() for g in per}, key=lambda v: (str(type(v)), v))
+        out = []
+        for label in labels:
+            group_parts = {t: per.get(label, empty[t]) for t, per in parts.items()}
+            rows = {t: p["_rows"] for t, p in group_parts.items()}
+            group_windows = {k: per_group.get(label, []) for k, per_group in windows.items()}
+            values = _Values(self, rows, group_parts, group_windows, undefined)
+            out.append((label, {k: values.value(k) for k in keys}))
+        return out
+
+    def quality(self) -> dict:
+        """The data-quality counts of the whole history (not only the scope), like the loader's."""
+        if self._quality is None:
+            self._quality = quality_summary(self.engine, self.clean)
+        return self._quality
+
+    def record_counts(self, view: str = "scoped") -> dict[str, int]:
+        return {t: int(self.engine.one(f"SELECT count(*) FROM {view}_{t}")[0]) for t in self.clean}
+
+
+def _labelled(select: str) -> str:
+    """A relation of the rows of ``select`` that have a group label (blank labels belong to no group)."""
+    return f"(SELECT * FROM ({select}) AS labelled WHERE {GROUP} IS NOT NULL) AS t"
+
+
+def _as_date(value) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def stream_chunks(cursor, size: int = 10_000) -> Iterator[tuple]:
+    """Rows of a DB-API cursor, ``size`` at a time (never the whole result at once)."""
+    while True:
+        chunk = cursor.fetchmany(size)
+        if not chunk:
+            return
+        yield from chunk
