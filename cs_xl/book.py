@@ -187,17 +187,19 @@ def replace_sheets(source, target, layouts: Sequence[SheetLayout], remove: Itera
     ``on_sheet(name)`` is called before each sheet is written and
     ``on_save()`` just before saving (progress).  Returns the names written.
     """
-    from .render.xlsx import remove_sheets, write_sheets  # the writer behind the seam (openpyxl today)
-    wb = open_book(source)
-    old_index = remove_sheets(wb, remove)
-    former = former or {}
-    positions = {}
-    for layout in layouts:
-        index = next((old_index[n] for n in former.get(layout.name, (layout.name,)) if n in old_index), None)
-        if index is not None:
-            positions[layout.name] = index
-    written = write_sheets(wb, list(layouts), positions, on_sheet)
+    from .render.parts import PartsError
+    from .render.parts import replace_sheets as replace_parts  # the part writer (render/parts.py)
+    source = Path(source)
+    if not source.exists():
+        raise BookError(f"{source}: no such workbook")
+    try:
+        book = replace_parts(source, list(layouts), remove, former, on_sheet)
+    except PermissionError as exc:
+        raise BookError(f"{source}: cannot read the workbook ({exc.strerror}); "
+                        "is it open and locked in another program?") from exc
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError, PartsError) as exc:
+        raise BookError(f"{source}: not a readable .xlsx/.xlsm workbook ({exc})") from exc
     if on_save:
         on_save()
-    save_atomic(wb, target, backup=backup)
-    return written
+    save_atomic(book, target, backup=backup)
+    return [layout.name for layout in layouts]

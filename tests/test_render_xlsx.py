@@ -263,20 +263,43 @@ def test_the_translator_writes_every_part_of_a_hand_made_layout(tmp_path):
     assert wb.active.title == "手工"
 
 
-def test_the_saved_book_holds_exactly_the_cells_of_its_layouts(tmp_path):
-    """Writer conformance on a real report: every layout cell comes back from the saved file with its
-    value and number format, no other cell holds a value, and every chart sits at its anchor.
-    (The part writer and the live writer will pass the same check.)"""
-    from cs_xl.render.layout import report_layouts
+def write_openpyxl(layouts, path):
+    """The openpyxl writer: the layouts into a new book."""
     from cs_xl.render.xlsx import write_sheets
+    wb = openpyxl.Workbook()
+    write_sheets(wb, layouts)
+    wb.save(path)
+
+
+def write_parts(layouts, path):
+    """The part writer: the layouts into an existing book (an input sheet, saved by openpyxl)."""
+    from cs_xl.book import replace_sheets
+    wb = openpyxl.Workbook()
+    wb.active.title = "输入"
+    wb["输入"]["A1"] = "keep me"
+    wb.save(path)
+    replace_sheets(path, path, layouts, remove=[], backup=False)
+
+
+WRITERS = {"openpyxl": write_openpyxl, "parts": write_parts}
+
+
+def real_layouts():
+    from cs_xl.render.layout import report_layouts
     from cs_xl.report import build_report
     from cs_xl.settings import Settings
     from test_report import dataset
-    layouts = report_layouts(build_report(dataset(), Settings(), today=dt.date(2024, 4, 30)))
+    return report_layouts(build_report(dataset(), Settings(), today=dt.date(2024, 4, 30)))
+
+
+@pytest.mark.parametrize("writer", sorted(WRITERS))
+def test_the_saved_book_holds_exactly_the_cells_of_its_layouts(tmp_path, writer):
+    """Writer conformance on a real report: every layout cell comes back from the saved file with its
+    value and number format, no other cell holds a value, and every chart sits at its anchor.
+    (The live writer will pass the same check.)"""
+    layouts = real_layouts()
     assert sum(len(layout.charts) for layout in layouts) >= 5  # charts are part of what is checked
-    wb = openpyxl.Workbook()
-    write_sheets(wb, layouts)
-    wb.save(tmp_path / "r.xlsx")
+    WRITERS[writer](layouts, tmp_path / "r.xlsx")
     saved = openpyxl.load_workbook(tmp_path / "r.xlsx")
 
     def as_saved(value):
