@@ -168,3 +168,212 @@ def test_ooxml_doctests():
     modules = [cs_xl.ooxml.content_types, cs_xl.ooxml.package, cs_xl.ooxml.relationships, cs_xl.ooxml.worksheet]
     results = [doctest.testmod(m) for m in modules]
     assert sum(r.failed for r in results) == 0 and sum(r.attempted for r in results) >= 8
+
+
+# ---------------------------------------------------------------- the package around the generated sheets
+
+CALC_CHAIN = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+              '<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><c r="B2" i="3"/></calcChain>')
+
+
+def raw_entries(path: Path) -> dict[str, tuple[int, int, int, bytes]]:
+    """Each zip entry as stored: CRC, sizes and its compressed bytes (no inflating)."""
+    out = {}
+    with zipfile.ZipFile(path) as z, open(path, "rb") as handle:
+        for info in z.infolist():
+            handle.seek(info.header_offset + 26)
+            skip = int.from_bytes(handle.read(2), "little") + int.from_bytes(handle.read(2), "little")
+            handle.seek(skip, 1)
+            out[info.filename] = (info.CRC, info.compress_size, info.file_size, handle.read(info.compress_size))
+    return out
+
+
+def with_calc_chain(path: Path) -> None:
+    """Add a calcChain part the way Excel saves one (openpyxl never writes it)."""
+    tmp = path.with_suffix(".tmp.xlsx")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>", b'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/'
+                                    b'officeDocument/2006/relationships/calcChain" Target="calcChain.xml"/></Relationships>')
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", b'<Override PartName="/xl/calcChain.xml" ContentType="application/'
+                                    b'vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml"/></Types>')
+            dst.writestr(info, data)
+        dst.writestr("xl/calcChain.xml", CALC_CHAIN)
+    os.replace(tmp, path)
+
+
+def user_book(path: Path, layouts) -> Path:
+    """A book as a user has it after an earlier refresh (drawn by the openpyxl writer): 说明, an input
+    sheet with shared strings and a formula, the old report sheets with their charts, a user sheet;
+    print areas on the input sheet and on an old report sheet; a calcChain."""
+    from cs_xl.render.xlsx import write_sheets
+    wb = openpyxl.Workbook()
+    wb.active.title = "说明"
+    wb["说明"]["A1"] = "read me"
+    data = wb.create_sheet("输入")
+    for i in range(1, 201):
+        data.append([f"T{i:04d}", f"客服{i % 7}", i * 1.5])
+    data["E1"] = "=SUM(C:C)"
+    write_sheets(wb, layouts)
+    wb.create_sheet("我的笔记")["B2"] = "=1+1"
+    data.print_area = "A1:C200"
+    wb[layouts[1].name].print_area = "A1:B5"
+    wb.active = 0
+    for ws in wb.worksheets:
+        ws.sheet_view.tabSelected = ws.title == "说明"
+    wb.save(path)
+    with_calc_chain(path)
+    return path
+
+
+def reached(path: Path) -> set[str]:
+    from cs_xl.render.parts import reachable
+    from cs_xl.ooxml import relationships
+    with zipfile.ZipFile(path) as z:
+        roots = [r.part("") for r in relationships.parse(z.read("_rels/.rels"))]
+        return reachable(z, roots)
+
+
+def test_a_refresh_rewrites_only_the_generated_sheets_parts(tmp_path):
+    layouts = real_layouts()
+    path = user_book(tmp_path / "b.xlsx", layouts)
+    before = raw_entries(path)
+    with zipfile.ZipFile(path) as z:
+        names_before = z.namelist()
+    replace_sheets(path, path, layouts, remove=[s.name for s in layouts])
+    after = raw_entries(path)
+    owned = {"[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml"}
+    wb = openpyxl.load_workbook(path)
+    # the kept sheets' parts: 说明 (deselected: it was selected), 输入, 我的笔记 by their old names
+    kept = {n for n in names_before if n.startswith("xl/worksheets/sheet")
+            and n.rsplit("sheet", 1)[1] in ("2.xml", f"{len(layouts) + 3}.xml")}
+    kept |= {"docProps/core.xml", "docProps/app.xml", "_rels/.rels", "xl/theme/theme1.xml"}
+    for name in kept:
+        assert after[name] == before[name], name  # CRC, sizes and the compressed bytes themselves
+    assert "xl/calcChain.xml" not in after                        # dropped: Excel rebuilds it
+    with zipfile.ZipFile(path) as z:
+        assert b"calcChain" not in z.read("[Content_Types].xml") + z.read("xl/_rels/workbook.xml.rels")
+        # no part is left behind that nothing refers to (the old drawings and charts are gone)
+        orphans = {n for n in z.namelist() if "_rels/" not in n and n != "[Content_Types].xml"} - reached(path)
+        assert orphans == set()
+        assert len([n for n in z.namelist() if n.startswith("xl/charts/chart")]) == sum(len(l.charts) for l in layouts)
+    assert wb.sheetnames == ["说明", "输入", *[l.name for l in layouts], "我的笔记"]  # back in their places
+    assert wb["输入"]["E1"].value == "=SUM(C:C)" and wb["输入"]["B7"].value == "客服0"
+    assert wb["我的笔记"]["B2"].value == "=1+1"
+    assert wb["输入"].print_area == "'输入'!$A$1:$C$200"       # its print area still names it
+    assert not wb[layouts[1].name].print_area                  # the old report sheet's went with it
+    assert wb.active.title == layouts[0].name
+    assert [ws.title for ws in wb.worksheets if ws.sheet_view.tabSelected] == [layouts[0].name]
+    assert set(owned) <= set(after) and backup_path(path).exists()
+
+
+def test_refreshing_again_reuses_the_appended_styles(tmp_path):
+    layouts = real_layouts()
+    path = user_book(tmp_path / "b.xlsx", layouts)
+    names = [s.name for s in layouts]
+    replace_sheets(path, path, layouts, remove=names)
+    with zipfile.ZipFile(path) as z:
+        first = z.read("xl/styles.xml")
+        parts = sorted(z.namelist())
+    replace_sheets(path, path, layouts, remove=names)
+    with zipfile.ZipFile(path) as z:
+        assert z.read("xl/styles.xml") == first      # nothing appended twice: a book does not grow per refresh
+        assert sorted(z.namelist()) == parts          # the new parts take the freed names
+
+
+def test_existing_styles_keep_their_numbers(tmp_path):
+    """An input cell's style index still means the same font, fill and format after new styles are appended."""
+    from openpyxl.styles import Font, PatternFill
+    layouts = real_layouts()
+    path = tmp_path / "b.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "输入"
+    ws["A1"], ws["B1"] = "红字", 0.125
+    ws["A1"].font = Font(name="Arial", color="FF0000", italic=True)
+    ws["A1"].fill = PatternFill("solid", fgColor="FFFF00")
+    ws["B1"].number_format = "0.000%"
+    wb.save(path)
+    replace_sheets(path, path, layouts, remove=[])
+    cell_a, cell_b = openpyxl.load_workbook(path)["输入"]["A1"], openpyxl.load_workbook(path)["输入"]["B1"]
+    assert (cell_a.font.name, cell_a.font.color.rgb[-6:], cell_a.font.i) == ("Arial", "FF0000", True)
+    assert cell_a.fill.fgColor.rgb[-6:] == "FFFF00" and cell_b.number_format == "0.000%"
+
+
+def test_a_1904_book_gets_its_dates_right(tmp_path):
+    path = tmp_path / "b.xlsx"
+    wb = openpyxl.Workbook()
+    wb.epoch = openpyxl.utils.datetime.CALENDAR_MAC_1904
+    wb.save(path)
+    replace_sheets(path, path, hand_made(), remove=[])
+    assert openpyxl.load_workbook(path)["手工"]["A5"].value == dt.datetime(2024, 3, 1, 8, 30)
+
+
+def vba_project(folder: Path) -> Path:
+    """A real vbaProject.bin (module Module1 with Sub RefreshReport), built by ms-ovba."""
+    try:
+        import ms_ovba  # noqa: F401
+    except ImportError:
+        absent("ms-ovba is not installed (pip install ms-ovba): it builds the VBA project of the .xlsm test")
+    folder.mkdir()
+    (folder / "Module1.bas").write_bytes(b'Attribute VB_Name = "Module1"\r\nSub RefreshReport()\r\n'
+                                         b'    MsgBox "refresh"\r\nEnd Sub\r\n')
+    subprocess.run([sys.executable, "-m", "ms_ovba", "."], cwd=folder, check=True, capture_output=True, timeout=120)
+    return folder / "vbaProject.bin"
+
+
+def test_an_xlsm_keeps_its_macros_and_buttons(tmp_path):
+    """The VBA project, the form-control button (legacy VML drawing) and its macro survive a refresh byte
+    for byte, and the book stays macro-enabled."""
+    import xlsxwriter
+    layouts = real_layouts()
+    path = tmp_path / "book.xlsm"
+    book = xlsxwriter.Workbook(path)
+    book.set_vba_name("ThisWorkbook")
+    sheet = book.add_worksheet("说明")
+    sheet.set_vba_name("Sheet1")
+    sheet.write("A1", "点按钮刷新")
+    sheet.insert_button("B3", {"macro": "RefreshReport", "caption": "刷新报表", "width": 120, "height": 30})
+    old = book.add_worksheet(layouts[0].name)
+    old.write("A1", "旧汇总")
+    old.activate()  # as after an earlier refresh: the report's first sheet is the open one
+    book.add_vba_project(str(vba_project(tmp_path / "vba")))
+    book.close()
+    before = raw_entries(path)
+    replace_sheets(path, path, layouts, remove=[s.name for s in layouts])
+    after = raw_entries(path)
+    for name in ("xl/vbaProject.bin", "xl/worksheets/sheet1.xml", "xl/worksheets/_rels/sheet1.xml.rels",
+                 "xl/drawings/vmlDrawing1.vml", "xl/sharedStrings.xml"):  # XlsxWriter shares the strings
+        assert after[name] == before[name], name
+    with zipfile.ZipFile(path) as z:
+        types = z.read("[Content_Types].xml").decode()
+        assert "application/vnd.ms-excel.sheet.macroEnabled.main+xml" in types and "vnd.ms-office.vbaProject" in types
+        assert b"[0]!RefreshReport" in z.read("xl/drawings/vmlDrawing1.vml") or b"RefreshReport" in z.read(
+            "xl/drawings/vmlDrawing1.vml")
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    assert wb.sheetnames[0] == "说明" and wb[layouts[0].name]["A1"].value == layouts[0].cells[0].value
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice:
+        assert libreoffice_converts(soffice, path, tmp_path)
+
+
+def libreoffice_converts(soffice: str, path: Path, tmp_path: Path) -> bool:
+    profile = tmp_path / "profile"
+    run = subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
+                          "--outdir", str(tmp_path / "pdf"), str(path)], capture_output=True, text=True, timeout=300)
+    pdf = tmp_path / "pdf" / (path.stem + ".pdf")
+    return run.returncode == 0 and pdf.exists() and pdf.read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_opens_a_book_the_part_writer_wrote(tmp_path):
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        absent("LibreOffice (soffice) is not installed; install libreoffice-calc-nogui to run this test")
+    layouts = real_layouts() + hand_made()
+    path = user_book(tmp_path / "b.xlsx", layouts)
+    replace_sheets(path, path, layouts, remove=[s.name for s in layouts])
+    assert libreoffice_converts(soffice, path, tmp_path)

@@ -91,4 +91,4 @@ def _active(view: bytes, active: int) -> bytes:
     """The workbookView with ``activeTab`` = ``active`` (and the first visible tab not past it)."""
     view = re.sub(rb'\s(activeTab|firstSheet)="\d+"', b"", view)
     end = -2 if view.endswith(b"/>") else -1
-    return view[:end] + f' activeTab="{active}"'.encode() + view[end:]
+    return view[:end].rstrip() + f' activeTab="{active}"'.encode() + view[end:]
