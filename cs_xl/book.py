@@ -9,15 +9,17 @@ the guarantees live in one place:
 * only then ``os.replace`` swaps the new file in — an atomic rename, so a crash
   at any moment leaves either the old or the new workbook, never half of one;
 * any failure removes the temporary file and raises :class:`BookError` with a
-  message naming the file; the original is untouched.
+  message naming the file; the original is untouched;
+* a temporary file is locked (``flock``) while it is written, so when a save is
+  killed the next save of the same book can tell its leftovers from a save still
+  running, and removes them (:func:`remove_stale_temps`).
 
 :func:`replace_sheets` is the small interface the refresh uses ("replace these
 sheets by these layouts").  It takes plain data only — sheet layouts
-(:mod:`cs_xl.render.layout`), names, progress callbacks — so the writer behind
-it can change: today a full openpyxl load + save; next a part writer that
-rewrites only the generated sheets' XML parts of the package behind the same
-signature (see FACTS.md: a full load + save of a 100k-row book costs tens of
-seconds).
+(:mod:`cs_xl.render.layout`), names, progress callbacks — and writes through the
+part writer (:mod:`cs_xl.render.parts`): only the generated sheets' parts are
+written, every other part of the package is copied as it is (a full openpyxl
+load + save of a 100k-row book cost tens of seconds, see FACTS.md).
 """
 from __future__ import annotations
 
@@ -32,11 +34,17 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+
 if TYPE_CHECKING:  # the layouts are plain data; book needs their type for the signature only
     from .render.layout import SheetLayout
 
 MACRO_SUFFIXES = (".xlsm", ".xltm")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")  # what openpyxl opens and saves
+TEMP_RANDOM = 8  # characters tempfile.mkstemp puts between prefix and suffix
 
 
 class BookError(Exception):
@@ -112,10 +120,67 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def _lock(handle: int) -> bool:
+    """Take an exclusive lock on an open temp file without waiting; False when another process holds it.
+    The lock goes with the process, so a killed refresh's temp file is free to be removed."""
+    if fcntl is None:
+        return True  # Windows: a temp file in use cannot be deleted anyway
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+_HELD: dict[Path, int] = {}  # temp files this process is writing, each kept open and locked until done
+
+
 def _new_temp(path: Path) -> Path:
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
+    _lock(handle)
+    _HELD[Path(name)] = handle
     return Path(name)
+
+
+def _drop_temp(tmp: Path) -> None:
+    tmp.unlink(missing_ok=True)
+    handle = _HELD.pop(tmp, None)
+    if handle is not None:
+        os.close(handle)
+
+
+def stale_temps(path) -> list[Path]:
+    """The temp files an interrupted save of ``path`` left beside it (``.BOOK.xxxxxxxx.tmp``)."""
+    path = Path(path)
+    prefix = f".{path.name}."
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return []
+    return [path.with_name(n) for n in names
+            if n.startswith(prefix) and n.endswith(".tmp") and len(n) == len(prefix) + TEMP_RANDOM + 4]
+
+
+def remove_stale_temps(path) -> list[Path]:
+    """Remove the temp files a killed save of ``path`` left behind; a temp file another save is still
+    writing (its lock is held) is left alone.  Returns the files removed."""
+    removed = []
+    for tmp in stale_temps(path):
+        if tmp in _HELD:
+            continue
+        try:
+            handle = os.open(tmp, os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            if _lock(handle):
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError:
+            pass
+        finally:
+            os.close(handle)
+    return removed
 
 
 def _copy_mode(source: Path, target: Path) -> None:
@@ -138,7 +203,7 @@ def _keep_backup(path: Path) -> None:
         shutil.copy2(path, tmp)
         os.replace(tmp, bak)
     finally:
-        tmp.unlink(missing_ok=True)
+        _drop_temp(tmp)
 
 
 def save_atomic(wb: Workbook, path, backup: bool = True) -> Path:
@@ -150,6 +215,7 @@ def save_atomic(wb: Workbook, path, backup: bool = True) -> Path:
     path = Path(path)
     if not path.parent.is_dir():
         raise BookError(f"{path}: the folder {path.parent} does not exist")
+    remove_stale_temps(path)
     try:
         tmp = _new_temp(path)
     except PermissionError as exc:
@@ -167,7 +233,7 @@ def save_atomic(wb: Workbook, path, backup: bool = True) -> Path:
     except OSError as exc:
         raise BookError(f"{path}: saving failed ({exc}); the original file was not changed") from exc
     finally:
-        tmp.unlink(missing_ok=True)
+        _drop_temp(tmp)
     _fsync_dir(path.parent)
     return path
 

@@ -377,3 +377,84 @@ def test_libreoffice_opens_a_book_the_part_writer_wrote(tmp_path):
     path = user_book(tmp_path / "b.xlsx", layouts)
     replace_sheets(path, path, layouts, remove=[s.name for s in layouts])
     assert libreoffice_converts(soffice, path, tmp_path)
+
+
+# ---------------------------------------------------------------- atomic: a kill at any moment
+
+KILLS = 8
+MORE_KILLS = 8  # while no kill has landed mid-save yet: more, each at the start of saving
+ROOT = Path(__file__).parents[1]
+
+
+def run_until(command: list[str], step: str) -> tuple[subprocess.Popen, float]:
+    """Start ``command`` (a refresh printing progress lines) and return once it reports ``step``
+    ("绘制": drawing the report, "保存": saving the book), with that moment's time."""
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+    for line in child.stdout:
+        if step in line:
+            return child, time.perf_counter()
+    raise AssertionError(f"the refresh ended without {step}")
+
+
+def test_a_refresh_killed_at_any_moment_leaves_the_old_or_the_new_book(tmp_path):
+    """``cs-xl refresh`` in a child process, killed (SIGKILL) at random moments while it writes the book:
+    the book is always a whole workbook — the one before or the one after, never a third — and the
+    next refresh removes the temp files the killed ones left."""
+    from cs_xl.book import stale_temps
+    from test_refresh import GENERATED, make_book
+    path = make_book(tmp_path / "b.xlsx", n=1500)
+    command = [sys.executable, "-m", "cs_xl", "refresh", str(path)]
+    subprocess.run(command, check=True, capture_output=True, cwd=ROOT, timeout=600)
+    refreshed = path.read_bytes()          # a refresh of a refreshed book writes the same bytes again
+    steps = {}
+    for step in ("绘制", "保存"):  # how long from the start of drawing / of saving to the end of the run
+        child, start = run_until(command, step)
+        child.stdout.read()
+        child.wait()
+        steps[step] = time.perf_counter() - start
+    assert path.read_bytes() == refreshed
+    rng = random.Random(10)
+    temps = []
+    for kill in range(KILLS + MORE_KILLS):
+        if kill >= KILLS and sum(temps):
+            break
+        step = ("绘制", "保存")[kill % 2 or kill >= KILLS]  # while drawing and saving, or saving only
+        child, _ = run_until(command, step)
+        time.sleep(rng.uniform(0, 1.1 if kill < KILLS else 0.3) * steps[step])
+        child.kill()
+        child.wait()
+        child.stdout.close()
+        with zipfile.ZipFile(path) as z:
+            assert z.testzip() is None     # every entry's CRC checks out
+        assert path.read_bytes() == refreshed
+        temps.append(len(stale_temps(path)))
+    wb = openpyxl.load_workbook(path)
+    assert set(GENERATED) <= set(wb.sheetnames) and "参数" in wb.sheetnames
+    print(f"\n{len(temps)} kills while drawing ({steps['绘制']:.2f} s to the end) or saving ({steps['保存']:.2f} s): "
+          f"the book whole each time; temp files left after each kill: {temps}")
+    assert sum(temps) > 0  # some kills did land mid-save
+    subprocess.run(command, check=True, capture_output=True, cwd=ROOT, timeout=600)
+    assert stale_temps(path) == [] and path.read_bytes() == refreshed
+
+
+def test_a_save_in_progress_keeps_its_temp_file(tmp_path):
+    """The stale-file sweep leaves a temp file another save still holds (its lock is taken)."""
+    from cs_xl.book import remove_stale_temps, stale_temps
+    path = tmp_path / "b.xlsx"
+    openpyxl.Workbook().save(path)
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, os, sys, tempfile, time\n"
+        f"fd, name = tempfile.mkstemp(prefix='.b.xlsx.', suffix='.tmp', dir={str(tmp_path)!r})\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\nprint(name, flush=True)\ntime.sleep(60)\n")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        held = Path(holder.stdout.readline().strip())
+        dead = tmp_path / ".b.xlsx.abcdefgh.tmp"
+        dead.write_bytes(b"half a zip")
+        assert sorted(stale_temps(path)) == sorted([held, dead])
+        assert remove_stale_temps(path) == [dead]
+        assert held.exists() and not dead.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert remove_stale_temps(path) == [held]  # once its writer is gone, it is a leftover too

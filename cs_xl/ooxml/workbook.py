@@ -60,7 +60,9 @@ def edit(data: bytes, order: list[SheetEntry | NewSheet], active: int) -> bytes:
         raise ValueError("workbook.xml: cannot match the sheet elements")
     by_name = {entry.name: element for entry, element in zip(old, raw)}
     prefix = _r_prefix(data)
-    next_id = max((e.sheet_id for e in old), default=0) + 1
+    # new sheets take the smallest ids the kept ones leave free (so refreshing twice writes the same file)
+    taken = {e.sheet_id for e in order if isinstance(e, SheetEntry)}
+    free = (n for n in range(1, len(order) + len(taken) + 2) if n not in taken)
     elements = []
     for entry in order:
         if isinstance(entry, SheetEntry):
@@ -68,8 +70,7 @@ def edit(data: bytes, order: list[SheetEntry | NewSheet], active: int) -> bytes:
             continue
         rel = (f'{prefix.decode()}:id="{entry.rel_id}"' if prefix else
                f'xmlns:r="{OFFICE}" r:id="{entry.rel_id}"')
-        elements.append(f'<sheet name="{escape(entry.name)}" sheetId="{next_id}" {rel}/>'.encode("utf-8"))
-        next_id += 1
+        elements.append(f'<sheet name="{escape(entry.name)}" sheetId="{next(free)}" {rel}/>'.encode("utf-8"))
     data = data[:match.start(1)] + b"".join(elements) + data[match.end(1):]
     new_index = {old.index(e): i for i, e in enumerate(order) if isinstance(e, SheetEntry)}
     data = _DEFINED_NAME.sub(lambda m: _moved_name(m, new_index), data)
