@@ -4,10 +4,12 @@ A refresh replaces a few generated sheets of a book that is mostly input data.  
 saving the whole book with openpyxl parses and re-serialises every input cell only to write
 it back unchanged (tens of seconds at 100k rows, see FACTS.md).  This writer instead:
 
-* draws the generated sheets alone into a small side book with XlsxWriter (``constant_memory``:
-  strings inline, so the book's shared strings are not touched) — every cell, style, merge,
-  pane, conditional format, chart and print setting as :mod:`cs_xl.render.layout` decided,
-  translated exactly as :mod:`cs_xl.render.xlsx` translates them for openpyxl;
+* draws the generated sheets alone, without their cells, into a small side book with XlsxWriter —
+  every style, merge, pane, conditional format, chart and print setting as
+  :mod:`cs_xl.render.layout` decided, translated exactly as :mod:`cs_xl.render.xlsx` translates
+  them for openpyxl;
+* writes the cells themselves (:func:`cs_xl.ooxml.worksheet.sheet_data`): text inline, so the
+  book's shared strings are not touched, each cell with the book's index of its style;
 * moves those sheets' parts into the book (:mod:`cs_xl.ooxml`): sheet XML with the book's style
   indexes, drawings (anchored as openpyxl anchors), charts, rels, ``[Content_Types].xml``,
   ``workbook.xml`` (sheet order, defined names, the active tab) and the new styles appended to
@@ -107,25 +109,32 @@ def dxf_properties(style: str) -> dict:
     return props
 
 
+def cell_key(cell: Cell) -> tuple:
+    """What a cell's format depends on: its style, its number format (a date's default when it has
+    none) and whether its text needs the quote prefix."""
+    number_format = cell.number_format
+    if number_format is None and isinstance(cell.value, (dt.date, dt.time)):
+        number_format = DEFAULT_DATE_FORMATS[dt.datetime if isinstance(cell.value, dt.datetime) else type(cell.value)]
+    return cell.style, number_format, looks_like_formula(cell.value)
+
+
 class Formats:
-    """The XlsxWriter formats of a side book, made once per distinct look."""
+    """The XlsxWriter formats of a side book, made once per distinct look, and the cell-format (xf)
+    index each look gets in the side book's style table."""
 
     def __init__(self, book: xlsxwriter.Workbook):
         self.book = book
-        self.cells: dict[tuple, object] = {}
+        self.xf: dict[tuple, int] = {}
         self.dxfs: dict[str, object] = {}
 
-    def cell(self, cell: Cell):
-        quote = looks_like_formula(cell.value)
-        number_format = cell.number_format
-        if number_format is None and isinstance(cell.value, (dt.date, dt.time)):
-            number_format = DEFAULT_DATE_FORMATS[dt.datetime if isinstance(cell.value, dt.datetime) else type(cell.value)]
-        key = format_properties(cell.style, number_format, quote)
-        if not key:
-            return None
-        if key not in self.cells:
-            self.cells[key] = self.book.add_format(dict(key))
-        return self.cells[key]
+    def register(self, cells: Iterable[Cell]) -> None:
+        for cell in cells:
+            key = cell_key(cell)
+            if key not in self.xf:
+                properties = format_properties(*key)
+                # the cells are written by ooxml.worksheet, not by XlsxWriter, so the index a write
+                # would give the format is asked for directly
+                self.xf[key] = self.book.add_format(dict(properties))._get_xf_index() if properties else 0
 
     def dxf(self, style: str):
         if style not in self.dxfs:
@@ -135,32 +144,15 @@ class Formats:
 
 # ---------------------------------------------------------------- one sheet
 
-def write_cells(ws, layout: SheetLayout, formats: Formats) -> None:
-    """Every cell, row by row (constant_memory writes a row when the next one starts)."""
+def cell_rows(layout: SheetLayout, xf: Mapping[tuple, int]):
+    """The layout's cells for :func:`cs_xl.ooxml.worksheet.sheet_data`: row by row, each cell with the
+    book's index of its format."""
     by_row: dict[int, list[Cell]] = {}
     for cell in layout.cells:
         by_row.setdefault(cell.row, []).append(cell)
     for row in sorted(set(by_row) | set(layout.heights)):
-        if row in layout.heights:
-            ws.set_row(row - 1, layout.heights[row])
-        for cell in sorted(by_row.get(row, ()), key=lambda c: c.col):
-            write_value(ws, cell, formats.cell(cell))
-
-
-def write_value(ws, cell: Cell, fmt) -> None:
-    r, c, value = cell.row - 1, cell.col - 1, cell.value
-    if value is None:
-        ws.write_blank(r, c, None, fmt)
-    elif isinstance(value, bool):
-        ws.write_boolean(r, c, value, fmt)
-    elif isinstance(value, (int, float)):
-        ws.write_number(r, c, value, fmt)
-    elif isinstance(value, str):
-        ws.write_string(r, c, value, fmt)
-    elif isinstance(value, (dt.date, dt.time)):
-        ws.write_datetime(r, c, value, fmt)
-    else:
-        raise TypeError(f"{ws.name}!{cell.row},{cell.col}: cannot write a {type(value).__name__}")
+        cells = sorted(by_row.get(row, ()), key=lambda c: c.col)
+        yield row, layout.heights.get(row), [(c.col, c.value, xf[cell_key(c)]) for c in cells]
 
 
 def write_conditional(ws, rule, formats: Formats) -> None:
@@ -234,17 +226,18 @@ def xl_chart(book: xlsxwriter.Workbook, sheet: str, spec: ChartLayout):
 
 
 def write_sheet(book: xlsxwriter.Workbook, layout: SheetLayout, formats: Formats):
-    """The sheet ``layout.name`` in the side book, every part of the layout but the column widths
-    (written exactly by :func:`cs_xl.ooxml.worksheet.fitted`) and the chart anchors (by :mod:`drawing`)."""
+    """The sheet ``layout.name`` in the side book: every part of the layout but its cells, row heights
+    and column widths (written by :mod:`cs_xl.ooxml.worksheet`: a million cells through XlsxWriter
+    would take minutes) and the chart anchors (by :mod:`cs_xl.ooxml.drawing`)."""
     assert_known_styles(layout)
     ws = book.add_worksheet(layout.name)
     ws.set_zoom(layout.zoom)
     if layout.freeze is not None:
         row, col = layout.freeze
         ws.freeze_panes(row - 1, col - 1)
-    write_cells(ws, layout, formats)
+    formats.register(layout.cells)
     for area in layout.merges:
-        # recorded without writing cells: in constant_memory mode the rows are already written
+        # recorded without writing cells (merge_range would write the first cell and blanks)
         ws.merge.append([area.first_row - 1, area.first_col - 1, area.last_row - 1, area.last_col - 1])
     for rule in layout.conditional:
         write_conditional(ws, rule, formats)
@@ -260,12 +253,13 @@ class SideBook:
     """The generated sheets drawn alone: the package XlsxWriter wrote, opened."""
     zip: zipfile.ZipFile
     sheets: list[str]                       # part of each layout's sheet, in layouts order
+    xf: dict[tuple, int]                    # cell_key → cell-format index in the side book
 
 
 def side_book(layouts: Sequence[SheetLayout], date_1904: bool,
               on_sheet: Callable[[str], None] | None = None) -> SideBook:
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"constant_memory": True, "date_1904": date_1904})
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "date_1904": date_1904})
     formats = Formats(book)
     sheets = []
     for layout in layouts:
@@ -278,7 +272,7 @@ def side_book(layouts: Sequence[SheetLayout], date_1904: bool,
     package = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
     entries = workbook.sheets(package.read(workbook.NAME))
     rels = {r.id: r for r in relationships.parse(package.read("xl/_rels/workbook.xml.rels"))}
-    return SideBook(package, [rels[e.rel_id].part(workbook.NAME) for e in entries])
+    return SideBook(package, [rels[e.rel_id].part(workbook.NAME) for e in entries], formats.xf)
 
 
 # ---------------------------------------------------------------- the package
@@ -370,7 +364,8 @@ def _replace(package, source, layouts, remove, former, on_sheet) -> RefreshedBoo
     out.removed = dropped | {rels_path(p) for p in dropped}
     book_rels = [r for r in book_rels if r.part(workbook.NAME) not in dropped]
 
-    side = side_book(layouts, workbook.date1904(book_xml), on_sheet)
+    date_1904 = workbook.date1904(book_xml)
+    side = side_book(layouts, date_1904, on_sheet)
     styles_part = next((target[r.id] for r in book_rels if r.type == STYLES_TYPE), None)
     side_styles = side.zip.read("xl/styles.xml")
     if styles_part is None:  # a book without styles takes the side book's table as it is
@@ -391,7 +386,10 @@ def _replace(package, source, layouts, remove, former, on_sheet) -> RefreshedBoo
         rel_ids[layout.name] = relationships.new_id({r.id for r in book_rels})
         book_rels.append(Relationship(rel_ids[layout.name], relationships.WORKSHEET, relative(workbook.NAME, sheet_part)))
         added_types[sheet_part] = content_types.WORKSHEET
-        out.replaced[sheet_part] = worksheet.fitted(side.zip.read(side_part), layout.widths, layout.heights, merged.xf, merged.dxf)
+        skeleton = worksheet.fitted(side.zip.read(side_part), layout.widths, merged.xf, merged.dxf)
+        xf = {key: merged.xf[index] for key, index in side.xf.items()}
+        cells, used = worksheet.sheet_data(cell_rows(layout, xf), date_1904)
+        out.replaced[sheet_part] = worksheet.with_cells(skeleton, cells, used)
         added_types.update(_move_charts(side, side_part, sheet_part, layout, taken, out.replaced))
 
     out.replaced[rels_name] = relationships.to_xml(book_rels)
