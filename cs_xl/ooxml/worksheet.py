@@ -119,27 +119,44 @@ def cell_xml(ref: str, value, style: int, date_1904: bool = False) -> str:
 def sheet_data(rows: Iterable[tuple[int, float | None, Iterable[tuple[int, object, int]]]],
                date_1904: bool = False) -> tuple[bytes, str]:
     """``<sheetData>`` of ``rows`` — (row, height or None, [(column, value, style index)…]) in row
-    order — and the used range for ``<dimension>``."""
-    out, first_row, last_row, first_col, last_col = ["<sheetData>"], None, 0, None, 0
+    order — and the used range for ``<dimension>``.  (The hot loop of a refresh: a data-quality sheet
+    can hold a million cells, so strings and numbers are written here without a call per cell.)"""
+    out, first_row, last_row, cols = ["<sheetData>"], None, 0, set()
+    letters: dict[int, str] = {}
+    s_attr: dict[int, str] = {0: ""}
+    space = _LEADING_OR_TRAILING_SPACE.search
     for row, height, cells in rows:
         body = []
+        add = body.append
         for col, value, style in cells:
-            xml = cell_xml(f"{column_letter(col)}{row}", value, style, date_1904)
-            if xml:
-                body.append(xml)
-                first_col = col if first_col is None else min(first_col, col)
-                last_col = max(last_col, col)
+            letter = letters.get(col) or letters.setdefault(col, column_letter(col))
+            s = s_attr.get(style)
+            if s is None:
+                s = s_attr[style] = f' s="{style}"'
+            kind = value.__class__
+            if kind is str and not space(value):
+                if "&" in value or "<" in value or ">" in value:
+                    value = escape(value, quote=False)
+                add(f'<c r="{letter}{row}"{s} t="inlineStr"><is><t>{value}</t></is></c>')
+            elif kind is float:
+                add(f'<c r="{letter}{row}"{s}><v>{value:.16g}</v></c>')
+            else:
+                xml = cell_xml(f"{letter}{row}", value, style, date_1904)
+                if not xml:
+                    continue
+                add(xml)
+            cols.add(col)
         if not body and height is None:
             continue
         first_row = row if first_row is None else first_row
         last_row = row
         ht = f' ht="{height:g}" customHeight="1"' if height is not None else ""
-        out.append(f'<row r="{row}"{ht}>' + "".join(body) + "</row>")
+        out.append(f'<row r="{row}"{ht}>{"".join(body)}</row>')
     out.append("</sheetData>")
-    if first_row is None or first_col is None:
+    if first_row is None or not cols:
         used = "A1"
     else:
-        used = f"{column_letter(first_col)}{first_row}:{column_letter(last_col)}{last_row}"
+        used = f"{column_letter(min(cols))}{first_row}:{column_letter(max(cols))}{last_row}"
     return "".join(out).encode("utf-8"), used
 
 

@@ -29,6 +29,8 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import groupby
+from operator import attrgetter
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -39,7 +41,7 @@ from ..ooxml import content_types, drawing, relationships, styles, workbook, wor
 from ..ooxml.package import part_path, rels_path, relative, write_package
 from ..ooxml.relationships import Relationship
 from . import styles as looks
-from .cells import looks_like_formula
+from .cells import FORMULA_STARTS, looks_like_formula
 from .layout import Area, Cell, ChartLayout, ColorScale, EqualsRule, FormulaRule, SheetLayout, assert_known_styles
 
 PAPER_SIZES = {"A4": 9}  # Excel's paper codes
@@ -112,10 +114,10 @@ def dxf_properties(style: str) -> dict:
 def cell_key(cell: Cell) -> tuple:
     """What a cell's format depends on: its style, its number format (a date's default when it has
     none) and whether its text needs the quote prefix."""
-    number_format = cell.number_format
-    if number_format is None and isinstance(cell.value, (dt.date, dt.time)):
-        number_format = DEFAULT_DATE_FORMATS[dt.datetime if isinstance(cell.value, dt.datetime) else type(cell.value)]
-    return cell.style, number_format, looks_like_formula(cell.value)
+    value, number_format = cell.value, cell.number_format
+    if number_format is None and isinstance(value, (dt.date, dt.time)):
+        number_format = DEFAULT_DATE_FORMATS[dt.datetime if isinstance(value, dt.datetime) else type(value)]
+    return cell.style, number_format, value.__class__ is str and looks_like_formula(value)
 
 
 class Formats:
@@ -146,13 +148,24 @@ class Formats:
 
 def cell_rows(layout: SheetLayout, xf: Mapping[tuple, int]):
     """The layout's cells for :func:`cs_xl.ooxml.worksheet.sheet_data`: row by row, each cell with the
-    book's index of its format."""
-    by_row: dict[int, list[Cell]] = {}
-    for cell in layout.cells:
-        by_row.setdefault(cell.row, []).append(cell)
-    for row in sorted(set(by_row) | set(layout.heights)):
-        cells = sorted(by_row.get(row, ()), key=lambda c: c.col)
-        yield row, layout.heights.get(row), [(c.col, c.value, xf[cell_key(c)]) for c in cells]
+    book's index of its format (looked up once per style, number format and kind of value: the
+    data-quality sheet can hold a million cells)."""
+    cells = sorted(layout.cells, key=attrgetter("row", "col"))  # nearly sorted already: one pass
+    heights = layout.heights
+    known: dict[tuple, int] = {}
+    rows = {row: list(group) for row, group in groupby(cells, attrgetter("row"))}
+    for row in sorted(rows.keys() | heights.keys()):
+        out = []
+        for c in rows.get(row, ()):
+            value = c.value
+            kind = (c.style, c.number_format, value.__class__)
+            index = known.get(kind)
+            if index is None or (kind[2] is str and value.startswith(FORMULA_STARTS)):
+                index = xf[cell_key(c)]
+                if not (kind[2] is str and value.startswith(FORMULA_STARTS)):
+                    known[kind] = index
+            out.append((c.col, value, index))
+        yield row, heights.get(row), out
 
 
 def write_conditional(ws, rule, formats: Formats) -> None:
