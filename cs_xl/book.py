@@ -263,7 +263,9 @@ def replace_sheets(source, target, layouts: Sequence[SheetLayout], remove: Itera
     except PermissionError as exc:
         raise BookError(f"{source}: cannot read the workbook ({exc.strerror}); "
                         "is it open and locked in another program?") from exc
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError, PartsError) as exc:
+    except PartsError as exc:
+        raise BookError(str(exc)) from exc
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:
         raise BookError(f"{source}: not a readable .xlsx/.xlsm workbook ({exc})") from exc
     if on_save:
         on_save()

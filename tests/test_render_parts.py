@@ -458,3 +458,21 @@ def test_a_save_in_progress_keeps_its_temp_file(tmp_path):
         holder.kill()
         holder.wait()
     assert remove_stale_temps(path) == [held]  # once its writer is gone, it is a leftover too
+
+
+def test_unreadable_books_and_a_sheet_in_the_way_are_clear_errors(tmp_path):
+    from cs_xl.book import BookError
+    bad = tmp_path / "bad.xlsx"
+    bad.write_text("not a zip")
+    with pytest.raises(BookError, match="bad.xlsx: not a readable"):
+        replace_sheets(bad, bad, hand_made(), remove=[])
+    with pytest.raises(BookError, match="no such workbook"):
+        replace_sheets(tmp_path / "missing.xlsx", tmp_path / "missing.xlsx", hand_made(), remove=[])
+    path = tmp_path / "b.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "手工"  # a user's sheet with the report's name, not in the list to replace
+    wb.save(path)
+    original = path.read_bytes()
+    with pytest.raises(BookError, match="a sheet called 手工 is in the way"):
+        replace_sheets(path, path, hand_made(), remove=[])
+    assert path.read_bytes() == original
