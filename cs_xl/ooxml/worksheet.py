@@ -9,6 +9,8 @@ from functools import lru_cache
 from html import escape
 from typing import Iterable, Mapping
 
+from xlsxwriter.utility import xl_col_to_name
+
 _CELL_OR_ROW_STYLE = re.compile(rb'(<(?:c|row) [^>]*?\bs=")(\d+)"')
 _DXF = re.compile(rb'(<cfRule [^>]*?\bdxfId=")(\d+)"')
 _COLS = re.compile(rb"<cols>.*?</cols>", re.S)
@@ -83,11 +85,8 @@ def excel_serial(value: dt.date | dt.time, date_1904: bool = False) -> float:
 
 @lru_cache(maxsize=None)
 def column_letter(col: int) -> str:
-    letters = ""
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+    """1 → A, 27 → AA."""
+    return xl_col_to_name(col - 1)
 
 
 def cell_xml(ref: str, value, style: int, date_1904: bool = False) -> str:
