@@ -16,6 +16,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
+from operator import itemgetter
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -386,89 +387,221 @@ PARSERS: dict[str, Callable[[Any], tuple[Any, Problem | None]]] = {
 _NUMERIC_KINDS = {"minutes", "seconds", "number", "count"}
 
 
+class Coerced(NamedTuple):
+    """A column parsed by :func:`coerce_cells`."""
+    typed: pd.Series                          # positional index
+    problems: list[tuple[int, Any, Problem]]  # (position, original cell, problem), by position
+    missing: np.ndarray                       # per cell: the typed value is blank
+    codes: np.ndarray                         # per cell: index of its distinct value (len(uniques): blank)
+    uniques: np.ndarray                       # the distinct cells
+
+    def cells_in(self, texts: frozenset[str]) -> np.ndarray:
+        """Per cell: the cell, as typed, is one of ``texts`` (decided once per distinct value)."""
+        try:
+            hit = pd.Series(self.uniques, dtype=object, copy=False).isin(list(texts)).to_numpy()
+        except TypeError:  # unhashable cells
+            hit = np.fromiter((isinstance(u, str) and u in texts for u in self.uniques), bool, len(self.uniques))
+        return np.append(hit, False)[self.codes]
+
+
 def coerce_values(values, kind: str) -> tuple[pd.Series, list[tuple[int, Any, Problem]]]:
     """Parse a column. Returns the typed Series (positional index) and the
-    problems as (position, original value, Problem).
+    problems as (position, original value, Problem): cell for cell what the
+    parser of ``kind`` gives (see :data:`PARSERS`), computed by column.
 
-    Each distinct value is parsed once: the column is factorised (hashing in
-    C), the parser runs over the distinct values, and the typed result is
-    gathered back by code, so a 100k-row column costs about as much as its
-    few hundred distinct values."""
-    series = values if isinstance(values, pd.Series) else pd.Series(list(values) if not isinstance(values, np.ndarray) else values, dtype=object if not isinstance(values, np.ndarray) else None)
-    series = series.reset_index(drop=True)
-    if kind in _NUMERIC_KINDS and pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
-        return _coerce_numeric_fast(series.astype(float), kind)
-    typed = _already_typed(series, kind)
-    if typed is not None:
-        return typed
-    raw = series.tolist()
-    if (split := _with_native_cells(raw, kind)) is not None:
-        return split
-    if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
-        keys = series.astype(object)  # no bools to tell apart: factorise as is
-    else:
-        # True == 1 == 1.0 hash alike, but a bool in a numeric column is a problem
-        # while 1.0 is not: bools are factorised under keys of their own
-        keys = pd.Series([_BOOL_KEYS[v] if v.__class__ is bool else v for v in raw], dtype=object)
+    Columns already typed (a float column for a number kind, the loader's
+    dates, flags and priorities) skip the parsers; other values take
+    :func:`coerce_cells`."""
+    if isinstance(values, (pd.Series, np.ndarray)) and not (isinstance(values, np.ndarray) and values.dtype == object):
+        series = (values if isinstance(values, pd.Series) else pd.Series(values)).reset_index(drop=True)
+        if kind in _NUMERIC_KINDS and pd.api.types.is_numeric_dtype(series.dtype) \
+                and not pd.api.types.is_bool_dtype(series.dtype):
+            return _coerce_numeric_fast(series.astype(float), kind)
+        typed = _already_typed(series, kind)
+        if typed is not None:
+            return typed
+        values = series.to_numpy() if series.dtype == object else series.tolist()  # tolist: Python scalars
+    coerced = coerce_cells(values, kind)
+    return coerced.typed, coerced.problems
+
+
+def coerce_cells(values, kind: str) -> Coerced:
+    """Parse raw cells (an object array or any sequence), each distinct value once.
+
+    The cells are factorised (hashing in C); the distinct values are grouped
+    by Python class: numbers in a number column and ``datetime``/``date``
+    objects in a date column are converted in one vectorised step by the
+    parsers' rules, the others go through the parser one by one.  So a
+    100k-row column costs one hashing pass plus its distinct values."""
+    cells = values if isinstance(values, np.ndarray) and values.dtype == object else _object_array(values)
     try:
-        codes, uniques = pd.factorize(keys)  # blanks (None, NaN, NaT, NA) get code -1
-    except TypeError:  # unhashable cells (lists …): parse one by one
-        return _coerce_each(raw, kind)
+        codes, uniques = pd.factorize(cells)  # blanks (None, NaN, NaT, NA) get code -1
+    except TypeError:  # unhashable cells (lists …): each cell is its own value
+        codes, uniques = np.arange(len(cells)), cells
+    groups = _class_groups(uniques)
+    codes, uniques, groups = _split_alike(cells, codes, uniques, groups)
+    codes[codes < 0] = len(uniques)  # the blank entry, last
+    values_u, problem_u = _parse_distinct(uniques, groups, kind)
+    has_problem = np.zeros(len(values_u), dtype=bool)
+    has_problem[list(problem_u)] = True
+    problems = [(int(pos), cells[pos], problem_u[codes[pos]]) for pos in np.flatnonzero(has_problem[codes])]
+    typed = values_u.take(codes)
+    missing = (np.equal(values_u, None) if kind == "text" else np.isnan(values_u) if values_u.dtype == float
+               else np.isnat(values_u))[codes]
+    return Coerced(_series(typed, kind), problems, missing, codes, uniques)
+
+
+def _object_array(values) -> np.ndarray:
+    """Any iterable of cells as a 1-D object array (a cell holding a list stays one cell)."""
+    items = values if hasattr(values, "__len__") else list(values)
+    return np.fromiter(items, dtype=object, count=len(items))
+
+
+_TYPE_OF = np.frompyfunc(type, 1, 1)  # each value's class, in one C loop
+_BOOL_CLASSES = (bool, np.bool_)
+
+
+def _split_alike(cells: np.ndarray, codes: np.ndarray, uniques: np.ndarray, groups: list):
+    """Cells that are equal but parse apart get distinct values of their own:
+    ``True == 1 == 1.0`` and ``-0.0 == 0.0`` hash alike, so factorising merges
+    them, but a bool in a number column is a problem while 1.0 is not, and a
+    number column keeps the sign of -0.0 as the parser does."""
+    shared = []
+    for cls, at in groups:
+        group = np.arange(len(uniques)) if at is None else at
+        if cls in _BOOL_CLASSES:
+            shared.extend(group)
+        elif issubclass(cls, (int, float, np.number)):
+            values = uniques[group]
+            shared.extend(group[(values == 0) | (values == 1)])
+    if not shared:
+        return codes, uniques, groups
+    at = np.flatnonzero(np.isin(codes, shared))
+    variant = _VARIANT(cells[at]).astype(np.int8)
+    if (variant == variant[0]).all():
+        return codes, uniques, groups
+    codes, uniques = codes.copy(), list(uniques)
+    for code in shared:
+        mine = at[codes[at] == code]
+        kinds = _VARIANT(cells[mine]).astype(np.int8)
+        for i, which in enumerate(np.unique(kinds)):
+            first = mine[kinds == which][0]
+            if i == 0:
+                uniques[code] = cells[first]  # the value's first cell may have been of another variant
+            else:
+                codes[mine[kinds == which]] = len(uniques)
+                uniques.append(cells[first])
+    uniques = _object_array(uniques)
+    return codes, uniques, _class_groups(uniques)
+
+
+def _variant(value) -> int:
+    """1 for a bool, 2 for a negative zero, 0 for any other value."""
+    if value.__class__ in _BOOL_CLASSES:
+        return 1
+    return 2 if isinstance(value, float) and value == 0 and math.copysign(1.0, value) < 0 else 0
+
+
+_VARIANT = np.frompyfunc(_variant, 1, 1)
+
+
+def _parse_distinct(uniques: np.ndarray, groups: list, kind: str) -> tuple[np.ndarray, dict[int, Problem]]:
+    """The storage of each distinct value plus a last blank entry, and the problems of those
+    that have one (a blank has none)."""
+    storage = _blank_storage(kind, len(uniques) + 1)
+    problems: dict[int, Problem] = {}
+    for cls, at in groups:
+        group = uniques if at is None else uniques[at]
+        typed, found = _group_converter(cls, kind)(group, kind)
+        if at is None:
+            storage[:len(uniques)] = typed
+        else:
+            storage[at] = typed
+        for pos, problem in found:
+            problems[int(pos if at is None else at[pos])] = problem
+    return storage, problems
+
+
+def _class_groups(values: np.ndarray) -> list[tuple[type, np.ndarray | None]]:
+    """(class, positions) of each Python class among the values; positions are
+    None when every value has that class."""
+    if not len(values):
+        return []
+    codes, classes = pd.factorize(_TYPE_OF(values))
+    if len(classes) == 1:
+        return [(classes[0], None)]
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(classes) + 1))
+    return [(cls, order[bounds[i]:bounds[i + 1]]) for i, cls in enumerate(classes)]
+
+
+def _group_converter(cls: type, kind: str):
+    if kind in _NUMERIC_KINDS and cls in _NUMBER_CLASSES:
+        return _number_cells
+    if kind in ("date", "datetime") and cls in _DATE_CLASSES:
+        return _date_cells
+    return _each_cell
+
+
+def _each_cell(cells: np.ndarray, kind: str) -> tuple[np.ndarray, list[tuple[int, Problem]]]:
+    """Values through the parser, one by one."""
     parser = PARSERS[kind]
-    results = [parser(u.value if u.__class__ is _BoolKey else u) for u in uniques]
-    results.append(parser(None))  # what code -1 (a blank) becomes
-    codes = np.where(codes < 0, len(uniques), codes)
-    typed = _typed([r[0] for r in results], kind).take(codes).reset_index(drop=True)
-    has_problem = np.fromiter((r[1] is not None for r in results), dtype=bool, count=len(results))
-    problems = [(int(pos), raw[pos], results[codes[pos]][1]) for pos in np.flatnonzero(has_problem[codes])]
-    return typed, problems
+    results = [parser(cell) for cell in cells]
+    return _storage([r[0] for r in results], kind), [(pos, r[1]) for pos, r in enumerate(results) if r[1] is not None]
 
 
 _YEAR_BOUNDS = (np.datetime64(f"{_FIRST_YEAR}-01-01", "us"), np.datetime64(f"{_LAST_YEAR + 1}-01-01", "us"))
 _NUMBER_CLASSES = (float, int)  # exact classes: a bool is an int but a problem in a number column
+_DATE_CLASSES = (dt.datetime, dt.date)  # exact classes: pd.Timestamp and friends take the parser
+_NAT = np.datetime64("NaT", "ns")
 
 
-def _with_native_cells(raw: list, kind: str):
-    """Cells the reader already gives as numbers (a number column) or naive
-    ``datetime`` objects (a date column) are nearly all distinct, so
-    factorising saves nothing: they are converted in one vectorised step by
-    the rules of the cell parsers, and only the other cells (blanks, text,
-    errors …) go through the parsers.  None when there are no such cells."""
-    if kind in _NUMERIC_KINDS:
-        native = np.fromiter((v.__class__ in _NUMBER_CLASSES for v in raw), bool, len(raw))
-        convert, empty = _number_cells, np.nan
-    elif kind in ("date", "datetime"):
-        native = np.fromiter((v.__class__ is dt.datetime and v.tzinfo is None for v in raw), bool, len(raw))
-        convert, empty = _date_cells, np.datetime64("NaT", "ns")
-    else:
-        return None
-    if not native.any():
-        return None
-    at, rest = np.flatnonzero(native), np.flatnonzero(~native)
-    values, bad = convert([raw[i] for i in at], kind)
-    typed = np.full(len(raw), empty, dtype=values.dtype)
-    typed[at] = values
-    problems = [(int(at[pos]), raw[at[pos]], problem) for pos, problem in bad]
-    if rest.size:
-        others, other_problems = coerce_values([raw[i] for i in rest], kind)
-        typed[rest] = others.to_numpy(dtype=values.dtype)
-        problems += [(int(rest[pos]), value, problem) for pos, value, problem in other_problems]
-        problems.sort(key=lambda p: p[0])
-    return pd.Series(typed), problems
+def _blank_storage(kind: str, n: int) -> np.ndarray:
+    """A column of n blanks in the storage of ``kind`` (see :func:`_storage`)."""
+    if kind in ("date", "datetime"):
+        return np.full(n, _NAT)
+    if kind == "text":
+        return np.full(n, None, dtype=object)
+    return np.full(n, np.nan)
 
 
-def _number_cells(cells: list, kind: str) -> tuple[np.ndarray, list[tuple[int, Problem]]]:
-    """Python numbers as :func:`_number` reads them (one vectorised pass)."""
+def _storage(values: list, kind: str) -> np.ndarray:
+    """Parsed values (None = blank) as an array: float for numbers, flags (1/0) and
+    priorities, datetime64[ns] for dates, object for text."""
+    if kind in ("date", "datetime"):
+        return pd.to_datetime(pd.Series(values, dtype=object)).to_numpy(dtype="datetime64[ns]")
+    if kind == "text":
+        return _object_array(values)
+    return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+
+
+def _series(storage: np.ndarray, kind: str) -> pd.Series:
+    if kind == "priority":
+        return pd.Series(storage).astype("Int64")
+    if kind == "flag":
+        return pd.Series(storage).astype("boolean")
+    return pd.Series(storage, dtype=object if kind == "text" else None)
+
+
+def _number_cells(cells: np.ndarray, kind: str) -> tuple[np.ndarray, list[tuple[int, Problem]]]:
+    """Python floats and ints as :func:`_number` reads them (one vectorised pass)."""
     typed, problems = _coerce_numeric_fast(pd.Series(np.array(cells, dtype=float)), kind)
     return typed.to_numpy(), [(pos, problem) for pos, _value, problem in problems]
 
 
-def _date_cells(cells: list, kind: str) -> tuple[np.ndarray, list[tuple[int, Problem]]]:
-    """Naive datetimes as :func:`moment` / :func:`day` read them: dates outside the supported years dropped."""
+def _date_cells(cells: np.ndarray, kind: str) -> tuple[np.ndarray, list[tuple[int, Problem]]]:
+    """Dates and datetimes as :func:`moment` / :func:`day` read them: dates outside the supported years dropped.
+    Cells with a timezone (which the parser reads as wall-clock time) take the parser."""
     try:
-        stamps = pd.DatetimeIndex(cells).as_unit("us").to_numpy()
+        index = pd.DatetimeIndex(cells)
     except (pd.errors.OutOfBoundsDatetime, OverflowError):  # a year a nanosecond clock cannot hold (pandas < 3)
         stamps = np.array(cells, dtype="datetime64[us]")
+    except (ValueError, TypeError):  # naive and aware datetimes mixed
+        return _each_cell(cells, kind)
+    else:
+        if index.tz is not None:
+            return _each_cell(cells, kind)
+        stamps = index.as_unit("us").to_numpy()
     outside = (stamps < _YEAR_BOUNDS[0]) | (stamps >= _YEAR_BOUNDS[1])
     if kind == "date":
         stamps = stamps.astype("datetime64[D]")  # midnight of the day, as Timestamp.normalize
@@ -494,27 +627,6 @@ def _already_typed(series: pd.Series, kind: str):
     return None
 
 
-class _BoolKey:
-    __slots__ = ("value",)
-
-    def __init__(self, value: bool):
-        self.value = value
-
-
-_BOOL_KEYS = {True: _BoolKey(True), False: _BoolKey(False)}
-
-
-def _coerce_each(raw: list, kind: str):
-    parser = PARSERS[kind]
-    out, problems = [], []
-    for pos, value in enumerate(raw):
-        parsed, problem = parser(value)
-        out.append(parsed)
-        if problem is not None:
-            problems.append((pos, value, problem))
-    return _typed(out, kind), problems
-
-
 def _coerce_numeric_fast(series: pd.Series, kind: str):
     arr = series.to_numpy(dtype=float, copy=True)
     problems = []
@@ -529,18 +641,6 @@ def _coerce_numeric_fast(series: pd.Series, kind: str):
         arr[mask] = np.nan
     problems.sort(key=lambda p: p[0])
     return pd.Series(arr), problems
-
-
-def _typed(values: list, kind: str) -> pd.Series:
-    if kind in _NUMERIC_KINDS:
-        return pd.Series([np.nan if v is None else v for v in values], dtype=float)
-    if kind in ("date", "datetime"):
-        return pd.Series(pd.to_datetime(pd.Series(values, dtype=object)), dtype="datetime64[ns]")
-    if kind == "priority":
-        return pd.Series(values, dtype="Int64")
-    if kind == "flag":
-        return pd.Series(values, dtype="boolean")
-    return pd.Series(values, dtype=object)
 
 
 def numbers(values, kind: str = "number") -> np.ndarray:

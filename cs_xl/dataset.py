@@ -69,6 +69,8 @@ class DataSet:
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
     # where each table was found: table key -> sheet name
     sheets: dict[str, str] = field(default_factory=dict)
+    # the frames hold what the loader typed (schema kinds), so metrics need not parse them again
+    typed: bool = False
 
     def table(self, key: str) -> pd.DataFrame | None:
         return getattr(self, key)

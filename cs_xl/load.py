@@ -93,7 +93,7 @@ def load_grids(grids: Grids, *, tables: Sequence[str] = ("tickets", "feedback", 
     placements = _place_tables(grids.sheets, wanted)
     if not placements:
         raise LoadError(_nothing_found_message(grids.source, wanted, grids.sheets, grids.is_csv))
-    dataset = DataSet(source=grids.source)
+    dataset = DataSet(source=grids.source, typed=True)
     today = _today() if today is None else pd.Timestamp(today)  # one day for every table
     for key in wanted:
         if key not in placements:
@@ -214,8 +214,9 @@ class _Work:
     sheet: str
     excel_rows: np.ndarray
     headers: dict[str, str]                 # key → header as typed
-    raw: dict[str, list]                    # key → raw cells
+    raw: dict[str, np.ndarray]              # key → raw cells (object arrays)
     typed: dict[str, pd.Series]             # key → typed values
+    coerced: dict[str, coerce.Coerced]      # key → its column as coercion left it
     problem_at: dict[str, dict[int, coerce.Problem]]
     issues: list[tuple] = field(default_factory=list)  # (sort key, QualityIssue)
 
@@ -235,14 +236,14 @@ def _build_table(table: Table, placement: Placement, *, today: pd.Timestamp, clo
         table=table, sheet=grid.name,
         excel_rows=np.arange(first_data_row, first_data_row + len(data_rows), dtype=np.int64),
         headers={key: str(header_row[pos]).strip() for pos, key in mapping.items()},
-        raw={key: _column(data_rows, pos) for pos, key in mapping.items()},
-        typed={}, problem_at={},
+        raw=_columns(data_rows, mapping),
+        typed={}, coerced={}, problem_at={},
     )
     _report_header_problems(work, table, header_row, mapping)
     for key, values in work.raw.items():
-        series, problems = coerce.coerce_values(values, table.column(key).kind)
-        work.typed[key] = series
-        work.problem_at[key] = {pos: problem for pos, _, problem in problems}
+        coerced = work.coerced[key] = coerce.coerce_cells(values, table.column(key).kind)
+        work.typed[key] = coerced.typed
+        work.problem_at[key] = {pos: problem for pos, _, problem in coerced.problems}
 
     totals = _total_rows(work)
     keep = ~(_blank_rows(work) | totals)
@@ -263,9 +264,14 @@ def _build_table(table: Table, placement: Placement, *, today: pd.Timestamp, clo
     return Built(frame, work.headers, issues)
 
 
-def _column(rows: list[list], pos: int) -> list:
-    """One column of a rectangular list of rows."""
-    return list(map(itemgetter(pos), rows))
+def _columns(rows: list[list], mapping: dict[int, str]) -> dict[str, np.ndarray]:
+    """key → the cells of its column, as object arrays (one C pass over the grid:
+    the array is built column-major, so each column is a contiguous slice)."""
+    cells = np.array(rows, dtype=object, order="F") if rows else np.empty((0, 0), dtype=object)
+    if cells.ndim != 2 or (rows and cells.shape[1] != len(rows[0])):  # ragged rows, or cells holding sequences
+        return {key: np.fromiter(map(itemgetter(pos), rows), dtype=object, count=len(rows))
+                for pos, key in mapping.items()}
+    return {key: cells[:, pos] if rows else np.empty(0, dtype=object) for pos, key in mapping.items()}
 
 
 def _report_header_problems(work: _Work, table: Table, header_row, mapping) -> None:
@@ -287,8 +293,8 @@ def _blank_rows(work: _Work) -> np.ndarray:
     such as '-' count as blank, like in coercion)."""
     n = len(work.excel_rows)
     blank = np.ones(n, dtype=bool)
-    for key, series in work.typed.items():
-        blank &= series.isna().to_numpy()
+    for key, coerced in work.coerced.items():
+        blank &= coerced.missing
         problem_positions = list(work.problem_at[key])
         blank[problem_positions] = False
     return blank
@@ -297,9 +303,9 @@ def _blank_rows(work: _Work) -> np.ndarray:
 def _total_rows(work: _Work) -> np.ndarray:
     """Rows labelled 合计/总计/Total… in a text or date column (summary rows under the data)."""
     totals = np.zeros(len(work.excel_rows), dtype=bool)
-    for key, values in work.raw.items():
+    for key, coerced in work.coerced.items():
         if work.table.column(key).kind in ("text", "date", "datetime"):
-            totals |= pd.Series(values, dtype=object).isin(TOTAL_LABELS).to_numpy()
+            totals |= coerced.cells_in(TOTAL_LABELS)
     return totals
 
 

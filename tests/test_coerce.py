@@ -318,3 +318,35 @@ def test_coerce_values_agrees_with_the_scalar_parser_cell_by_cell(cells, kind):
     assert [(pos, problem) for pos, _, problem in problems] == \
         [(pos, problem) for pos, (_, problem) in enumerate(expected) if problem is not None]
     assert all(raw is cells[pos] or raw == cells[pos] or (raw != raw) for pos, raw, _ in problems)
+
+
+_MANY_CELLS = st.one_of(
+    _CELLS, st.sampled_from([0, 1, 0.0, -0.0, 1.0, -0.5, True, False, np.True_, np.float64(2.5), np.int64(1),
+                             "合计", " 合计 ", "T-001", " T-001", "＃N/A", "#DIV/0!", "  ", "null", "Ｎ／Ａ"]),
+    st.datetimes(dt.datetime(1850, 1, 1), dt.datetime(2300, 1, 1), timezones=st.just(dt.timezone.utc)),
+    st.builds(pd.Timestamp, st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2100, 1, 1))),
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(cells=st.lists(_MANY_CELLS, min_size=1, max_size=300), kind=st.sampled_from(sorted(coerce.PARSERS)))
+def test_coerce_cells_equals_the_parser_on_long_mixed_columns(cells, kind):
+    """The column path (factorised, grouped by class, vectorised for numbers and
+    dates) against the scalar parser applied to each cell of an object array:
+    values, problems with their original cells, blanks and exact-text lookups."""
+    array = np.empty(len(cells), dtype=object)
+    for i, cell in enumerate(cells):
+        array[i] = cell
+    coerced = coerce.coerce_cells(array, kind)
+    expected = [coerce.PARSERS[kind](cell) for cell in cells]
+    for pos, (value, _) in enumerate(expected):
+        got = coerced.typed.iloc[pos]
+        assert (pd.isna(got) if value is None else got == value), (pos, cells[pos], got, value)
+        if isinstance(value, float):  # -0.0 == 0.0: the sign must survive too
+            assert math.copysign(1.0, got) == math.copysign(1.0, value), (pos, cells[pos], got)
+        assert bool(coerced.missing[pos]) == (value is None)
+    assert [(pos, problem) for pos, _, problem in coerced.problems] == \
+        [(pos, problem) for pos, (_, problem) in enumerate(expected) if problem is not None]
+    assert all(raw is cells[pos] for pos, raw, _ in coerced.problems)
+    labels = frozenset({"合计", "T-001"})
+    assert coerced.cells_in(labels).tolist() == [isinstance(c, str) and c in labels for c in cells]
