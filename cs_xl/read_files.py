@@ -15,6 +15,7 @@ import html
 import io
 import posixpath
 import re
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,6 +119,7 @@ def _read_workbook(path: Path) -> list[Grid]:
         raise LoadError(_not_a_zip_message(path, data))
     from python_calamine import CalamineWorkbook  # imported late: CSV-only use needs no Rust wheel
 
+    errors = _ErrorCellScan(data)  # unzips beside calamine: zlib runs without the GIL, calamine holds it
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         grids = [_sheet_grid(book, name) for name in book.sheet_names]
@@ -125,7 +127,7 @@ def _read_workbook(path: Path) -> list[Grid]:
         raise
     except Exception as exc:  # calamine raises its own types (ZipError, XmlError, PasswordError …)
         raise LoadError(_unreadable_zip_message(path, exc)) from None
-    _restore_error_cells(path, data, grids)
+    _restore_error_cells(path, errors, grids)
     return grids
 
 
@@ -165,21 +167,48 @@ _CELL_END = re.compile(rb"</(?:\w+:)?c>")
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
-def _restore_error_cells(path: Path, data: bytes, grids: list[Grid]) -> None:
+class _ErrorCellScan(threading.Thread):
+    """The error cells of every sheet part, found on a thread of their own.
+
+    The sheet XML is inflated a second time (calamine keeps what it parsed),
+    but inflating releases the GIL while calamine holds it, so on a second
+    core the scan costs next to nothing.  :meth:`result` is sheet name →
+    [(Excel row, 0-based column, error text)], or raises what reading raised."""
+
+    def __init__(self, data: bytes):
+        super().__init__(name="cs_xl error cells", daemon=True)
+        self._data, self._found, self._error = data, {}, None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            with zipfile.ZipFile(io.BytesIO(self._data)) as archive:
+                members = set(archive.namelist())
+                for name, part in _sheet_parts(archive).items():
+                    if part in members:
+                        xml = archive.read(part)
+                        if b't="e"' in xml or b"t='e'" in xml:  # bytes.find is far faster than a regex here
+                            self._found[name] = list(_error_cells(xml))
+        except Exception as exc:  # handed to the reading thread by result()
+            self._error = exc
+
+    def result(self) -> dict[str, list[tuple[int, int, str]]]:
+        self.join()
+        if self._error is not None:
+            raise self._error
+        return self._found
+
+
+def _restore_error_cells(path: Path, scan: _ErrorCellScan, grids: list[Grid]) -> None:
     """Put each error cell's text back into its grid (only where calamine left '')."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            parts = _sheet_parts(archive)
-            for grid in grids:
-                part = parts.get(grid.name)
-                if part is None or not grid.rows or part not in archive.namelist():
-                    continue
-                xml = archive.read(part)
-                if b't="e"' in xml or b"t='e'" in xml:  # bytes.find is far faster than a regex here
-                    for row, col, text in _error_cells(xml):
-                        _put_error(grid, row, col, text)
+        found = scan.result()
     except (zipfile.BadZipFile, KeyError, SafeET.ParseError) as exc:
         raise LoadError(f"{path}: damaged workbook structure ({exc})") from None
+    for grid in grids:
+        if grid.rows:
+            for row, col, text in found.get(grid.name, ()):
+                _put_error(grid, row, col, text)
 
 
 def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
