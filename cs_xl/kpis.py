@@ -18,9 +18,9 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from . import catalogue, metrics, periods
+from . import catalogue, metrics, periods, schema
 from .coerce import norm_text, priority as parse_priority
-from .dataset import DataSet
+from .dataset import ROW, DataSet
 from .settings import Settings
 
 PERIODS = ("day", "week", "month", "weekday", "hour")
@@ -46,6 +46,7 @@ class Records:
         self._columns = columns      # table → column key → the whole table's column (None: no table)
         self._positions = positions  # table → the group's row positions (None: every row)
         self._values: dict[str, float] = {}
+        self._taken: dict[tuple[str, str], metrics.Column] = {}  # the group's columns, each cut once
 
     def rows(self, table: str) -> int | None:
         """Number of records of ``table``; None when there is no such table (or it can't be grouped)."""
@@ -58,7 +59,12 @@ class Records:
         cols = self._columns.get(table)
         if cols is None or key not in cols:
             return None
-        return cols[key] if self._positions is None else cols[key].take(self._positions[table])
+        if self._positions is None:
+            return cols[key]
+        taken = self._taken.get((table, key))
+        if taken is None:  # metrics sharing a column share its cut (and the cut's typed values)
+            taken = self._taken[table, key] = cols[key].take(self._positions[table])
+        return taken
 
     def value(self, key: str) -> float:
         if key not in self._values:
@@ -67,8 +73,16 @@ class Records:
 
 
 def table_columns(ds: DataSet) -> dict[str, dict[str, metrics.Column] | None]:
-    """table → column key → :class:`metrics.Column` (None for a missing table)."""
-    return {table: (None if (f := ds.table(table)) is None else {key: metrics.Column(f[key]) for key in f.columns})
+    """table → column key → :class:`metrics.Column` (None for a missing table).
+    Columns of a loaded data set say which kind the loader typed them as."""
+    def loaded(table: str, key: str) -> str | None:
+        columns = schema.TABLES[table]
+        if not ds.typed:
+            return None
+        return ROW if key == ROW else columns.column(key).kind if key in columns.keys else None
+
+    return {table: (None if (f := ds.table(table)) is None else
+                    {key: metrics.Column(f[key], loaded=loaded(table, key)) for key in f.columns})
             for table in _TABLES}
 
 

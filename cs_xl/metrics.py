@@ -71,16 +71,19 @@ class Column:
     so a group's values are exactly those of coercing the group's cells, and
     one metric definition serves both raw Excel ranges and loaded tables.
     """
-    __slots__ = ("values", "positions", "_typed")
+    __slots__ = ("values", "positions", "loaded", "_typed", "_cut")
 
-    def __init__(self, values, positions: np.ndarray | None = None, _typed: dict | None = None):
+    def __init__(self, values, positions: np.ndarray | None = None, _typed: dict | None = None,
+                 loaded: str | None = None):
         self.values = values          # the whole column, as loaded
         self.positions = positions    # the group's rows (None: every row)
+        self.loaded = loaded          # the kind the loader typed it as (None: raw cells)
         self._typed = {} if _typed is None else _typed  # kind → coerced whole column, shared by groups
+        self._cut: dict[str, np.ndarray] = {}  # kind → this group's rows of it
 
     def take(self, positions: np.ndarray) -> "Column":
         """The rows at ``positions`` (sharing the coerced columns)."""
-        return Column(self.values, positions, self._typed)
+        return Column(self.values, positions, self._typed, self.loaded)
 
     def __len__(self) -> int:
         return len(self.values) if self.positions is None else len(self.positions)
@@ -88,10 +91,29 @@ class Column:
     def typed(self, kind: str) -> np.ndarray:
         whole = self._typed.get(kind)
         if whole is None:
-            whole = _coerced(self.values, kind)
+            whole = _as_loaded(self.values, self.loaded, kind) if self.loaded is not None else None
+            whole = _coerced(self.values, kind) if whole is None else whole
             whole.setflags(write=False)  # shared by every group: no metric may write into it
             self._typed[kind] = whole
-        return whole if self.positions is None else whole[self.positions]
+        if self.positions is None:
+            return whole
+        cut = self._cut.get(kind)
+        if cut is None:
+            cut = self._cut[kind] = whole[self.positions]
+            cut.setflags(write=False)  # shared by the metrics of the group
+        return cut
+
+
+def _as_loaded(values: pd.Series, loaded: str, kind: str) -> np.ndarray | None:
+    """A loaded column read as ``kind`` without parsing again, where coercing it
+    would return its values unchanged: the loader's text is already stripped
+    text or blank, and a typed cell is present exactly when it is not blank.
+    None: coerce as usual (typed columns have fast paths of their own)."""
+    if kind == "present":
+        return values.notna().to_numpy()
+    if kind == "text" and loaded == "text" and values.dtype == object:
+        return values.to_numpy(copy=True)  # a copy: the shared array is made read-only
+    return None
 
 
 def _coerced(values, kind: str) -> np.ndarray:
@@ -151,10 +173,19 @@ def _parameter(value, name: str, kind: str = "number") -> float:
     """A scalar argument (threshold, seconds, volume …) as a float ≥ 0.
 
     Text such as ``"3分钟"`` or ``"20秒"`` is read by the column's rules."""
-    parsed, _problem = coerce.PARSERS[kind](value)
+    if value.__class__ in (int, float, str):  # the settings' values: parsed once, not per group
+        parsed = _parsed_scalar(value.__class__, value, kind)
+    else:
+        parsed = coerce.PARSERS[kind](value)[0]
     if parsed is None:
         raise ValueError(f"{name} must be a number ≥ 0, got {value!r}")
     return float(parsed)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_scalar(_cls: type, value, kind: str):
+    """The parsed value of a plain scalar (its class is part of the key: True == 1 hash alike)."""
+    return coerce.PARSERS[kind](value)[0]
 
 
 def _level_table(table: Mapping | None, default: Mapping, name: str) -> np.ndarray:
@@ -303,7 +334,7 @@ def volume(ticket_id) -> float:
     """
     ids = _inputs(ticket_id=(ticket_id, "text"))["ticket_id"]
     known = ids[pd.notna(ids)]
-    return float(len(pd.unique(known)) + (len(ids) - len(known)))
+    return float(len(set(known)) + (len(ids) - len(known)))  # text ids: a set is pd.unique without its overhead
 
 
 def frt_rate(frt, threshold: float = 3.0) -> float:
@@ -400,10 +431,17 @@ def is_resolved(status=None, resolve=None) -> np.ndarray:
     status = cols["status"]
     has_status = pd.notna(status)
     by_status = np.zeros(len(status), bool)  # blank status → False here, decided by time below
-    for label in pd.unique(status[has_status]):  # a handful of distinct labels: normalise each once
-        if coerce.norm_text(label).casefold() in _RESOLVED:
-            by_status |= status == label
+    by_status[has_status] = _RESOLVED_LABEL(status[has_status]).astype(bool)
     return np.where(has_status, by_status, by_time)
+
+
+@functools.lru_cache(maxsize=1024)
+def _resolved_label(label: str) -> bool:
+    """A handful of distinct status labels: each is normalised once."""
+    return coerce.norm_text(label).casefold() in _RESOLVED
+
+
+_RESOLVED_LABEL = np.frompyfunc(_resolved_label, 1, 1)
 
 
 def resolution_rate(status=None, resolve=None) -> float:

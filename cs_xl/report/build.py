@@ -533,7 +533,7 @@ def hour_columns_only(ds: DataSet) -> DataSet:
     def cut(frame, columns):
         return None if frame is None else frame[[c for c in (ROW, *columns) if c in frame.columns]]
     return DataSet(tickets=cut(ds.tickets, ("ticket_id", "created_at")), calls=cut(ds.calls, ("start",)),
-                   quality=ds.quality, source=ds.source, headers=ds.headers, sheets=ds.sheets)
+                   quality=ds.quality, source=ds.source, headers=ds.headers, sheets=ds.sheets, typed=ds.typed)
 
 
 def _has_hours(ds: DataSet) -> bool:

@@ -1,0 +1,122 @@
+"""The fast paths give what the slow ones give, on a deliberately dirty book.
+
+Speed work (issue 7) replaced per-cell steps with column steps; these tests
+hold the column steps to independent references:
+
+* error cells restored by the reader = the error values openpyxl reads from
+  the same file (calamine itself returns them as blanks);
+* every column the loader coerced = the scalar parser applied to each raw
+  cell (``coerce.PARSERS``), problems and original cells included;
+* KPIs over loaded columns (which skip parsing again) = KPIs over the same
+  frames marked as raw cells (which parse every cell), headline and grouped.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from cs_xl import coerce, kpis
+from cs_xl.load import load_grids
+from cs_xl.read_files import read_grids
+from cs_xl.schema import TABLES
+from cs_xl.settings import Settings
+
+ERRORS = ("#N/A", "#DIV/0!", "#VALUE!")
+ODD = ["", " ", "-", "—", "N/A", "null", "?", "－", "Ｎ／Ａ", *ERRORS, "合计", "Total", "平均:", "abc", "3", "３",
+       " 4.5 ", "1,234", "1,5", "5分钟", "1h30m", "2小时", "90秒", "2分", "3星", "-2", "inf", True, False, 0, 1, -1,
+       2.5, -0.0, 7.0, dt.datetime(2024, 3, 1, 8, 30), dt.datetime(1850, 1, 1), dt.date(2024, 2, 29),
+       dt.time(0, 5, 30), "2024-03-05", "2024/3/5 10:20", "2024年3月5日", "20240305", "29/2/2024", "2024-13-40",
+       45352, 45352.5, 3000000, "是", "否", "Y", "√", "×", "未评价", "maybe", "一级", "二级(重要)", "P3", "L4", "紧急",
+       "1 - Critical", "5", "已解决", "处理中", " A03 ", "Ａ０１", 101.0, "2030-01-01", dt.datetime(2031, 5, 5)]
+
+
+def _clean(kind: str, i: int):
+    moment = dt.datetime(2024, 1, 1) + dt.timedelta(hours=i * 7 % 2000)
+    return {"date": moment.replace(hour=0), "datetime": moment, "text": f"v{i % 37}",
+            "minutes": round((i * 13 % 97) / 7, 2), "seconds": i * 17 % 300, "number": 1 + i % 5,
+            "count": i % 4, "flag": "是" if i % 3 else "否", "priority": ("一级", "二级", "三级", "四级")[i % 4]}[kind]
+
+
+def dirty_book(path: Path, rows: int = 400, seed: int = 5) -> Path:
+    """Every table with ~15 % odd cells per column, duplicate ids, blank rows and error cells."""
+    rng = random.Random(seed)
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for key, table in TABLES.items():
+        ws = wb.create_sheet(table.sheet("zh"))
+        ws.append([table.sheet("zh")])
+        ws.append([c.zh for c in table.columns])
+        for i in range(rows if key == "tickets" else rows // 2):
+            row = [rng.choice(ODD) if rng.random() < 0.15 else _clean(c.kind, i) for c in table.columns]
+            if table.id_key is not None:
+                pos = table.keys.index(table.id_key)
+                row[pos] = f"ID{i if rng.random() < 0.95 else i - 1}" if rng.random() < 0.9 else row[pos]
+            if rng.random() < 0.02:
+                row = [None] * len(row)
+            ws.append(row)
+            for cell, value in zip(ws[ws.max_row], row):
+                if value in ERRORS:
+                    cell.data_type = "e"
+    wb.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory) -> Path:
+    return dirty_book(tmp_path_factory.mktemp("dirty") / "dirty.xlsx")
+
+
+def test_error_cells_come_back_as_openpyxl_reads_them(book):
+    grids = {g.name: g for g in read_grids(book).sheets}
+    wb = openpyxl.load_workbook(book, read_only=True)
+    checked = 0
+    for ws in wb.worksheets:
+        grid = grids[ws.title]
+        for r, row in enumerate(ws.iter_rows(values_only=True), start=1):
+            for c, value in enumerate(row):
+                if isinstance(value, str) and value in ERRORS:
+                    assert grid.rows[r - grid.first_row][c - grid.first_col] == value, (ws.title, r, c)
+                    checked += 1
+    assert checked > 20
+
+
+def test_each_loaded_column_is_the_parser_cell_by_cell(book):
+    grids = read_grids(book)
+    for table in TABLES.values():
+        grid = grids.sheet([table.sheet("zh")])
+        header, data = grid.rows[1], grid.rows[2:]
+        for pos, key in table.match_headers(header).items():
+            cells = [row[pos] for row in data]
+            coerced = coerce.coerce_cells(cells, table.column(key).kind)
+            expected = [coerce.PARSERS[table.column(key).kind](cell) for cell in cells]
+            for i, (value, _) in enumerate(expected):
+                got = coerced.typed.iloc[i]
+                assert (pd.isna(got) if value is None else got == value), (table.key, key, i, cells[i])
+                if isinstance(value, float) and value == 0:
+                    assert math.copysign(1, got) == math.copysign(1, value)
+            assert [(i, p) for i, _, p in coerced.problems] == [(i, p) for i, (_, p) in enumerate(expected) if p]
+
+
+def _frames_equal(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_kpis_over_loaded_columns_equal_kpis_over_raw_cells(book):
+    loaded = load_grids(read_grids(book), today=dt.date(2025, 1, 1))
+    assert loaded.typed
+    raw = replace(loaded, typed=False)  # the same frames, parsed again cell by cell
+    settings = Settings()
+    fast, slow = kpis.headline(loaded, settings), kpis.headline(raw, settings)
+    assert fast.keys() == slow.keys()
+    for key in fast:
+        assert fast[key] == slow[key] or (math.isnan(fast[key]) and math.isnan(slow[key])), key
+    for by in ("agent_id", "day", "priority", "channel"):
+        _frames_equal(kpis.grouped(loaded, settings, by), kpis.grouped(raw, settings, by))
