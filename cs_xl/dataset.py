@@ -71,6 +71,8 @@ class DataSet:
     sheets: dict[str, str] = field(default_factory=dict)
     # the frames hold what the loader typed (schema kinds), so metrics need not parse them again
     typed: bool = False
+    # derived lookups computed once per data set (not copied by dataclasses.replace)
+    memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def table(self, key: str) -> pd.DataFrame | None:
         return getattr(self, key)

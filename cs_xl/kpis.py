@@ -109,7 +109,10 @@ def headline(ds: DataSet, settings: Settings | None = None, keys=None) -> dict[s
 
 def _period_labels(when: pd.Series, by: str) -> pd.Series:
     if by in periods.GRAINS:  # day / ISO week / month labels are written and read back in one module
-        return periods.labels(when, by)
+        # a label depends on the day only: label each distinct day once (100k stamps, a few hundred days)
+        codes, days = pd.factorize(when.dt.normalize())
+        labels = periods.labels(pd.Series(days, name=when.name), by)
+        return pd.Series(labels.array.take(codes, allow_fill=True), index=when.index, name=labels.name)
     if by == "weekday":
         return when.dt.day_of_week.astype("Int64")
     return when.dt.hour.astype("Int64")
@@ -172,8 +175,9 @@ def group_labels(ds: DataSet, by: str) -> dict[str, pd.Series | None]:
     if (labels["feedback"] is None and ds.feedback is not None and t is not None and by in t.columns
             and "ticket_id" in t.columns and "ticket_id" in ds.feedback.columns):
         # feedback has no group column of its own: it belongs to its ticket's group
-        lookup = t.dropna(subset=["ticket_id"]).drop_duplicates("ticket_id", keep="last").set_index("ticket_id")[by]
-        labels["feedback"] = ds.feedback["ticket_id"].map(lookup)
+        rows, at = _feedback_tickets(ds)
+        labels["feedback"] = pd.Series(t[by].array.take(rows).take(at, allow_fill=True),
+                                       index=ds.feedback.index, name="ticket_id")
     if labels["calls"] is None and ds.calls is not None and by not in PERIODS and t is not None \
             and by in t.columns and "agent_id" in t.columns and "agent_id" in ds.calls.columns:
         # agent attributes (team, name) reach calls through the agent id, when each agent has one value
@@ -181,6 +185,18 @@ def group_labels(ds: DataSet, by: str) -> dict[str, pd.Series | None]:
             lambda v: v.iloc[0] if v.nunique() == 1 else None)
         labels["calls"] = ds.calls["agent_id"].map(per_agent.dropna())
     return labels
+
+
+def _feedback_tickets(ds: DataSet) -> tuple[np.ndarray, np.ndarray]:
+    """Each feedback row's ticket: the positions of the tickets kept per id (the last
+    row of each id) and, per feedback row, its index among them (-1: no such ticket).
+    The same for every grouping, so worked out once per data set."""
+    if "feedback_tickets" not in ds.memo:
+        ids = ds.tickets["ticket_id"].reset_index(drop=True)
+        kept = ids.dropna().drop_duplicates(keep="last")
+        at = pd.Index(kept.to_numpy()).get_indexer(ds.feedback["ticket_id"])
+        ds.memo["feedback_tickets"] = (kept.index.to_numpy(), at)
+    return ds.memo["feedback_tickets"]
 
 
 def has_column(ds: DataSet, key: str) -> bool:

@@ -542,6 +542,8 @@ def _has_hours(ds: DataSet) -> bool:
 
 def _cell_text(value) -> Any:
     """A quality issue's original value as a cell: numbers and text as they are, anything else as text."""
+    if value.__class__ is str or value.__class__ is int:  # most values: as they are, without clean()'s checks
+        return value
     value = clean(value)
     if value is None or isinstance(value, (int, float, str)):
         return value
@@ -583,6 +585,8 @@ def build_quality(ctx: Context) -> SheetModel:
     shown_action = lambda i: "record dropped" if (i.sheet, i.row) in gone else i.action  # noqa: E731
     counts = Counter((i.sheet, i.why, shown_action(i)) for i in issues)
     action = lambda a: action_text(a, ctx.lang)  # noqa: E731
+    texts: dict = {}  # 100k issues share a few dozen reasons: each is worded once
+    reason_text = lambda why: texts.get(why) or texts.setdefault(why, why.text(ctx.lang))  # noqa: E731
     reason_rows = [[sheet, why.text(ctx.lang), action(a), n] for (sheet, why, a), n
                    in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0], str(kv[0][1]), kv[0][2]))]
     blocks: list = [TextBlock([quality_counts_text(ctx.loaded, ctx.lang)])] if issues else []
@@ -603,7 +607,7 @@ def build_quality(ctx: Context) -> SheetModel:
                               ColumnSpec("row", ctx.w("row"), "int"),
                               ColumnSpec("column", ctx.w("column"), "text"),
                               ColumnSpec("value", ctx.w("cell_value"), "text")],
-                             [[i.sheet, i.why.text(ctx.lang), action(shown_action(i)), i.row, i.column,
+                             [[i.sheet, reason_text(i.why), action(shown_action(i)), i.row, i.column,
                                _cell_text(i.value)]
                               for i in issues]))
     return SheetModel("quality", sheet_name("quality", ctx.lang), ctx.w("quality_title"), blocks)
