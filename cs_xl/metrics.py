@@ -431,7 +431,12 @@ def is_resolved(status=None, resolve=None) -> np.ndarray:
     status = cols["status"]
     has_status = pd.notna(status)
     by_status = np.zeros(len(status), bool)  # blank status → False here, decided by time below
-    by_status[has_status] = _RESOLVED_LABEL(status[has_status]).astype(bool)
+    labels = status[has_status]
+    if len(labels) > 256:  # many rows, a handful of labels: decide per distinct label
+        codes, distinct = pd.factorize(labels)
+        by_status[has_status] = _RESOLVED_LABEL(distinct).astype(bool)[codes]
+    else:
+        by_status[has_status] = _RESOLVED_LABEL(labels).astype(bool)
     return np.where(has_status, by_status, by_time)
 
 
