@@ -39,6 +39,8 @@ try:
 except ImportError:  # Windows
     fcntl = None
 
+from . import zipcheck
+
 if TYPE_CHECKING:  # the layouts are plain data; book needs their type for the signature only
     from .render.layout import SheetLayout
 
@@ -91,6 +93,7 @@ def open_book(path) -> Workbook:
     path = Path(path)
     if not path.exists():
         raise BookError(f"{path}: no such workbook")
+    zipcheck.check(path, BookError)  # zip bombs, DOCTYPEs: refused before openpyxl inflates anything
     keep_vba = path.suffix.lower() in MACRO_SUFFIXES
     try:
         return openpyxl.load_workbook(path, keep_vba=keep_vba, keep_links=True)

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from . import excel_functions
+from . import excel_functions, zipcheck
 from .criteria import ERROR_CODES, excel_serial
 from .udf_args import UdfError
 
@@ -489,6 +489,7 @@ def calc(path, out=None) -> CalcResult:
     path = Path(path)
     target = Path(out) if out is not None else default_output(path)
     timings: dict[str, float] = {}
+    zipcheck.check(path, CalcError)  # zip bombs, DOCTYPEs: refused before anything is inflated
     try:
         package = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as exc:

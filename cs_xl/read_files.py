@@ -23,6 +23,7 @@ from typing import Any, Iterable
 
 from defusedxml import ElementTree as SafeET
 
+from cs_xl import zipcheck
 from cs_xl.schema import TABLES
 
 SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".csv")
@@ -117,6 +118,7 @@ def _read_workbook(path: Path) -> list[Grid]:
     data = _read_bytes(path)
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise LoadError(_not_a_zip_message(path, data))
+    zipcheck.check(path, LoadError)  # zip bombs, DOCTYPEs: refused before calamine inflates anything
     from python_calamine import CalamineWorkbook  # imported late: CSV-only use needs no Rust wheel
 
     errors = _ErrorCellScan(data)  # unzips beside calamine: zlib runs without the GIL, calamine holds it

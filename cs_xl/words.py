@@ -106,6 +106,21 @@ CLI_MESSAGES = {
     "refresh_needs_workbook": ("{path}: refresh writes its sheets into an Excel workbook (.xlsx/.xlsm), not a "
                                "{suffix} file; make one with `cs-xl template`, paste the rows into its input "
                                "sheets and refresh that (`cs-xl kpis {path}` reads the file as it is)"),
+    # cs_xl.zipcheck: a workbook refused before any parser reads it (each follows "FILE: ")
+    "zip_damaged": "not a readable .xlsx/.xlsm workbook (damaged zip: {reason})",
+    "zip_parts": "refused: the workbook holds {n:,} parts (limit {limit:,}); not a spreadsheet Excel wrote",
+    "zip_part_size": ("refused: part {part} inflates to {size:,.0f} MB, more than a full sheet of data "
+                      "(limit {limit:,.0f} MB); a zip bomb or a damaged file"),
+    "zip_total": ("refused: the parts inflate to {size:,.0f} MB in all (limit {limit:,.0f} MB); "
+                  "a zip bomb or a damaged file"),
+    "zip_ratio": ("refused: part {part} inflates {ratio:,.0f}-fold ({packed:,.1f} MB → {size:,.0f} MB; "
+                  "spreadsheet data packs at most {limit:,.0f}-fold): a zip bomb"),
+    "zip_sizes": ("refused: part {part} claims {size:,} bytes but its packed data is {packed:,} bytes, "
+                  "which deflate cannot produce; a forged or damaged zip"),
+    "xml_doctype": ("refused: XML part {part} declares a DOCTYPE (entity expansion or external entities, "
+                    "which Excel never writes); a hostile file"),
+    "xml_no_root": ("refused: XML part {part} shows no root element in its first {window:,} bytes "
+                    "(padding or a damaged part)"),
 }
 
 
