@@ -465,9 +465,8 @@ def generate(seed: int = 7, start=DEFAULT_START, months: int = DEFAULT_MONTHS) -
 def write_demo_inputs(path, seed: int = 7, lang: str = "zh") -> Path:
     """The standard template filled with :func:`generate` (inputs only; the
     summary sheets are added by a refresh)."""
-    from .book import save_atomic
-    from .template import build_template, fill_inputs
+    from .input_stream import save_filled
+    from .template import build_template
 
-    wb = build_template(lang)
-    fill_inputs(wb, generate(seed), lang)
-    return save_atomic(wb, Path(path))
+    save_filled(build_template(lang), generate(seed), Path(path), lang)  # records streamed, not cell by cell
+    return Path(path)

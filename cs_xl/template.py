@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -381,9 +382,31 @@ def _extend_validations(ws, min_col: int, max_col: int, last_row: int) -> None:
         dv.sqref = " ".join(ranges)
 
 
-def fill_frame(ws, table: SchemaTable, frame: pd.DataFrame, lang: str = "zh") -> int:
-    """Append the records of ``frame`` (columns = schema keys) to the Excel
-    Table of ``ws``; returns the number of rows written."""
+@dataclass
+class TableSlot:
+    """Where records go in an input sheet's Excel Table: its bounds, the column of each
+    frame key and the first free row below the records already there."""
+    table: Table
+    min_col: int
+    header_row: int
+    max_col: int
+    max_row: int
+    positions: dict[str, int]
+    start: int
+
+    def grow(self, ws, rows: int) -> int:
+        """Stretch the Table, its filter and the validations over ``rows`` new records; returns the last row."""
+        last_row = max(self.max_row, self.start + rows - 1)
+        self.table.ref = f"{get_column_letter(self.min_col)}{self.header_row}:{get_column_letter(self.max_col)}{last_row}"
+        if self.table.autoFilter is not None:
+            self.table.autoFilter.ref = self.table.ref
+        _extend_validations(ws, self.min_col, self.max_col, last_row)
+        return last_row
+
+
+def table_slot(ws, table: SchemaTable, frame: pd.DataFrame) -> TableSlot:
+    """The :class:`TableSlot` of ``frame`` (columns = schema keys) in ``ws``; ValueError naming
+    the sheet when a column is no key of the table or the sheet's Table lacks it."""
     unknown = [c for c in frame.columns if c not in table.keys]
     if unknown:
         raise ValueError(f"{ws.title}: columns {unknown} are not keys of the {table.key} table "
@@ -396,24 +419,46 @@ def fill_frame(ws, table: SchemaTable, frame: pd.DataFrame, lang: str = "zh") ->
     if missing:
         raise ValueError(f"{ws.title}: the Table {xl_table.displayName} has no column for {missing}")
     start = _last_used_row(ws, header_row + 1, max_row, min_col, max_col) + 1
+    return TableSlot(xl_table, min_col, header_row, max_col, max_row, positions, start)
+
+
+def cell_format(value, kind: str) -> str | None:
+    """The number format a written value gets: its column's date format for dates in a
+    date column (None otherwise: the writer's own default for its type)."""
+    fmt = _NUMBER_FORMATS.get(kind)
+    return fmt if fmt and isinstance(value, (dt.date, dt.datetime)) else None
+
+
+def fill_frame(ws, table: SchemaTable, frame: pd.DataFrame, lang: str = "zh") -> int:
+    """Append the records of ``frame`` (columns = schema keys) to the Excel
+    Table of ``ws``, cell by cell; returns the number of rows written.  (A new
+    book's records stream in at save time instead: :mod:`cs_xl.input_stream`.)"""
+    slot = table_slot(ws, table, frame)
     kinds = {c.key: c.kind for c in table.columns}
     for key in frame.columns:
-        col, kind = positions[key], kinds[key]
-        fmt = _NUMBER_FORMATS.get(kind)
+        col, kind = slot.positions[key], kinds[key]
         for offset, value in enumerate(frame[key].tolist()):
             value = _cell_value(value, kind)
             if value is None:
                 continue
-            cell = ws.cell(row=start + offset, column=col)
+            cell = ws.cell(row=slot.start + offset, column=col)
             write_text_safe(cell, value)
-            if fmt and isinstance(cell.value, (dt.date, dt.datetime)):
+            fmt = cell_format(cell.value, kind)
+            if fmt:
                 cell.number_format = fmt
-    last_row = max(max_row, start + len(frame) - 1)
-    xl_table.ref = f"{get_column_letter(min_col)}{header_row}:{get_column_letter(max_col)}{last_row}"
-    if xl_table.autoFilter is not None:
-        xl_table.autoFilter.ref = xl_table.ref
-    _extend_validations(ws, min_col, max_col, last_row)
+    slot.grow(ws, len(frame))
     return len(frame)
+
+
+def input_sheet(wb: Workbook, key: str, lang: str):
+    """The input sheet of table ``key`` in ``wb`` (in either language); ValueError naming what is there."""
+    if key not in TABLES:
+        raise ValueError(f"unknown table {key!r}; expected one of {list(TABLES)}")
+    table = TABLES[key]
+    sheet = next((n for n in (table.sheet(lang), *table.sheet_names) if n in wb.sheetnames), None)
+    if sheet is None:
+        raise ValueError(f"the workbook has no {table.sheet(lang)!r} sheet (sheets: {wb.sheetnames})")
+    return wb[sheet]
 
 
 def fill_inputs(wb: Workbook, frames: dict[str, pd.DataFrame], lang: str = "zh") -> dict[str, int]:
@@ -423,13 +468,4 @@ def fill_inputs(wb: Workbook, frames: dict[str, pd.DataFrame], lang: str = "zh")
     columns are schema keys.  Values are written as given (dirty text such as
     "5分钟" included); text starting with =, +, -, @ is written as text.
     Returns the number of rows written per table."""
-    written = {}
-    for key, frame in frames.items():
-        if key not in TABLES:
-            raise ValueError(f"unknown table {key!r}; expected one of {list(TABLES)}")
-        table = TABLES[key]
-        sheet = next((n for n in (table.sheet(lang), *table.sheet_names) if n in wb.sheetnames), None)
-        if sheet is None:
-            raise ValueError(f"the workbook has no {table.sheet(lang)!r} sheet (sheets: {wb.sheetnames})")
-        written[key] = fill_frame(wb[sheet], table, frame, lang)
-    return written
+    return {key: fill_frame(input_sheet(wb, key, lang), TABLES[key], frame, lang) for key, frame in frames.items()}

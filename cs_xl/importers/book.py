@@ -19,6 +19,7 @@ from ..params import NO, YES
 from ..schema import TABLES
 from ..settings import Settings
 from ..render.cells import write_text_safe
+from ..input_stream import save_filled
 from ..template import build_template, fill_inputs
 from ..words import action_text, reason
 from .base import Imported
@@ -40,10 +41,13 @@ def write_book(imported: Imported, out, lang: str = "zh", append: bool = False,
     else:
         wb = build_template(lang, settings)
         frames = imported.frames
-    written = fill_inputs(wb, {k: cells(f, lang) for k, f in frames.items()}, lang)
+    records = {k: cells(f, lang) for k, f in frames.items()}
+    written = fill_inputs(wb, records, lang) if append else None
     _write_log(wb, imported.issues, lang)
-    save_atomic(wb, out)
-    return written
+    if append:
+        save_atomic(wb, out)
+        return written
+    return save_filled(wb, records, out, lang)  # a new book: the records stream in as it is saved
 
 
 def cells(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
