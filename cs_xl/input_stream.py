@@ -155,7 +155,8 @@ def _write_sheet(dst: zipfile.ZipFile, name: str, xml: bytes, sheet: _Sheet) -> 
     styles, kept = _dropped_styles(sheet, dropped)
     last = get_column_letter(sheet.max_col)
     head = re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{last}{sheet.last_row}"/>'.encode(), head, 1)
-    with dst.open(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), "w") as out:
+    # deflated at the archive's level; zip64 only where a part can pass 2 GiB (> 1M rows of ~2 KB)
+    with dst.open(name, "w", force_zip64=len(sheet.frame) > 1_000_000) as out:
         out.write(head)
         for chunk in _rows_xml(sheet, styles, kept):
             out.write(chunk)
