@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -87,8 +88,10 @@ def demo_frames():
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_streamed_book_equals_the_cell_by_cell_one(demo_frames, tmp_path, lang):
-    assert_same_books(_cell_by_cell(demo_frames, tmp_path / "cells.xlsx", lang),
-                      _streamed(demo_frames, tmp_path / "streamed.xlsx", lang))
+    streamed = _streamed(demo_frames, tmp_path / "streamed.xlsx", lang)
+    assert_same_books(_cell_by_cell(demo_frames, tmp_path / "cells.xlsx", lang), streamed)
+    with zipfile.ZipFile(streamed) as archive:  # every part deflated, the streamed sheets too
+        assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_DEFLATED}
 
 
 EDGE = pd.DataFrame({
