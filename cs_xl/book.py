@@ -261,6 +261,7 @@ def replace_sheets(source, target, layouts: Sequence[SheetLayout], remove: Itera
     source = Path(source)
     if not source.exists():
         raise BookError(f"{source}: no such workbook")
+    zipcheck.check(source, BookError)  # the part writer reads the book's zip: hostile ones are refused first
     try:
         book = replace_parts(source, list(layouts), remove, former, on_sheet)
     except PermissionError as exc:

@@ -30,7 +30,6 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
-from xml.sax.saxutils import escape
 
 import pandas as pd
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, TIME_FORMATS
@@ -38,6 +37,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 from openpyxl.utils.exceptions import IllegalCharacterError
 
+from .ooxml.worksheet import cell_xml
 from .render.cells import looks_like_formula
 from .schema import TABLES
 from .template import _NUMBER_FORMATS as NUMBER_FORMATS_BY_KIND
@@ -95,36 +95,39 @@ def _prepare(wb, key: str, frame: pd.DataFrame, lang: str) -> _Sheet:
 _STYLED_CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?\ss="(\d+)"')
 
 
-def _dropped_styles(sheet: _Sheet, dropped: bytes) -> tuple[dict[object, str], dict[str, str]]:
-    """From the rows the records replace, as openpyxl wrote them: style key → ` s="N"` of
-    the carrier cells, and column letter → ` s="N"` of the template's own styled cells in
+def _dropped_styles(sheet: _Sheet, dropped: bytes) -> tuple[dict[object, int], dict[str, int]]:
+    """From the rows the records replace, as openpyxl wrote them: style key → style index of
+    the carrier cells, and column letter → style index of the template's own styled cells in
     the first free row (the date columns' formats, which openpyxl keeps for what is typed there)."""
-    by_letter = {m.group(1).decode(): f' s="{m.group(3).decode()}"' for m in _STYLED_CELL.finditer(dropped)
+    by_letter = {m.group(1).decode(): int(m.group(3)) for m in _STYLED_CELL.finditer(dropped)
                  if int(m.group(2)) == sheet.start}
-    carriers = {style: by_letter.pop(get_column_letter(column), "") for style, column in sheet.carriers.items()}
+    carriers = {style: by_letter.pop(get_column_letter(column), 0) for style, column in sheet.carriers.items()}
     return carriers, by_letter
 
 
-def _cell_xml(ref: str, value, kind: str, styles: dict, kept: str | None = None) -> str:
-    """One <c> element, the way openpyxl would store the value (text inline instead of shared);
-    ``kept``: the style of a template cell the value goes into (openpyxl keeps it)."""
-    if isinstance(value, bool):
-        return f'<c r="{ref}"{kept or ""} t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, (int, float)):
-        return f'<c r="{ref}"{kept or ""}><v>{value!r}</v></c>'
+def _cell_xml(ref: str, value, kind: str, styles: dict, kept: int | None = None) -> str:
+    """One <c> element, the way openpyxl would store the value (text inline instead of shared,
+    by :func:`ooxml.worksheet.cell_xml`); ``kept``: the style of a template cell the value goes
+    into (openpyxl keeps it)."""
     if isinstance(value, (dt.date, dt.time, dt.timedelta)):
-        return f'<c r="{ref}"{kept or styles[_style_key(value, kind)]}><v>{to_excel(value)!r}</v></c>'
-    text = value if isinstance(value, str) else str(value)
-    if text in ERROR_CODES:  # "#N/A" from an export: an error cell, as openpyxl stores it (the loader reports it)
-        return f'<c r="{ref}"{kept or ""} t="e"><v>{text}</v></c>'
-    if ILLEGAL_CHARACTERS_RE.search(text):
-        raise IllegalCharacterError(f"{text!r} cannot be used in worksheets.")
-    space = ' xml:space="preserve"' if text != text.strip() else ""
-    style = styles.get(QUOTED, "") if looks_like_formula(text) else (kept or "")
-    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
+        style = kept or styles[_style_key(value, kind)]
+        if isinstance(value, dt.timedelta):  # a duration: its serial is a number of days
+            value = to_excel(value)
+        return cell_xml(ref, value, style)
+    if isinstance(value, str):
+        if value in ERROR_CODES:  # "#N/A" from an export: an error cell, as openpyxl stores it
+            style = f' s="{kept}"' if kept else ""
+            return f'<c r="{ref}"{style} t="e"><v>{value}</v></c>'
+        if ILLEGAL_CHARACTERS_RE.search(value):
+            raise IllegalCharacterError(f"{value!r} cannot be used in worksheets.")
+        if looks_like_formula(value):
+            return cell_xml(ref, value, styles[QUOTED])
+    elif not isinstance(value, (bool, int, float)):
+        value = str(value)
+    return cell_xml(ref, value, kept or 0)
 
 
-def _rows_xml(sheet: _Sheet, styles: dict, kept: dict[str, str]) -> Iterator[bytes]:
+def _rows_xml(sheet: _Sheet, styles: dict, kept: dict[str, int]) -> Iterator[bytes]:
     """The <row> elements of the records, CHUNK_ROWS at a time."""
     order = sorted(sheet.frame.columns, key=lambda key: sheet.positions[key])
     letters = {key: get_column_letter(sheet.positions[key]) for key in order}
