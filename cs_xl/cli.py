@@ -432,6 +432,23 @@ def cmd_refresh(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    """The 分析报告 of a workbook as a Markdown or HTML file (the refreshed sheet's text, charts as images)."""
+    from . import pipeline
+    from .report.export import charts_available, write_report
+    path = Path(args.book)
+    if not path.exists():
+        raise CliError(f"no such file: {path}")
+    out = Path(args.out) if args.out else path.with_name(f"{path.stem}_report.{args.format}")
+    ds, settings = pipeline.read_path(path)
+    model = pipeline.build(ds, settings, pipeline.scope(ds, settings))
+    charts = write_report(model, out, args.format)
+    extra = f", {len(charts)} charts" if args.format == "html" and charts_available() else \
+        ", no charts (pip install 'cs-xl[charts]' for matplotlib)" if args.format == "html" else ""
+    print(f"report written: {out.resolve()}{extra}")
+    return 0
+
+
 def cmd_template(args) -> int:
     from .template import write_template
     out = Path(args.out or ("cs_template.xlsx" if args.lang == "zh" else "cs_template_en.xlsx"))
@@ -588,6 +605,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="write the refreshed workbook here instead of in place")
     _add_force(r)
     r.set_defaults(func=cmd_refresh)
+
+    w = sub.add_parser("report", help="write the 分析报告 (written analysis) as Markdown or HTML",
+                       description="The written analysis of a workbook (the 分析报告 sheet's text: period and scope, "
+                       "KPIs against targets, the strongest findings with their evidence sheets, recommendations) "
+                       "as a file for e-mail and wikis; HTML embeds the charts as PNG images (needs matplotlib).")
+    w.add_argument("book", help="workbook (.xlsx/.xlsm) or CSV file")
+    w.add_argument("--format", choices=("md", "html"), default="md", help="md (default) or html")
+    w.add_argument("--out", help="output path (default BOOK_report.md / .html beside the book)")
+    w.set_defaults(func=cmd_report)
 
     c = sub.add_parser("calc", help="evaluate every formula (CS_* and native) headless and cache the results",
                        description="Evaluate every formula cell of a workbook — the CS_* functions and the native "

@@ -813,18 +813,31 @@ def peak_queue(start, wait_s, ivr_selfserved=None) -> float:
     >>> peak_queue(["2024-03-01 09:00:00", "2024-03-01 09:00:30", "2024-03-01 09:02:00"], [60, 60, 10])
     2.0
     """
+    lengths = queue_at_joins(start, wait_s, ivr_selfserved)
+    return float(lengths.max()) if lengths.size else float("nan")
+
+
+def queue_at_joins(start, wait_s, ivr_selfserved=None) -> pd.Series:
+    """The queue length right after each queued call joins it (index: the join
+    moment, in time order) — the queue reconstructed from call start + wait
+    that :func:`peak_queue` takes the maximum of and the hourly alert rule
+    groups by hour.
+
+    >>> queue_at_joins(["2024-03-01 09:00:00", "2024-03-01 09:00:30"], [60, 60]).tolist()
+    [1, 2]
+    """
     cols = _inputs(start=(start, "date_time"), wait=(wait_s, "seconds"),
                    ivr=(ivr_selfserved, "flag", OPTIONAL))
     begin, wait = cols["start"], cols["wait"]
     keep = _queued_mask(cols["ivr"], len(wait)) & ~np.isnat(begin) & _valid(wait)
-    if not keep.any():
-        return float("nan")
     joins = begin[keep].astype("datetime64[ms]").astype(np.int64)
     leaves = joins + np.round(wait[keep] * 1000).astype(np.int64)
     times = np.concatenate([leaves, joins])
     steps = np.concatenate([-np.ones(len(leaves), np.int64), np.ones(len(joins), np.int64)])
     order = np.lexsort((steps, times))  # at equal times, leaving (-1) sorts before joining
-    return float(np.cumsum(steps[order]).max())
+    lengths = np.cumsum(steps[order])
+    joined = steps[order] == 1
+    return pd.Series(lengths[joined], index=pd.to_datetime(times[order][joined], unit="ms"), dtype=np.int64)
 
 
 def ivr_rate(ivr_selfserved) -> float:

@@ -53,6 +53,16 @@ class Settings:
     targets: dict[str, tuple[float, str]] = field(default_factory=lambda: dict(DEFAULT_TARGETS))
     alert_wait_factor: float = 1.2   # avg wait > target × 1.2 (seed 001)
     alert_queue_max: int = 50        # 排队人数超过50人 (seed 001)
+    # --- analysis (issue 12): trend alerts, agents against their own baseline, staffing advice
+    trend_periods: int = 2             # a metric × dimension value worse N months in a row (连续两月下降)
+    trend_min_change: float = 0.03     # … by at least this much in all (3 percentage points)
+    trend_min_records: int = 30        # months with fewer records of the value are not judged
+    agent_baseline_weeks: int = 4      # an agent's own baseline: the mean of their N weeks before the latest
+    agent_shift: float = 0.25          # latest week 25 % worse (or better) than the baseline → flagged
+    agent_min_records: int = 10        # agent-periods with fewer tickets are not judged or ranked
+    streak_months: int = 3             # 连续3个月位列团队第一
+    staffing_gap_min: float = 1.0      # advise more agents where needed − working ≥ this
+    staffing_min_calls: float = 1.0    # … in slots with at least this many queued calls per hour
     # --- presentation
     mask_names: bool = False
     timezone: str = "Asia/Shanghai"

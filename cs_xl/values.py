@@ -39,6 +39,8 @@ _TEXT_RULES = {
     "count": "{:,.0f}",
     "min": "{:.2f}", "score": "{:.2f}", "nps": "{:.2f}",
     "sec": "{:.1f}",
+    "delta_pct": "{:+.1%}", "growth": "{:+.1%}", "delta_min": "{:+.2f}", "delta_sec": "{:+.1f}",
+    "delta_num": "{:+.1f}", "int": "{:.0f}", "num": "{:.2f}",
 }
 UNDEFINED_TEXT = "—"
 
@@ -113,7 +115,8 @@ def number_text(value: Any, fmt: str) -> str:
     """A number as text for people (terminal tables, alert sentences): one rule per format.
 
     pct → 1 decimal and %, count → thousands separators, min/score/nps → 2
-    decimals, sec → 1 decimal; undefined → ``—``.
+    decimals, sec → 1 decimal, pp → signed percentage points, delta_* → signed;
+    undefined → ``—``.
 
     >>> number_text(0.6814, "pct"), number_text(3.046, "min"), number_text(31.46, "sec"), number_text(8362, "count")
     ('68.1%', '3.05', '31.5', '8,362')
@@ -121,6 +124,8 @@ def number_text(value: Any, fmt: str) -> str:
     value = plain(value)
     if value is None:
         return UNDEFINED_TEXT
+    if fmt == "pp":  # a difference of two rates in percentage points: −0.042 → "-4.2"
+        return f"{value * 100:+.1f}"
     rule = _TEXT_RULES.get(fmt)
     return rule.format(value) if rule else f"{value}"
 

@@ -133,10 +133,13 @@ def cli_message(key: str, **values) -> str:
 # generated sheets: key → (中文 tab name, English tab name)
 SHEET_NAMES: dict[str, tuple[str, str]] = {
     "summary": ("汇总", "Summary"),
+    "analysis": ("分析报告", "Analysis report"),
     "agents": ("按客服", "By agent"),
     "breakdowns": ("按维度", "Breakdowns"),
     "trends": ("趋势", "Trends"),
     "load": ("时段负荷", "Load"),
+    "alerts": ("预警", "Alerts"),
+    "staffing": ("人力建议", "Staffing advice"),
     "quality": ("数据质量", "Data quality"),
 }
 
@@ -237,6 +240,119 @@ REPORT: dict[str, tuple[str, str]] = {
     "why_unresolved": ("缺少解决时间", "no resolution time"),
 }
 
+# the 预警, 人力建议 and 分析报告 sheets (issue 12)
+REPORT.update({
+    "alerts_title": ("预警 (每条预警及其依据)", "Alerts, each with its evidence"),
+    "alerts_count": ("共 {n} 条预警。阈值见 参数 → 预警规则。", "{n} alerts. Thresholds: Settings → Alert rules."),
+    "missed_block": ("未达目标的指标", "KPIs missing their targets"),
+    "gap": ("差距", "Gap"),
+    "hourly_block": ("触发预警规则的小时 (平均等待 > 目标 × 倍数, 或排队人数 > 上限)",
+                     "Hours that broke a rule (avg wait > target × factor, or queue > limit)"),
+    "hour_start": ("时段开始", "Hour"), "avg_wait_s": ("平均等待(秒)", "Avg wait (s)"),
+    "wait_limit": ("等待上限(秒)", "Wait limit (s)"), "peak_queue_n": ("最大排队人数", "Peak queue"),
+    "queue_limit": ("排队上限", "Queue limit"),
+    "hourly_note": ("共 {n} 个小时; 显示平均等待最长的 {shown} 个。", "{n} hours in all; the {shown} longest waits shown."),
+    "falling_block": ("连续变差的指标 (按维度取值, 按月)", "Metrics worse month after month (per dimension value)"),
+    "dimension": ("维度", "Dimension"), "dim_value": ("取值", "Value"),
+    "months": ("月份", "Months"), "first_value": ("起始值", "First"), "last_value": ("最新值", "Latest"),
+    "change": ("变化", "Change"), "values_path": ("逐月数值", "Month by month"),
+    "shift_block": ("客服指标偏离自身基线 (最近一周 vs 之前几周平均)",
+                    "Agents against their own baseline (latest week vs the mean of the weeks before)"),
+    "shift_week": ("最近一周", "Latest week"), "baseline": ("基线(前几周平均)", "Baseline (weeks before)"),
+    "latest": ("最近一周数值", "Latest week"), "relative": ("相对变化", "Relative change"),
+    "tickets": ("工单数", "Tickets"), "direction": ("方向", "Direction"),
+    "worse_word": ("变差", "worse"), "better_word": ("改善", "better"),
+    "audit_block": ("每周核查: 未完成记录数", "Weekly audit: incomplete records per week"),
+    "open_records": ("未完成记录", "Incomplete records"),
+    "audit_weeks_note": ("明细见「数据质量」工作表的每周核查清单。", "The records are listed on the Data quality sheet."),
+    "no_alert_rows": ("无。", "None."),
+    "staffing_title": ("人力建议 (星期 × 小时)", "Staffing advice (weekday × hour)"),
+    "staffing_plan_note": ("所需人数: Erlang C, 达到 {sl:.0%} 在 {secs:g} 秒内接通; 实际在线: 该时段接听来电的不同客服数 "
+                           "(按该星期几的天数平均); 缺口 = 所需 − 实际。",
+                           "Needed: Erlang C for {sl:.0%} answered within {secs:g} s; working: distinct agents answering "
+                           "calls in the slot (mean over the days of that weekday); gap = needed − working."),
+    "advice_block": ("增派建议", "Advice"),
+    "no_advice": ("没有时段的缺口达到 {gap:g} 人 (每小时来电 ≥ {calls:g} 的时段)。",
+                  "No slot (with ≥ {calls:g} calls per hour) is {gap:g} or more agents short."),
+    "gap_heatmap": ("人手缺口 (所需 − 实际在线)", "Agent gap (needed − working)"),
+    "plan_block": ("各时段明细", "Every slot"),
+    "arrivals": ("来电/小时", "Calls per hour"), "aht_s": ("平均处理时长(秒)", "AHT (s)"),
+    "needed": ("所需人数", "Needed"), "working": ("实际在线", "Working"), "gap_agents": ("缺口", "Gap"),
+    "agent_trends_block": ("客服趋势: 连续第一与基线变化", "Agent trends: streaks and moves against their baseline"),
+    "streak_block": ("连续位列团队第一", "First in the team, months in a row"),
+    "agent": ("客服", "Agent"),
+    "analysis_title": ("分析报告", "Analysis report"),
+    "sec_period": ("一、统计期间与范围", "1. Period and scope"),
+    "sec_kpis": ("二、核心指标对照目标", "2. Headline KPIs against targets"),
+    "sec_findings": ("三、主要发现", "3. Main findings"),
+    "sec_advice": ("四、建议", "4. Recommendations"),
+    "period_text": ("统计期间 {start} 至 {end}: 工单 {tickets} 条, 反馈 {feedback} 条, 来电 {calls} 条。范围: {scope}。",
+                    "Period {start} to {end}: {tickets} tickets, {feedback} feedback answers, {calls} calls. "
+                    "Scope: {scope}."),
+    "scope_all": ("全部记录", "all records"),
+    "scope_tenure": ("入职满 {n} 个月的客服", "agents with at least {n} months of tenure"),
+    "kpis_text": ("有目标的 {n} 项指标中 {met} 项达标, {missed} 项未达标 (见「{sheet}」)。",
+                  "{met} of {n} KPIs with a target meet it, {missed} miss it (see '{sheet}')."),
+    "kpi_missed": ("{label} {value}, 未达目标 {target}", "{label} {value}, target {target} missed"),
+    "kpi_met": ("达标: {labels}", "Met: {labels}"),
+    "no_findings": ("数据中没有达到阈值的发现。", "Nothing in the data crosses a threshold."),
+    "no_recommendations": ("保持当前安排, 持续观察。", "Keep the current arrangements and keep watching."),
+    "evidence": (" (依据: 「{sheet}」)", " (evidence: '{sheet}')"),
+    "list_sep": ("、", ", "),
+    "unit_min": (" 分钟", " min"), "unit_sec": (" 秒", " s"),
+    "charts": ("图表", "Charts"),
+    "charts_missing": ("图表需要 matplotlib: pip install 'cs-xl[charts]'", "Charts need matplotlib: pip install 'cs-xl[charts]'"),
+})
+
+# the sentences of the written report: Finding.code → (中文, English); arguments arrive as text
+# (:mod:`cs_xl.report.narrative` formats each number by its metric)
+FINDINGS: dict[str, tuple[str, str]] = {
+    "target_missed": ("{metric} 为 {value}, 未达目标 {target}。", "{metric} is {value}, missing its target of {target}."),
+    "hourly_rules": ("{hours} 个小时触发预警规则 (平均等待 > {wait_limit} 秒 或 排队 > {queue_limit} 人), "
+                     "最常见于 {weekday} {hour} ({times} 次); 最严重为 {worst_start}, 平均等待 {worst_wait} 秒。",
+                     "{hours} hours broke an alert rule (avg wait > {wait_limit} s or queue > {queue_limit}), most "
+                     "often on {weekday} at {hour} ({times} times); the worst was {worst_start} with an average "
+                     "wait of {worst_wait} s."),
+    "audit_open": ("每周核查: 共 {total} 条未完成记录, 其中最近一周 {week} 有 {in_week} 条。",
+                   "Weekly audit: {total} incomplete records, {in_week} of them in the latest week {week}."),
+    "falling": ("{value} ({dim}) 的{metric}连续 {n} 个月下降: {first_month} {first} → {last_month} {last} "
+                "(累计 {change} 个百分点)。",
+                "{metric} of {value} ({dim}) fell {n} months in a row: {first} in {first_month} → {last} in "
+                "{last_month} ({change} percentage points)."),
+    "agent_worse": ("客服 {agent} 的{metric}突然变差: {week} 为 {latest}, 之前 {weeks} 周平均 {baseline} "
+                    "(相对变化 {relative})。",
+                    "Agent {agent}'s {metric} got worse suddenly: {latest} in {week} against a mean of {baseline} "
+                    "over the {weeks} weeks before ({relative} change)."),
+    "agent_better": ("客服 {agent} 的{metric}明显改善: {week} 为 {latest}, 之前 {weeks} 周平均 {baseline} "
+                     "(相对变化 {relative})。",
+                     "Agent {agent}'s {metric} improved markedly: {latest} in {week} against a mean of {baseline} "
+                     "over the {weeks} weeks before ({relative} change)."),
+    "streak": ("客服 {agent} 的{metric}连续 {n} 个月位列团队第一 ({first_month}–{last_month}, 最近 {last})。",
+               "Agent {agent} has been first in the team on {metric} {n} months in a row ({first_month}–"
+               "{last_month}, latest {last})."),
+    "staffing_gap": ("{weekday} {first_hour}–{end_hour} 需增派 {extra} 名客服: 需要 {needed} 人 "
+                     "(达到 {sl} 在 {secs} 秒内接通), 实际平均在线 {working} 人。",
+                     "{weekday} {first_hour}–{end_hour}: add {extra} agent(s): {needed} needed to answer {sl} "
+                     "within {secs} s, {working} working on average."),
+}
+
+# what to do about a finding (the 建议 section); codes without a line give no recommendation
+RECOMMENDATIONS: dict[str, tuple[str, str]] = {
+    "target_missed": ("针对 {metric} 制定改进措施, 每周跟踪至达到 {target}。",
+                      "Set actions for {metric} and track them weekly until it reaches {target}."),
+    "hourly_rules": ("在 {weekday} {hour} 前后准备应急预案 (弹性排班、IVR 分流)。",
+                     "Prepare the contingency plan around {weekday} {hour} (flexible shifts, IVR deflection)."),
+    "audit_open": ("本周逐条核查 {in_week} 条未完成记录, 补齐解决时间或状态。",
+                   "Check the {in_week} incomplete records of this week one by one; fill in resolution or status."),
+    "falling": ("复盘 {value} 的{metric}: 查看 {last_month} 的工单备注与知识库是否需要更新。",
+                "Review {metric} of {value}: read the notes of {last_month} and check the knowledge base."),
+    "agent_worse": ("与客服 {agent} 一对一沟通{metric}变化的原因, 必要时安排辅导。",
+                    "Talk with agent {agent} about the change in {metric}; coach where needed."),
+    "streak": ("请客服 {agent} 分享{metric}方面的经验。", "Ask agent {agent} to share what works for {metric}."),
+    "staffing_gap": ("{weekday} {first_hour}–{end_hour} 增派 {extra} 名客服。",
+                     "Add {extra} agent(s) on {weekday} {first_hour}–{end_hour}."),
+}
+
 DIM_WORDS = {
     "team": ("客服组", "team"), "channel": ("渠道", "channel"), "issue_type": ("问题类型", "issue type"),
     "module": ("业务模块", "module"), "priority": ("优先级", "priority"),
@@ -248,6 +364,12 @@ def word(key: str, lang: str) -> Any:
     """A word of the report (:data:`REPORT`) in ``lang``."""
     zh, en = REPORT[key]
     return zh if lang == "zh" else en
+
+
+def finding_text(code: str, lang: str, table: dict | None = None) -> str | None:
+    """The sentence template of a finding code (:data:`FINDINGS`, or ``table``), None when it has none."""
+    pair = (FINDINGS if table is None else table).get(code)
+    return None if pair is None else pair[0 if lang == "zh" else 1]
 
 
 def sheet_name(key: str, lang: str) -> str:

@@ -8,13 +8,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from typing import Mapping
 
 import pandas as pd
 
+from .. import metrics
 from ..settings import Settings
 from ..values import plain
+from .findings import Finding
 
 RULE_KEYS = ("avg_wait", "peak_queue")  # the metrics the rules watch, in the order they are reported
 
@@ -55,3 +58,86 @@ def rule_days(by_day: pd.DataFrame, settings: Settings) -> list[Breach]:
     """Every day (in date order) that broke a rule; ``by_day`` is ``kpis.grouped(…, "day")``."""
     return [breach for label, values in by_day.iterrows()
             for breach in rule_breaches(values, settings, dt.date.fromisoformat(str(label)))]
+
+
+@dataclass(frozen=True)
+class SlotBreach:
+    """An hour (``start`` of the clock hour) whose calls broke a rule: the mean wait of the calls
+    queued in it, or the queue (reconstructed from call start + wait) at its longest in it."""
+    start: dt.datetime
+    avg_wait: float | None
+    peak_queue: int | None
+    keys: tuple[str, ...]       # the rules broken, in :data:`RULE_KEYS` order
+
+
+def hourly_values(calls: pd.DataFrame | None) -> pd.DataFrame:
+    """avg_wait and peak_queue of every clock hour with a queued call (index: the hour's start).
+
+    The queue is reconstructed over the whole timeline, so a caller still waiting from the
+    hour before counts in this one (:func:`cs_xl.metrics.queue_at_joins`)."""
+    empty = pd.DataFrame({"avg_wait": [], "peak_queue": []})
+    if calls is None or not {"start", "wait_s"} <= set(calls.columns):
+        return empty
+    ivr = calls["ivr_selfserved"] if "ivr_selfserved" in calls.columns else None
+    queue = metrics.queue_at_joins(calls["start"], calls["wait_s"], ivr)
+    if not len(queue):
+        return empty
+    queued = pd.DataFrame({"wait": calls["wait_s"].to_numpy(dtype=float),
+                           "start": pd.to_datetime(calls["start"])})
+    queued = queued[queued["start"].notna() & queued["wait"].ge(0)]
+    if ivr is not None:
+        queued = queued[~ivr.loc[queued.index].fillna(False).astype(bool)]
+    waits = queued.groupby(queued["start"].dt.floor("h"))["wait"].mean()
+    peaks = queue.groupby(queue.index.floor("h")).max()
+    return pd.DataFrame({"avg_wait": waits, "peak_queue": peaks}).sort_index()
+
+
+def hourly_breaches(calls: pd.DataFrame | None, settings: Settings) -> list[SlotBreach]:
+    """Every clock hour (in time order) that broke a rule of :func:`rule_limits` (seed 001's
+    「平均等待时长超过目标值20%」或「排队人数超过50人」, per hour instead of over the period)."""
+    limits = rule_limits(settings)
+    out = []
+    for start, row in hourly_values(calls).iterrows():
+        broken = tuple(k for k, limit in limits.items() if plain(row[k]) is not None and row[k] > limit)
+        if broken:
+            peak = plain(row["peak_queue"])
+            out.append(SlotBreach(start.to_pydatetime(), plain(row["avg_wait"]),
+                                  None if peak is None else int(peak), broken))
+    return out
+
+
+def missed_targets(headline: Mapping, settings: Settings) -> list[tuple[str, float, float]]:
+    """(metric, value, target) of every KPI with a target it misses, in the order of the targets."""
+    out = []
+    for key, (target, direction) in settings.targets.items():
+        value = plain(headline.get(key))
+        if value is not None and target is not None and (value < target if direction == ">=" else value > target):
+            out.append((key, value, target))
+    return out
+
+
+def findings(headline: Mapping, settings: Settings, hourly: list[SlotBreach],
+             audit_weeks: Mapping[str, int]) -> list[Finding]:
+    """Missed targets (heavier the further off), the hours that broke a rule (with where they
+    cluster and the worst one) and the open records of the latest audit week."""
+    out = []
+    for key, value, target in missed_targets(headline, settings):
+        miss = abs(value - target) / abs(target) if target else 1.0
+        out.append(Finding("target_missed", {"metric": key, "value": value, "target": target},
+                           sheet="alerts", weight=min(0.9, 0.6 + miss)))
+    if hourly:
+        slots = Counter((b.start.weekday(), b.start.hour) for b in hourly)
+        (weekday, hour), times = slots.most_common(1)[0]
+        worst = max(hourly, key=lambda b: b.avg_wait or 0)
+        limits = rule_limits(settings)
+        out.append(Finding("hourly_rules", {
+            "hours": len(hourly), "queue_hours": sum("peak_queue" in b.keys for b in hourly),
+            "wait_limit": limits.get("avg_wait"), "queue_limit": limits["peak_queue"],
+            "weekday": weekday, "hour": hour, "times": times,
+            "worst_start": worst.start, "worst_wait": worst.avg_wait}, sheet="alerts",
+            weight=min(0.85, 0.5 + len(hourly) / 200)))
+    if audit_weeks:
+        week = list(audit_weeks)[-1]
+        out.append(Finding("audit_open", {"total": sum(audit_weeks.values()), "week": week,
+                                          "in_week": audit_weeks[week]}, sheet="alerts", weight=0.45))
+    return out

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import metrics
+from .. import kpis, metrics, periods
 from ..dataset import DataSet
 
 
@@ -17,3 +17,16 @@ def audit_records(ds: DataSet) -> pd.DataFrame:
     status = t["status"] if "status" in t.columns else None
     resolve = t["resolve_min"] if "resolve_min" in t.columns else None
     return t[~metrics.is_resolved(status, resolve)]
+
+
+def weekly_counts(ds: DataSet) -> dict[str, int]:
+    """ISO week label → how many of :func:`audit_records` fall in it (by the ticket's date),
+    weeks in order; records without a date are left out (the audit list still shows them)."""
+    open_records = audit_records(ds)
+    if open_records.empty:
+        return {}
+    when = kpis.record_moment(open_records, "tickets")
+    if when is None:
+        return {}
+    labels = periods.labels(when.dropna(), "week")
+    return {str(k): int(v) for k, v in labels.value_counts().sort_index().items()}

@@ -388,7 +388,7 @@ def place_heatmap(sheet: Sheet, row: int, block: HeatmapBlock) -> int:
     return last_row + 1
 
 
-TEXT_STYLES = {"alert": "alert", "heading": "heading"}  # any other TextBlock style reads as a note
+TEXT_STYLES = {"alert": "alert", "heading": "heading", "body": "body", "item": "body"}  # any other TextBlock style reads as a note
 
 
 def place_text(sheet: Sheet, row: int, block: TextBlock) -> int:

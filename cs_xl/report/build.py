@@ -24,7 +24,8 @@ from typing import Any, Callable
 import pandas as pd
 
 from .. import catalogue, kpis, periods
-from ..analysis import alerts, audit, staffing
+from ..analysis import alerts, audit, staffing, trends
+from ..analysis.findings import Finding
 from ..dataset import ROW, DataSet
 from ..params import LEVEL_EN, LEVEL_ZH
 from ..schema import TABLES
@@ -34,6 +35,7 @@ from ..values import plain as clean  # NaN / NaT / numpy scalars → plain Pytho
 from ..words import DIM_WORDS, action_text, sheet_name, word
 from .model import (ChartSpec, ColumnSpec, HeatmapBlock, KpiCard, KpiCards, KpiTiles, Report, SheetModel,
                     TableBlock, TextBlock)
+from .narrative import Overview, paragraphs
 
 # ---------------------------------------------------------------- what each sheet shows
 
@@ -166,6 +168,14 @@ class Context:
     headline: dict[str, float]
     today: dt.date             # "today" in the 参数 timezone (数据截至)
     _grouped: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _results: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def result(self, name: str) -> Any:
+        """An analysis of :data:`ANALYSES` on the scoped data, computed once per report
+        (the 预警, 人力建议, 按客服 and 分析报告 sheets share them)."""
+        if name not in self._results:
+            self._results[name] = ANALYSES[name](self)
+        return self._results[name]
 
     def w(self, key: str):
         return word(key, self.lang)
@@ -389,6 +399,7 @@ def build_agents(ctx: Context) -> SheetModel:
     category = "agent_name" if names else "agent_id"
     blocks.append(ChartSpec("bar", ctx.w("agents_chart").format(label=ctx.label(RANK_KEY)), "agents",
                             category, [RANK_KEY]))
+    blocks += agent_trend_blocks(ctx)
     return SheetModel("agents", sheet_name("agents", ctx.lang), ctx.w("agents_title"), blocks,
                       freeze_table="agents", freeze_cols=2)
 
@@ -613,9 +624,177 @@ def build_quality(ctx: Context) -> SheetModel:
     return SheetModel("quality", sheet_name("quality", ctx.lang), ctx.w("quality_title"), blocks)
 
 
+# ---------------------------------------------------------------- analyses (issue 12)
+
+ANALYSES: dict[str, Callable[[Context], Any]] = {
+    "hourly": lambda ctx: alerts.hourly_breaches(ctx.scoped.calls, ctx.settings),
+    "audit_weeks": lambda ctx: audit.weekly_counts(ctx.scoped),
+    "falling": lambda ctx: trends.falling(ctx.scoped, ctx.settings),
+    "shifts": lambda ctx: trends.agent_shifts(ctx.scoped, ctx.settings),
+    "streaks": lambda ctx: trends.agent_streaks(ctx.scoped, ctx.settings),
+    "plan": lambda ctx: staffing.slot_plan(ctx.scoped.calls, ctx.settings, ctx.headline.get("aht")),
+    "advice": lambda ctx: staffing.advice(ctx.result("plan"), ctx.settings),
+}
+
+
+def all_findings(ctx: Context) -> list[Finding]:
+    """Every analysis's findings, for the written report to rank."""
+    r = ctx.result
+    return (alerts.findings(ctx.headline, ctx.settings, r("hourly"), r("audit_weeks"))
+            + trends.findings(r("falling"), r("shifts"), r("streaks"))
+            + staffing.findings(r("plan"), r("advice"), ctx.settings))
+
+
+HOURLY_SHOWN = 100  # the longest waits; the rest are counted in the note
+
+
+def _hour_text(when: dt.datetime) -> str:
+    return f"{when:%Y-%m-%d %H:00}"
+
+
+def hourly_block(ctx: Context) -> TableBlock:
+    rows = sorted(ctx.result("hourly"), key=lambda b: -(b.avg_wait or 0))
+    limits = alerts.rule_limits(ctx.settings)
+    days = ctx.w("weekdays")
+    note = ctx.w("hourly_note").format(n=len(rows), shown=HOURLY_SHOWN) if len(rows) > HOURLY_SHOWN else ""
+    return TableBlock("hourly", ctx.w("hourly_block"), [
+        ColumnSpec("hour_start", ctx.w("hour_start"), "text"), ColumnSpec("weekday", ctx.w("weekday"), "text"),
+        ColumnSpec("avg_wait", ctx.w("avg_wait_s"), "sec"), ColumnSpec("wait_limit", ctx.w("wait_limit"), "sec"),
+        ColumnSpec("peak_queue", ctx.w("peak_queue_n"), "count"),
+        ColumnSpec("queue_limit", ctx.w("queue_limit"), "count"), ColumnSpec("rule", ctx.w("rule"), "text")],
+        [[_hour_text(b.start), days[b.start.weekday()], b.avg_wait, limits.get("avg_wait"), b.peak_queue,
+          limits["peak_queue"], ", ".join(ctx.w("rule_wait" if k == "avg_wait" else "rule_queue") for k in b.keys)]
+         for b in rows[:HOURLY_SHOWN]], note)
+
+
+def falling_block(ctx: Context) -> TableBlock:
+    def path(f):
+        return " → ".join(f"{m} {number_text(v, metric_fmt(f.key))}" for m, v in zip(f.months, f.values))
+    return TableBlock("falling", ctx.w("falling_block"), [
+        ColumnSpec("dim", ctx.w("dimension"), "text"), ColumnSpec("value", ctx.w("dim_value"), "text"),
+        ColumnSpec("metric", ctx.w("metric"), "text"), ColumnSpec("months", ctx.w("months"), "text"),
+        ColumnSpec("first", ctx.w("first_value"), "pct"), ColumnSpec("last", ctx.w("last_value"), "pct"),
+        ColumnSpec("change", ctx.w("change"), "delta_pct"), ColumnSpec("path", ctx.w("values_path"), "text")],
+        [[DIM_WORDS[f.dim][0 if ctx.lang == "zh" else 1], f.value, ctx.label(f.key),
+          f"{f.months[0]} → {f.months[-1]}", f.values[0], f.values[-1], f.change, path(f)]
+         for f in ctx.result("falling")])
+
+
+def shift_blocks(ctx: Context, shifts: list, name: str) -> list:
+    """One table per metric (each column keeps one format): agent, week, baseline, latest, change."""
+    names = agent_names(ctx.scoped, ctx.settings.mask_names)
+    blocks: list = []
+    for key in trends.SHIFT_KEYS:
+        rows = [[s.agent, names.get(s.agent), s.week, s.baseline, s.latest, s.change, s.tickets,
+                 ctx.w("worse_word" if s.worse else "better_word")] for s in shifts if s.key == key]
+        if not rows:
+            continue
+        fmt = metric_fmt(key)
+        blocks.append(TableBlock(f"{name}_{key}", f"{ctx.w('shift_block')}: {ctx.label(key)}", [
+            ColumnSpec("agent_id", ctx.w("agent_id"), "text"), ColumnSpec("agent_name", ctx.w("agent_name"), "text"),
+            ColumnSpec("week", ctx.w("shift_week"), "text"), ColumnSpec("baseline", ctx.w("baseline"), fmt),
+            ColumnSpec("latest", ctx.w("latest"), fmt), ColumnSpec("relative", ctx.w("relative"), "growth"),
+            ColumnSpec("tickets", ctx.w("tickets"), "count"), ColumnSpec("direction", ctx.w("direction"), "text")],
+            rows))
+    return blocks
+
+
+def audit_weeks_block(ctx: Context) -> TableBlock:
+    return TableBlock("audit_weeks", ctx.w("audit_block"),
+                      [ColumnSpec("week", ctx.w("week"), "text"),
+                       ColumnSpec("open_records", ctx.w("open_records"), "count")],
+                      [[week, n] for week, n in ctx.result("audit_weeks").items()], ctx.w("audit_weeks_note"))
+
+
+def build_alerts(ctx: Context) -> SheetModel:
+    """预警: every alert with the row of numbers behind it, one table per rule."""
+    missed = [c for c in kpi_cards(ctx) if c.met is False]
+    worse = [s for s in ctx.result("shifts") if s.worse]
+    n = len(missed) + len(ctx.result("hourly")) + len(ctx.result("falling")) + len(worse) \
+        + (1 if ctx.result("audit_weeks") else 0)
+    blocks: list = [TextBlock([ctx.w("alerts_count").format(n=n)], "alert" if n else "note"),
+                    KpiCards("missed", ctx.w("missed_block"), ctx.w("kpi_headers"), missed)
+                    if missed else TextBlock([ctx.w("missed_block"), ctx.w("no_alert_rows")])]
+    for block in (hourly_block(ctx), falling_block(ctx)):
+        blocks.append(block if block.rows else TextBlock([block.title, ctx.w("no_alert_rows")]))
+    blocks += shift_blocks(ctx, worse, "shift") or [TextBlock([ctx.w("shift_block"), ctx.w("no_alert_rows")])]
+    blocks.append(audit_weeks_block(ctx))
+    return SheetModel("alerts", sheet_name("alerts", ctx.lang), ctx.w("alerts_title"), blocks)
+
+
+def build_staffing(ctx: Context) -> SheetModel:
+    """人力建议: the advice first, then the gap heatmap and every slot's numbers."""
+    s = ctx.settings
+    plan, advised = ctx.result("plan"), ctx.result("advice")
+    blocks: list = [TextBlock([ctx.w("staffing_plan_note").format(sl=s.target_service_level, secs=s.service_level_s)])]
+    if not plan:
+        return SheetModel("staffing", sheet_name("staffing", ctx.lang), ctx.w("staffing_title"),
+                          blocks + [TextBlock([ctx.w("no_advice").format(gap=s.staffing_gap_min,
+                                                                          calls=s.staffing_min_calls)])])
+    found = staffing.findings(plan, advised, s)
+    lines = [sentence_of(ctx, f) for f in found]
+    blocks += [TextBlock([ctx.w("advice_block")], "heading"),
+               TextBlock(lines or [ctx.w("no_advice").format(gap=s.staffing_gap_min, calls=s.staffing_min_calls)],
+                         "alert" if lines else "note")]
+    gaps: list[list] = [[None] * staffing.HOURS for _ in range(staffing.WEEKDAYS)]
+    for slot in plan:
+        gaps[slot.weekday][slot.hour] = None if slot.gap is None else round(slot.gap, 1)
+    days = ctx.w("weekdays")
+    blocks.append(HeatmapBlock("gaps", ctx.w("gap_heatmap"), f"{ctx.w('weekday')} \\ {ctx.w('hour')}",
+                               list(days), list(range(staffing.HOURS)), gaps, fmt="delta_num"))
+    blocks.append(TableBlock("plan", ctx.w("plan_block"), [
+        ColumnSpec("weekday", ctx.w("weekday"), "text"), ColumnSpec("hour", ctx.w("hour"), "int"),
+        ColumnSpec("arrivals", ctx.w("arrivals"), "score"), ColumnSpec("aht", ctx.w("aht_s"), "sec"),
+        ColumnSpec("needed", ctx.w("needed"), "int"), ColumnSpec("working", ctx.w("working"), "score"),
+        ColumnSpec("gap", ctx.w("gap_agents"), "delta_num")],
+        [[days[p.weekday], p.hour, p.arrivals, p.aht, p.needed, p.working, p.gap] for p in plan]))
+    return SheetModel("staffing", sheet_name("staffing", ctx.lang), ctx.w("staffing_title"), blocks,
+                      freeze_table="plan")
+
+
+def agent_trend_blocks(ctx: Context) -> list:
+    """按客服's agent trends (seed 000): streaks at the top, and moves against their own baseline."""
+    names = agent_names(ctx.scoped, ctx.settings.mask_names)
+    streaks = ctx.result("streaks")
+    blocks: list = [TextBlock([ctx.w("agent_trends_block")], "heading")]
+    if streaks:
+        blocks.append(TableBlock("streaks", ctx.w("streak_block"), [
+            ColumnSpec("agent_id", ctx.w("agent_id"), "text"), ColumnSpec("agent_name", ctx.w("agent_name"), "text"),
+            ColumnSpec("metric", ctx.w("metric"), "text"), ColumnSpec("months", ctx.w("months"), "text"),
+            ColumnSpec("n", ctx.w("count"), "int"), ColumnSpec("last", ctx.w("last_value"), "pct")],
+            [[st.agent, names.get(st.agent), ctx.label(st.key), f"{st.months[0]} → {st.months[-1]}", len(st.months),
+              st.values[-1]] for st in streaks]))
+    blocks += shift_blocks(ctx, ctx.result("shifts"), "agent_shift")
+    return blocks if len(blocks) > 1 else blocks + [TextBlock([ctx.w("no_alert_rows")])]
+
+
+def sentence_of(ctx: Context, finding: Finding) -> str:
+    from .narrative import sentence
+    return sentence(finding, ctx.lang, ctx.settings, agent_names(ctx.scoped, ctx.settings.mask_names)) or finding.code
+
+
+def overview(ctx: Context) -> Overview:
+    start, end = _period_bounds(ctx)
+    return Overview(start, end, *(_frame_len(ctx.scoped.table(t)) for t in ("tickets", "feedback", "calls")))
+
+
+def analysis_paragraphs(ctx: Context):
+    """The written report of this data set (the same paragraphs ``cs-xl report`` writes)."""
+    return paragraphs(all_findings(ctx), kpi_cards(ctx), overview(ctx), ctx.settings, ctx.lang,
+                      agent_names(ctx.scoped, ctx.settings.mask_names))
+
+
+def build_analysis(ctx: Context) -> SheetModel:
+    """分析报告: what went wrong, where, and what to do — each sentence names its evidence sheet."""
+    style = {"heading": "heading", "text": "body", "item": "item"}
+    blocks = [TextBlock([p.text], style[p.style]) for p in analysis_paragraphs(ctx)]
+    return SheetModel("analysis", sheet_name("analysis", ctx.lang), ctx.w("analysis_title"), blocks)
+
+
 BUILDERS: dict[str, Callable[[Context], SheetModel]] = {
-    "summary": build_summary, "agents": build_agents, "breakdowns": build_breakdowns,
-    "trends": build_trends, "load": build_load, "quality": build_quality,
+    "summary": build_summary, "analysis": build_analysis, "agents": build_agents, "breakdowns": build_breakdowns,
+    "trends": build_trends, "load": build_load, "alerts": build_alerts, "staffing": build_staffing,
+    "quality": build_quality,
 }
 
 

@@ -79,7 +79,7 @@ class HeatmapBlock:
 @dataclass
 class TextBlock:
     lines: list[str]
-    style: str = "note"        # note | alert | heading
+    style: str = "note"        # note | alert | heading | body | item (the written report: text, list items)
 
 
 @dataclass

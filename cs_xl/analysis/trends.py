@@ -1,0 +1,226 @@
+"""Trends that call for attention, as plain results (预警 and the agent trends of seed 000).
+
+* :func:`falling` — a metric of one dimension value worse ``trend_periods`` months in a
+  row (物流咨询 × 一次解决率 连续两月下降);
+* :func:`agent_shifts` — an agent's latest week against their own baseline, the mean of
+  their ``agent_baseline_weeks`` weeks before (某客服人员平均响应时间突然延长);
+* :func:`agent_streaks` — agents first in the team on a metric for ``streak_months``
+  months in a row up to the latest month (CSAT 连续3个月位列团队第一).
+
+Every number comes from :func:`cs_xl.kpis.grouped` of the records of one period, so a
+value here is the value the 按维度 / 按客服 sheets show for that period.  The scope of
+参数 (tenure included) has already been applied to the data set handed in.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pandas as pd
+
+from .. import catalogue, kpis
+from ..dataset import DataSet
+from ..settings import Settings
+from ..values import plain
+from .findings import Finding
+
+FALLING_KEYS = ("fcr_rate", "frt_rate", "resolution_rate", "csat_rate")  # rates watched per dimension value
+FALLING_DIMS = ("issue_type", "module", "channel", "team", "customer_type")
+SHIFT_KEYS = ("frt_avg", "csat_rate")   # seed 000: 平均响应时间突然延长; satisfaction
+STREAK_KEYS = ("csat_rate", "frt_rate", "fcr_rate")
+COUNT_KEY = "volume"                    # records of a group: tickets
+
+
+# ---------------------------------------------------------------- one grouped frame per period
+
+def period_labels(ds: DataSet, grain: str) -> list[str]:
+    """The labels of ``grain`` (month / week) that have records, in time order."""
+    found = {str(v) for labels in kpis.group_labels(ds, grain).values() if labels is not None
+             for v in labels.dropna().unique()}
+    return sorted(found)
+
+
+def within(ds: DataSet, grain: str, label: str) -> DataSet:
+    """The records of one period, each table by its own moment (feedback by its date, as the
+    趋势 sheet counts it; a survey answered in the month after its ticket's month belongs to
+    no group of the ticket's columns then — a handful at month ends)."""
+    labels = kpis.group_labels(ds, grain)
+    frames = {t: (None if (f := ds.table(t)) is None or labels[t] is None else f[(labels[t] == label).to_numpy()])
+              for t in ("tickets", "feedback", "calls")}
+    return replace(ds, **frames)
+
+
+def per_period(ds: DataSet, settings: Settings, grain: str, by: str, keys) -> dict[str, pd.DataFrame]:
+    """label → :func:`cs_xl.kpis.grouped` by ``by`` of the records of that period."""
+    out = {}
+    for label in period_labels(ds, grain):
+        part = within(ds, grain, label)
+        if kpis.has_column(part, by):
+            out[label] = kpis.grouped(part, settings, by, keys=list(keys))
+    return out
+
+
+def worse(key: str, value, base) -> bool:
+    """``value`` is worse than ``base`` for metric ``key`` (lower for a higher-is-better metric)."""
+    return value < base if catalogue.get(key).higher_is_better else value > base
+
+
+# ---------------------------------------------------------------- falling N months in a row
+
+@dataclass(frozen=True)
+class Falling:
+    """``key`` of ``dim`` = ``value`` got worse every month from ``months[0]`` to ``months[-1]``."""
+    dim: str
+    value: Any
+    key: str
+    months: tuple[str, ...]
+    values: tuple[float, ...]
+
+    @property
+    def change(self) -> float:
+        return self.values[-1] - self.values[0]
+
+
+def _run_of_worse(key: str, series: list[tuple[str, float | None, float | None]], settings: Settings):
+    """The longest run ending at the last month in which each month is worse than the one
+    before (months with fewer than ``trend_min_records`` records end the run)."""
+    run = []
+    for label, value, count in reversed(series):
+        if value is None or (count or 0) < settings.trend_min_records:
+            break
+        if run and not worse(key, run[-1][1], value):
+            break
+        run.append((label, value))
+    return list(reversed(run))
+
+
+def falling(ds: DataSet, settings: Settings, dims=FALLING_DIMS, keys=FALLING_KEYS) -> list[Falling]:
+    """Every metric × dimension value worse ``trend_periods`` months (or more) in a row up to
+    the latest month, by at least ``trend_min_change`` in all; the largest fall first."""
+    out = []
+    for dim in (d for d in dims if ds.has("tickets", d)):
+        frames = per_period(ds, settings, "month", dim, (*keys, COUNT_KEY))
+        values = sorted({v for frame in frames.values() for v in frame.index}, key=str)
+        for value in values:
+            for key in keys:
+                series = [(label, plain(f.at[value, key]) if value in f.index else None,
+                           plain(f.at[value, COUNT_KEY]) if value in f.index else None)
+                          for label, f in frames.items()]
+                run = _run_of_worse(key, series, settings)
+                if len(run) > settings.trend_periods and abs(run[-1][1] - run[0][1]) >= settings.trend_min_change:
+                    out.append(Falling(dim, plain(value), key, tuple(r[0] for r in run), tuple(r[1] for r in run)))
+    return sorted(out, key=lambda f: -abs(f.change))
+
+
+# ---------------------------------------------------------------- agents against their own baseline
+
+@dataclass(frozen=True)
+class AgentShift:
+    """``key`` of ``agent`` in ``week`` against the mean of their ``baseline_weeks``."""
+    agent: Any
+    key: str
+    week: str
+    latest: float
+    baseline: float
+    baseline_weeks: tuple[str, ...]
+    tickets: int
+    worse: bool
+
+    @property
+    def change(self) -> float:
+        """Relative change against the baseline (+0.4 = 40 % higher)."""
+        return self.latest / self.baseline - 1
+
+
+def agent_shifts(ds: DataSet, settings: Settings, keys=SHIFT_KEYS) -> list[AgentShift]:
+    """Agents whose latest-week value moved ``agent_shift`` (relative) or more from their own
+    baseline, worse first then better, the largest move first.  Weeks with fewer than
+    ``agent_min_records`` tickets of the agent are not used."""
+    if not kpis.has_column(ds, "agent_id"):
+        return []
+    frames = per_period(ds, settings, "week", "agent_id", (*keys, COUNT_KEY))
+    labels = list(frames)
+    if len(labels) < 2:
+        return []
+    latest, base_labels = labels[-1], labels[-1 - settings.agent_baseline_weeks:-1]
+    out = []
+    for agent in frames[latest].index:
+        def usable(label):
+            f = frames[label]
+            return agent in f.index and (plain(f.at[agent, COUNT_KEY]) or 0) >= settings.agent_min_records
+        if not usable(latest):
+            continue
+        for key in keys:
+            now = plain(frames[latest].at[agent, key])
+            base = [v for label in base_labels if usable(label)
+                    and (v := plain(frames[label].at[agent, key])) is not None]
+            if now is None or not base or not sum(base):
+                continue
+            baseline = sum(base) / len(base)
+            if abs(now / baseline - 1) >= settings.agent_shift:
+                out.append(AgentShift(plain(agent), key, latest, now, baseline, tuple(base_labels),
+                                      int(plain(frames[latest].at[agent, COUNT_KEY])), worse(key, now, baseline)))
+    return sorted(out, key=lambda s: (not s.worse, -abs(s.change)))
+
+
+# ---------------------------------------------------------------- streaks at the top
+
+@dataclass(frozen=True)
+class Streak:
+    """``agent`` ranked first in the team on ``key`` in each of ``months`` (up to the latest)."""
+    agent: Any
+    key: str
+    months: tuple[str, ...]
+    values: tuple[float, ...]
+
+
+def month_leaders(frame: pd.DataFrame, key: str, settings: Settings) -> set:
+    """The agents with the best ``key`` of a month among those with ``agent_min_records`` tickets (ties share)."""
+    ranked = frame[frame[COUNT_KEY].fillna(0) >= settings.agent_min_records][key].dropna()
+    if ranked.empty:
+        return set()
+    best = ranked.max() if catalogue.get(key).higher_is_better else ranked.min()
+    return set(ranked.index[ranked == best])
+
+
+def agent_streaks(ds: DataSet, settings: Settings, keys=STREAK_KEYS) -> list[Streak]:
+    """Agents first on a metric ``streak_months`` months (or more) in a row up to the latest month."""
+    if not kpis.has_column(ds, "agent_id"):
+        return []
+    frames = per_period(ds, settings, "month", "agent_id", (*keys, COUNT_KEY))
+    labels = list(frames)
+    out = []
+    for key in keys:
+        leaders = [month_leaders(frames[label], key, settings) for label in labels]
+        for agent in leaders[-1] if leaders else ():
+            n = 0
+            while n < len(labels) and agent in leaders[-1 - n]:
+                n += 1
+            if n >= settings.streak_months:
+                months = tuple(labels[-n:])
+                out.append(Streak(plain(agent), key, months,
+                                  tuple(plain(frames[m].at[agent, key]) for m in months)))
+    return sorted(out, key=lambda s: -len(s.months))
+
+
+# ---------------------------------------------------------------- findings
+
+def findings(fallen: list[Falling], shifts: list[AgentShift], streaks: list[Streak]) -> list[Finding]:
+    """Falls and worse shifts are issues (预警); better shifts and streaks are good news (按客服)."""
+    out = [Finding("falling", {"dim": f.dim, "value": f.value, "metric": f.key, "n": len(f.months) - 1,
+                               "first_month": f.months[0], "last_month": f.months[-1],
+                               "first": f.values[0], "last": f.values[-1], "change": f.change},
+                   sheet="alerts", weight=min(0.95, 0.6 + 2 * abs(f.change)), kind="issue")
+           for f in fallen]
+    out += [Finding("agent_worse" if s.worse else "agent_better",
+                    {"agent": s.agent, "metric": s.key, "week": s.week, "latest": s.latest,
+                     "baseline": s.baseline, "weeks": len(s.baseline_weeks), "relative": s.change},
+                    sheet="alerts" if s.worse else "agents",
+                    weight=min(0.9, 0.5 + abs(s.change) / 2) if s.worse else 0.35, kind="issue" if s.worse
+                    else "improvement")
+            for s in shifts]
+    out += [Finding("streak", {"agent": s.agent, "metric": s.key, "n": len(s.months), "last": s.values[-1],
+                               "first_month": s.months[0], "last_month": s.months[-1]},
+                    sheet="agents", weight=0.4 + 0.05 * len(s.months), kind="info")
+            for s in streaks]
+    return out
