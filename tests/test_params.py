@@ -25,6 +25,8 @@ def custom_settings() -> Settings:
         targets=targets, alert_wait_factor=1.5, alert_queue_max=80, mask_names=True,
         timezone="Asia/Hong_Kong", lang="en",
         clock_mode="business", business_open=dt.time(8, 30), business_close=dt.time(17, 30),
+        trend_periods=3, trend_min_change=0.05, trend_min_records=50, agent_baseline_weeks=6, agent_shift=0.4,
+        agent_min_records=20, streak_months=2, staffing_gap_min=0.5, staffing_min_calls=2.0,
     )
 
 

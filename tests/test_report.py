@@ -61,9 +61,10 @@ def test_meets_target_in_both_directions():
 
 
 def test_sheet_names_in_both_languages():
-    assert report.generated_sheet_names("zh") == ["汇总", "按客服", "按维度", "趋势", "时段负荷", "数据质量"]
-    assert report.generated_sheet_names("en") == ["Summary", "By agent", "Breakdowns", "Trends", "Load",
-                                                  "Data quality"]
+    assert report.generated_sheet_names("zh") == ["汇总", "分析报告", "按客服", "按维度", "趋势", "时段负荷",
+                                                  "预警", "人力建议", "数据质量"]
+    assert report.generated_sheet_names("en") == ["Summary", "Analysis report", "By agent", "Breakdowns", "Trends",
+                                                  "Load", "Alerts", "Staffing advice", "Data quality"]
 
 
 # ---------------------------------------------------------------- a small data set
@@ -165,10 +166,11 @@ def test_every_sheet_is_built_in_order_and_has_a_chart():
     rep = build_report(dataset(), Settings())
     assert [s.name for s in rep.sheets] == report.generated_sheet_names("zh")
     for s in rep.sheets:
-        if s.key != "load":  # the load sheet's picture is its colour-scaled heatmap plus the hourly column chart
+        # the load and staffing sheets' pictures are colour-scaled heatmaps; 分析报告 is text, 预警 its evidence tables
+        if s.key not in ("load", "staffing", "analysis", "alerts"):
             assert any(isinstance(b, ChartSpec) for b in s.blocks), s.name
-    load = sheet(rep, "load")
-    assert any(isinstance(b, report.HeatmapBlock) for b in load.blocks)
+    for key in ("load", "staffing"):
+        assert any(isinstance(b, report.HeatmapBlock) for b in sheet(rep, key).blocks), key
 
 
 def test_model_never_holds_nan_or_openpyxl_types():

@@ -106,14 +106,19 @@ def hourly_breaches(calls: pd.DataFrame | None, settings: Settings) -> list[Slot
     return out
 
 
+def meets(value, target, direction: str) -> bool | None:
+    """True when value is on the right side of target (``>=``: at least, ``<=``: at most);
+    None when either is undefined."""
+    value, target = plain(value), plain(target)
+    if value is None or target is None:
+        return None
+    return value >= target if direction == ">=" else value <= target
+
+
 def missed_targets(headline: Mapping, settings: Settings) -> list[tuple[str, float, float]]:
     """(metric, value, target) of every KPI with a target it misses, in the order of the targets."""
-    out = []
-    for key, (target, direction) in settings.targets.items():
-        value = plain(headline.get(key))
-        if value is not None and target is not None and (value < target if direction == ">=" else value > target):
-            out.append((key, value, target))
-    return out
+    return [(key, plain(headline.get(key)), target) for key, (target, direction) in settings.targets.items()
+            if meets(headline.get(key), target, direction) is False]
 
 
 def findings(headline: Mapping, settings: Settings, hourly: list[SlotBreach],

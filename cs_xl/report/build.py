@@ -82,12 +82,7 @@ def gap_to_target(value, target) -> float | None:
     return value - target
 
 
-def meets(value, target, direction: str) -> bool | None:
-    """True when value is on the right side of target (``>=``: at least, ``<=``: at most)."""
-    value, target = clean(value), clean(target)
-    if value is None or target is None:
-        return None
-    return value >= target if direction == ">=" else value <= target
+meets = alerts.meets  # re-exported: the cards' ✓/✗ and the 预警 sheet's missed targets are one rule
 
 
 def growth(value, base) -> float | None:

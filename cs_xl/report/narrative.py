@@ -77,6 +77,8 @@ def arg_text(name: str, value: Any, args: Mapping, lang: str, names: Mapping | N
     if name == "agent":
         name_of = (names or {}).get(value)
         return f"{name_of}({value})" if name_of and lang == "zh" else f"{name_of} ({value})" if name_of else str(value)
+    if isinstance(value, str):
+        return value
     if name == "change":
         return number_text(value, "pp" if fmt == "pct" else "delta_num")
     if name in SHARES:
