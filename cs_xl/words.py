@@ -301,6 +301,17 @@ REPORT.update({
     "list_sep": ("、", ", "),
     "unit_min": (" 分钟", " min"), "unit_sec": (" 秒", " s"),
     "charts": ("图表", "Charts"),
+    "rule_falling": ("规则: 连续 {n} 个月变差且累计变化 ≥ {change} (该取值每月至少 {records} 条记录)。",
+                     "Rule: worse {n} months in a row by {change} or more in all (at least {records} records of "
+                     "the value a month)."),
+    "rule_shift": ("规则: 客服最近一周与之前 {weeks} 周的平均值比较, 相对变化 ≥ {shift} (每周至少 {records} 张工单)。",
+                   "Rule: an agent's latest week against the mean of their {weeks} weeks before, a relative change "
+                   "of {shift} or more (at least {records} tickets a week)."),
+    "rule_streak": ("规则: 连续 {n} 个月位列团队第一 (每月至少 {records} 张工单才参与排名)。",
+                    "Rule: first in the team {n} months in a row (ranked with at least {records} tickets a month)."),
+    "rule_staffing": ("增派建议: 缺口 ≥ {gap} 人且每小时来电 ≥ {calls} 的时段, 相邻小时合并。",
+                      "Advice: slots {gap} or more agents short with {calls} or more calls an hour, adjacent hours "
+                      "merged."),
     "charts_missing": ("图表需要 matplotlib: pip install 'cs-xl[charts]'", "Charts need matplotlib: pip install 'cs-xl[charts]'"),
 })
 

@@ -452,7 +452,8 @@ def test_progress_is_plain_lines_when_not_a_tty(tmp_path):
     for name in GENERATED:
         assert any(name in line and "绘制" in line for line in lines), name
     assert any(line.startswith("records used tickets 40 of 40") for line in lines)
-    assert lines[-1].startswith("[16/16]")
+    steps = 3 + 2 * len(GENERATED) + 1  # read, settings, scope, build and draw each sheet, save
+    assert lines[-1].startswith(f"[{steps}/{steps}]")
 
 
 def test_progress_bar_on_a_tty():
@@ -661,6 +662,58 @@ PARAM_CASES: dict[str, tuple] = {
                  and run.period()["数据截至"].date() in run.dates_in("Pacific/Kiritimati")),
     "lang": ("English", lambda run: "Summary" in run.wb.sheetnames and "汇总" not in run.wb.sheetnames),
 }
+def sheet_lines(wb, name: str) -> list[str]:
+    return [c.value for row in wb[name].iter_rows(max_col=1) for c in row if isinstance(c.value, str)]
+
+
+def _line_on(sheet: str, text: str):
+    """The rule line of a 参数 threshold, beside the evidence it selects."""
+    return lambda run: any(text in line for line in sheet_lines(run.wb, sheet))
+
+
+def ref_frt_shift_agents(t: pd.DataFrame, shift: float, weeks: int = 4, min_tickets: int = 10) -> set:
+    """Agents whose mean FRT of the latest ISO week is ≥ ``shift`` (relative) above or below the
+    mean of their weekly means over the ``weeks`` weeks before (weeks with ≥ ``min_tickets`` tickets)."""
+    when = pd.to_datetime(t["创建时间"]).fillna(pd.to_datetime(t["日期"]))
+    week = when.dt.isocalendar().week
+    frt = pd.to_numeric(t["首次响应时间(分钟)"], errors="coerce").where(lambda x: x >= 0)
+    latest = week.max()
+    out = set()
+    for agent, rows in t.groupby("客服工号").groups.items():
+        per_week = pd.DataFrame({"week": week[rows], "frt": frt[rows]}).groupby("week")
+        counts, means = per_week.size(), per_week["frt"].mean()
+        if counts.get(latest, 0) < min_tickets:
+            continue
+        base = [means[w] for w in range(latest - weeks, latest) if counts.get(w, 0) >= min_tickets]
+        if base and abs(means[latest] / (sum(base) / len(base)) - 1) >= shift:
+            out.add(agent)
+    return out
+
+
+def frt_shift_table(wb, sheet: str = "按客服") -> set:
+    """The agents of the FRT table of the agent trends (both directions)."""
+    ws = wb[sheet]
+    title = next(c.row for c in ws["A"] if isinstance(c.value, str) and c.value.startswith("客服指标偏离")
+                 and "平均首次响应" in c.value)
+    agents, r = set(), title + 3  # title, rule note, header
+    while ws.cell(r, 1).value is not None:
+        agents.add(ws.cell(r, 1).value)
+        r += 1
+    return agents
+
+
+PARAM_CASES.update({
+    # issue 12: each analysis threshold is printed beside the evidence it selects
+    "trend_periods": (3, _line_on("预警", "规则: 连续 3 个月变差")),
+    "trend_min_change": (0.05, _line_on("预警", "累计变化 ≥ 5.0%")),
+    "trend_min_records": (99, _line_on("预警", "该取值每月至少 99 条记录")),
+    "agent_baseline_weeks": (2, _line_on("预警", "之前 2 周的平均值")),
+    "agent_shift": (0.01, lambda run: frt_shift_table(run.wb) == ref_frt_shift_agents(run.ref["t"], 0.01) != set()),
+    "agent_min_records": (3, _line_on("按客服", "每周至少 3 张工单")),
+    "streak_months": (2, _line_on("按客服", "连续 2 个月位列团队第一")),
+    "staffing_gap_min": (0.5, _line_on("人力建议", "缺口 ≥ 0.5 人")),
+    "staffing_min_calls": (3, _line_on("人力建议", "每小时来电 ≥ 3 的时段")),
+})
 # a new target for each default target, on the other side of its default
 TARGET_VALUES = {"avg_wait": 30, "nps": 0, "complaint_rate": 0.5, "abandon_rate": 0.5}
 for _metric, (_value, _direction) in Settings().targets.items():

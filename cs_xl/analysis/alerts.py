@@ -121,12 +121,19 @@ def missed_targets(headline: Mapping, settings: Settings) -> list[tuple[str, flo
             if meets(headline.get(key), target, direction) is False]
 
 
-def findings(headline: Mapping, settings: Settings, hourly: list[SlotBreach],
-             audit_weeks: Mapping[str, int]) -> list[Finding]:
+def alert_checks(headline: Mapping, settings: Settings, hourly: list[SlotBreach],
+                 audit_weeks: Mapping[str, int]) -> dict:
+    """The 预警 sheet's checks as one plain result (what :func:`findings` reads)."""
+    return {"missed": missed_targets(headline, settings), "hourly": hourly, "audit_weeks": dict(audit_weeks)}
+
+
+def findings(checks: Mapping, settings: Settings) -> list[Finding]:
     """Missed targets (heavier the further off), the hours that broke a rule (with where they
-    cluster and the worst one) and the open records of the latest audit week."""
+    cluster and the worst one) and the open records of the latest audit week, from
+    :func:`alert_checks`."""
     out = []
-    for key, value, target in missed_targets(headline, settings):
+    hourly, audit_weeks = checks["hourly"], checks["audit_weeks"]
+    for key, value, target in checks["missed"]:
         miss = abs(value - target) / abs(target) if target else 1.0
         out.append(Finding("target_missed", {"metric": key, "value": value, "target": target},
                            sheet="alerts", weight=min(0.9, 0.6 + miss)))

@@ -145,8 +145,15 @@ def advice(plan: list[Slot], settings: Settings) -> list[Advice]:
     return sorted(out, key=lambda a: -a.gap_total)
 
 
-def findings(plan: list[Slot], advised: list[Advice], settings: Settings) -> list[Finding]:
-    """One finding per advice (人力建议); none without a gap."""
+def staffing_plan(calls: pd.DataFrame | None, settings: Settings, period_aht) -> dict:
+    """人力建议 as one plain result: every slot, and the advice drawn from them."""
+    plan = slot_plan(calls, settings, period_aht)
+    return {"plan": plan, "advice": advice(plan, settings)}
+
+
+def findings(result: dict, settings: Settings) -> list[Finding]:
+    """One finding per advice of :func:`staffing_plan` (人力建议); none without a gap."""
+    advised = result["advice"]
     if not advised:
         return []
     largest = max(a.gap_total for a in advised)

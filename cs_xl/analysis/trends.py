@@ -205,8 +205,15 @@ def agent_streaks(ds: DataSet, settings: Settings, keys=STREAK_KEYS) -> list[Str
 
 # ---------------------------------------------------------------- findings
 
-def findings(fallen: list[Falling], shifts: list[AgentShift], streaks: list[Streak]) -> list[Finding]:
+def trends(ds: DataSet, settings: Settings) -> dict:
+    """Every trend check as one plain result (what :func:`findings` reads)."""
+    return {"falling": falling(ds, settings), "agent_shifts": agent_shifts(ds, settings),
+            "agent_streaks": agent_streaks(ds, settings)}
+
+
+def findings(result: dict, settings: Settings) -> list[Finding]:
     """Falls and worse shifts are issues (预警); better shifts and streaks are good news (按客服)."""
+    fallen, shifts, streaks = result["falling"], result["agent_shifts"], result["agent_streaks"]
     out = [Finding("falling", {"dim": f.dim, "value": f.value, "metric": f.key, "n": len(f.months) - 1,
                                "first_month": f.months[0], "last_month": f.months[-1],
                                "first": f.values[0], "last": f.values[-1], "change": f.change},

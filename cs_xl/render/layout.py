@@ -391,9 +391,17 @@ def place_heatmap(sheet: Sheet, row: int, block: HeatmapBlock) -> int:
 TEXT_STYLES = {"alert": "alert", "heading": "heading", "body": "body", "item": "body"}  # any other TextBlock style reads as a note
 
 
+REPORT_TEXT_WIDTH = 100  # the written report's column: its sentences wrap in it, the rows grow to fit
+
+
 def place_text(sheet: Sheet, row: int, block: TextBlock) -> int:
+    prose = block.style in ("body", "item")
+    if prose:
+        sheet.widths.fixed[1] = max(sheet.widths.fixed.get(1, 0), REPORT_TEXT_WIDTH)
     for line in block.lines:
         sheet.put(row, 1, line, style=TEXT_STYLES.get(block.style, "note"))
+        if prose:
+            sheet.widths.wrapped_rows.setdefault(row, {})[1] = line
         row += 1
     return row
 

@@ -95,7 +95,7 @@ STYLES: dict[str, Style] = {
     "title": Style(font=Font(bold=True, size=14)),
     "heading": Style(font=Font(bold=True, size=11)),
     "note": Style(font=Font(italic=True, color="666666")),
-    "body": Style(font=Font(size=11)),  # the written report's sentences
+    "body": Style(font=Font(size=11), align=Align(vertical="top", wrap=True)),  # the written report's sentences
     "alert": Style(font=Font(bold=True, color="C00000")),
     # a table's header row: wraps long headers, centred both ways
     "header": Style(HEADER_FONT, HEADER_FILL, HEADER_BORDER, Align(horizontal="center", vertical="center", wrap=True)),

@@ -622,22 +622,18 @@ def build_quality(ctx: Context) -> SheetModel:
 # ---------------------------------------------------------------- analyses (issue 12)
 
 ANALYSES: dict[str, Callable[[Context], Any]] = {
-    "hourly": lambda ctx: alerts.hourly_breaches(ctx.scoped.calls, ctx.settings),
-    "audit_weeks": lambda ctx: audit.weekly_counts(ctx.scoped),
-    "falling": lambda ctx: trends.falling(ctx.scoped, ctx.settings),
-    "shifts": lambda ctx: trends.agent_shifts(ctx.scoped, ctx.settings),
-    "streaks": lambda ctx: trends.agent_streaks(ctx.scoped, ctx.settings),
-    "plan": lambda ctx: staffing.slot_plan(ctx.scoped.calls, ctx.settings, ctx.headline.get("aht")),
-    "advice": lambda ctx: staffing.advice(ctx.result("plan"), ctx.settings),
+    "checks": lambda ctx: alerts.alert_checks(ctx.headline, ctx.settings,
+                                              alerts.hourly_breaches(ctx.scoped.calls, ctx.settings),
+                                              audit.weekly_counts(ctx.scoped)),
+    "trends": lambda ctx: trends.trends(ctx.scoped, ctx.settings),
+    "staffing": lambda ctx: staffing.staffing_plan(ctx.scoped.calls, ctx.settings, ctx.headline.get("aht")),
 }
+FINDINGS = {"checks": alerts.findings, "trends": trends.findings, "staffing": staffing.findings}
 
 
 def all_findings(ctx: Context) -> list[Finding]:
     """Every analysis's findings, for the written report to rank."""
-    r = ctx.result
-    return (alerts.findings(ctx.headline, ctx.settings, r("hourly"), r("audit_weeks"))
-            + trends.findings(r("falling"), r("shifts"), r("streaks"))
-            + staffing.findings(r("plan"), r("advice"), ctx.settings))
+    return [f for name, to_findings in FINDINGS.items() for f in to_findings(ctx.result(name), ctx.settings)]
 
 
 HOURLY_SHOWN = 100  # the longest waits; the rest are counted in the note
@@ -648,7 +644,7 @@ def _hour_text(when: dt.datetime) -> str:
 
 
 def hourly_block(ctx: Context) -> TableBlock:
-    rows = sorted(ctx.result("hourly"), key=lambda b: -(b.avg_wait or 0))
+    rows = sorted(ctx.result("checks")["hourly"], key=lambda b: -(b.avg_wait or 0))
     limits = alerts.rule_limits(ctx.settings)
     days = ctx.w("weekdays")
     note = ctx.w("hourly_note").format(n=len(rows), shown=HOURLY_SHOWN) if len(rows) > HOURLY_SHOWN else ""
@@ -662,6 +658,16 @@ def hourly_block(ctx: Context) -> TableBlock:
          for b in rows[:HOURLY_SHOWN]], note)
 
 
+def rule_text(ctx: Context, key: str) -> str:
+    """The thresholds of 参数 a trend rule runs with, as one line beside its evidence."""
+    s = ctx.settings
+    return ctx.w(key).format(n=s.streak_months if key == "rule_streak" else s.trend_periods,
+                             change=number_text(s.trend_min_change, "pct"), records=(
+                                 s.trend_min_records if key == "rule_falling" else s.agent_min_records),
+                             weeks=s.agent_baseline_weeks, shift=number_text(s.agent_shift, "pct"),
+                             gap=f"{s.staffing_gap_min:g}", calls=f"{s.staffing_min_calls:g}")
+
+
 def falling_block(ctx: Context) -> TableBlock:
     def path(f):
         return " → ".join(f"{m} {number_text(v, metric_fmt(f.key))}" for m, v in zip(f.months, f.values))
@@ -672,7 +678,7 @@ def falling_block(ctx: Context) -> TableBlock:
         ColumnSpec("change", ctx.w("change"), "delta_pct"), ColumnSpec("path", ctx.w("values_path"), "text")],
         [[DIM_WORDS[f.dim][0 if ctx.lang == "zh" else 1], f.value, ctx.label(f.key),
           f"{f.months[0]} → {f.months[-1]}", f.values[0], f.values[-1], f.change, path(f)]
-         for f in ctx.result("falling")])
+         for f in ctx.result("trends")["falling"]], rule_text(ctx, "rule_falling"))
 
 
 def shift_blocks(ctx: Context, shifts: list, name: str) -> list:
@@ -690,7 +696,7 @@ def shift_blocks(ctx: Context, shifts: list, name: str) -> list:
             ColumnSpec("week", ctx.w("shift_week"), "text"), ColumnSpec("baseline", ctx.w("baseline"), fmt),
             ColumnSpec("latest", ctx.w("latest"), fmt), ColumnSpec("relative", ctx.w("relative"), "growth"),
             ColumnSpec("tickets", ctx.w("tickets"), "count"), ColumnSpec("direction", ctx.w("direction"), "text")],
-            rows))
+            rows, rule_text(ctx, "rule_shift")))
     return blocks
 
 
@@ -698,21 +704,23 @@ def audit_weeks_block(ctx: Context) -> TableBlock:
     return TableBlock("audit_weeks", ctx.w("audit_block"),
                       [ColumnSpec("week", ctx.w("week"), "text"),
                        ColumnSpec("open_records", ctx.w("open_records"), "count")],
-                      [[week, n] for week, n in ctx.result("audit_weeks").items()], ctx.w("audit_weeks_note"))
+                      [[week, n] for week, n in ctx.result("checks")["audit_weeks"].items()], ctx.w("audit_weeks_note"))
 
 
 def build_alerts(ctx: Context) -> SheetModel:
     """预警: every alert with the row of numbers behind it, one table per rule."""
     missed = [c for c in kpi_cards(ctx) if c.met is False]
-    worse = [s for s in ctx.result("shifts") if s.worse]
-    n = len(missed) + len(ctx.result("hourly")) + len(ctx.result("falling")) + len(worse) \
-        + (1 if ctx.result("audit_weeks") else 0)
+    worse = [s for s in ctx.result("trends")["agent_shifts"] if s.worse]
+    n = len(missed) + len(ctx.result("checks")["hourly"]) + len(ctx.result("trends")["falling"]) + len(worse) \
+        + (1 if ctx.result("checks")["audit_weeks"] else 0)
     blocks: list = [TextBlock([ctx.w("alerts_count").format(n=n)], "alert" if n else "note"),
                     KpiCards("missed", ctx.w("missed_block"), ctx.w("kpi_headers"), missed)
                     if missed else TextBlock([ctx.w("missed_block"), ctx.w("no_alert_rows")])]
     for block in (hourly_block(ctx), falling_block(ctx)):
-        blocks.append(block if block.rows else TextBlock([block.title, ctx.w("no_alert_rows")]))
-    blocks += shift_blocks(ctx, worse, "shift") or [TextBlock([ctx.w("shift_block"), ctx.w("no_alert_rows")])]
+        blocks.append(block if block.rows else TextBlock([block.title, *filter(None, [block.note]),
+                                                          ctx.w("no_alert_rows")]))
+    blocks += shift_blocks(ctx, worse, "shift") or [
+        TextBlock([ctx.w("shift_block"), rule_text(ctx, "rule_shift"), ctx.w("no_alert_rows")])]
     blocks.append(audit_weeks_block(ctx))
     return SheetModel("alerts", sheet_name("alerts", ctx.lang), ctx.w("alerts_title"), blocks)
 
@@ -720,13 +728,15 @@ def build_alerts(ctx: Context) -> SheetModel:
 def build_staffing(ctx: Context) -> SheetModel:
     """人力建议: the advice first, then the gap heatmap and every slot's numbers."""
     s = ctx.settings
-    plan, advised = ctx.result("plan"), ctx.result("advice")
-    blocks: list = [TextBlock([ctx.w("staffing_plan_note").format(sl=s.target_service_level, secs=s.service_level_s)])]
+    result = ctx.result("staffing")
+    plan = result["plan"]
+    blocks: list = [TextBlock([ctx.w("staffing_plan_note").format(sl=s.target_service_level, secs=s.service_level_s),
+                               rule_text(ctx, "rule_staffing")])]
     if not plan:
         return SheetModel("staffing", sheet_name("staffing", ctx.lang), ctx.w("staffing_title"),
                           blocks + [TextBlock([ctx.w("no_advice").format(gap=s.staffing_gap_min,
                                                                           calls=s.staffing_min_calls)])])
-    found = staffing.findings(plan, advised, s)
+    found = staffing.findings(result, s)
     lines = [sentence_of(ctx, f) for f in found]
     blocks += [TextBlock([ctx.w("advice_block")], "heading"),
                TextBlock(lines or [ctx.w("no_advice").format(gap=s.staffing_gap_min, calls=s.staffing_min_calls)],
@@ -750,8 +760,9 @@ def build_staffing(ctx: Context) -> SheetModel:
 def agent_trend_blocks(ctx: Context) -> list:
     """按客服's agent trends (seed 000): streaks at the top, and moves against their own baseline."""
     names = agent_names(ctx.scoped, ctx.settings.mask_names)
-    streaks = ctx.result("streaks")
-    blocks: list = [TextBlock([ctx.w("agent_trends_block")], "heading")]
+    streaks = ctx.result("trends")["agent_streaks"]
+    blocks: list = [TextBlock([ctx.w("agent_trends_block")], "heading"),
+                    TextBlock([rule_text(ctx, "rule_streak"), rule_text(ctx, "rule_shift")])]
     if streaks:
         blocks.append(TableBlock("streaks", ctx.w("streak_block"), [
             ColumnSpec("agent_id", ctx.w("agent_id"), "text"), ColumnSpec("agent_name", ctx.w("agent_name"), "text"),
@@ -759,8 +770,8 @@ def agent_trend_blocks(ctx: Context) -> list:
             ColumnSpec("n", ctx.w("count"), "int"), ColumnSpec("last", ctx.w("last_value"), "pct")],
             [[st.agent, names.get(st.agent), ctx.label(st.key), f"{st.months[0]} → {st.months[-1]}", len(st.months),
               st.values[-1]] for st in streaks]))
-    blocks += shift_blocks(ctx, ctx.result("shifts"), "agent_shift")
-    return blocks if len(blocks) > 1 else blocks + [TextBlock([ctx.w("no_alert_rows")])]
+    blocks += shift_blocks(ctx, ctx.result("trends")["agent_shifts"], "agent_shift")
+    return blocks if len(blocks) > 2 else blocks + [TextBlock([ctx.w("no_alert_rows")])]
 
 
 def sentence_of(ctx: Context, finding: Finding) -> str:

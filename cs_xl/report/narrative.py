@@ -53,7 +53,7 @@ class Overview:
 METRIC_VALUED = {"value", "target", "first", "last", "latest", "baseline", "before", "after"}
 HOURS = {"hour", "first_hour", "end_hour"}
 SECONDS = {"secs", "wait_limit", "worst_wait"}
-SHARES = {"sl", "relative", "share"}
+SHARES = {"sl", "share"}
 
 
 def _metric_fmt(args: Mapping) -> str:
@@ -81,8 +81,10 @@ def arg_text(name: str, value: Any, args: Mapping, lang: str, names: Mapping | N
         return value
     if name == "change":
         return number_text(value, "pp" if fmt == "pct" else "delta_num")
+    if name == "relative":
+        return number_text(value, "growth")
     if name in SHARES:
-        return number_text(abs(value) if name == "relative" else value, "pct")
+        return number_text(value, "pct")
     if name in METRIC_VALUED:
         return number_text(value, fmt) + word("unit_" + fmt, lang) if fmt in ("min", "sec") else number_text(value, fmt)
     if name in SECONDS:
