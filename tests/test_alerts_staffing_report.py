@@ -359,3 +359,14 @@ def test_cs_xl_report_writes_markdown_and_html_with_chart_images(demo_book, tmp_
     assert len(images) >= 3
     assert all(base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n" for data in images)
     assert 'alt="比率指标 vs 目标"' in html
+
+
+def test_analyze_returns_the_same_plain_results_as_json():
+    from cs_xl.analysis import run
+    import json
+    results = run.to_json(run.analyze(DataSet(calls=surge_calls(), sheets=SHEETS), Settings()))
+    json.dumps(results)
+    advice = results["staffing"]["advice"]
+    assert [(a["weekday"], a["first_hour"], a["end_hour"]) for a in advice] == [(2, 14, 17)]
+    assert {"missed", "hourly", "audit_weeks"} <= set(results["alerts"])
+    assert set(results["trends"]) == {"falling", "agent_shifts", "agent_streaks"}

@@ -24,24 +24,30 @@ from .. import kpis
 from ..dataset import ROW, DataSet
 from ..settings import Settings
 from ..values import json_number, plain
-from . import alerts, audit, staffing
+from . import alerts, audit, staffing, trends
+from .findings import Finding
 
 Analysis = Callable[[DataSet, Settings, dict], Any]
 
 
 def alert_result(scoped: DataSet, settings: Settings, headline: dict) -> dict:
-    """Seed 001's rules over the whole period and the days that broke them."""
+    """Seed 001's rules over the whole period and the days that broke them, and the 预警 sheet's
+    checks: missed targets, the hours that broke a rule, open records per audit week."""
     by_day = (kpis.grouped(scoped, settings, "day", keys=alerts.RULE_KEYS) if scoped.calls is not None
               else pd.DataFrame())
     return {"limits": alerts.rule_limits(settings),
             "period": alerts.rule_breaches(headline, settings),
-            "days": alerts.rule_days(by_day, settings)}
+            "days": alerts.rule_days(by_day, settings),
+            **alerts.alert_checks(headline, settings, alerts.hourly_breaches(scoped.calls, settings),
+                                  audit.weekly_counts(scoped))}
 
 
 def staffing_result(scoped: DataSet, settings: Settings, headline: dict) -> dict:
-    """Agents needed per weekday (0 = Monday) × hour, or None without calls and an AHT."""
+    """Agents needed per weekday (0 = Monday) × hour (None without calls and an AHT), and
+    人力建议: every slot's arrivals, AHT, agents needed and working, gap, and the advice."""
     return {"agents_needed": staffing.agents_needed_by_slot(scoped.calls, settings, headline.get("aht")),
-            "service_level": settings.target_service_level, "service_level_s": settings.service_level_s}
+            "service_level": settings.target_service_level, "service_level_s": settings.service_level_s,
+            **staffing.staffing_plan(scoped.calls, settings, headline.get("aht"))}
 
 
 AUDIT_COLUMNS = (ROW, "ticket_id", "date", "agent_id", "issue_type", "status", "resolve_min")
@@ -58,7 +64,21 @@ ANALYSES: dict[str, Analysis] = {
     "alerts": alert_result,
     "staffing": staffing_result,
     "audit": audit_result,
+    "trends": lambda scoped, settings, headline: trends.trends(scoped, settings),
 }
+
+# name → the function turning that analysis's result into findings for the written report
+FINDINGS: dict[str, Callable[[Any, Settings], list[Finding]]] = {
+    "alerts": alerts.findings,
+    "staffing": staffing.findings,
+    "trends": trends.findings,
+}
+
+
+def findings(results: dict[str, Any], settings: Settings) -> list[Finding]:
+    """The findings of every analysis in ``results`` (as :func:`analyze` returns them)."""
+    return [f for name, to_findings in FINDINGS.items() if name in results
+            for f in to_findings(results[name], settings)]
 
 
 def analyze(scoped: DataSet, settings: Settings, names=None) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from .. import catalogue, kpis, periods
-from ..analysis import alerts, audit, staffing, trends
+from ..analysis import alerts, audit, run, staffing, trends
 from ..analysis.findings import Finding
 from ..dataset import ROW, DataSet
 from ..params import LEVEL_EN, LEVEL_ZH
@@ -166,10 +166,10 @@ class Context:
     _results: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def result(self, name: str) -> Any:
-        """An analysis of :data:`ANALYSES` on the scoped data, computed once per report
-        (the 预警, 人力建议, 按客服 and 分析报告 sheets share them)."""
+        """An analysis of :data:`cs_xl.analysis.run.ANALYSES` on the scoped data, computed once per
+        report (the 预警, 人力建议, 按客服 and 分析报告 sheets share them; ``cs-xl analyze`` prints them)."""
         if name not in self._results:
-            self._results[name] = ANALYSES[name](self)
+            self._results[name] = run.ANALYSES[name](self.scoped, self.settings, self.headline)
         return self._results[name]
 
     def w(self, key: str):
@@ -621,19 +621,9 @@ def build_quality(ctx: Context) -> SheetModel:
 
 # ---------------------------------------------------------------- analyses (issue 12)
 
-ANALYSES: dict[str, Callable[[Context], Any]] = {
-    "checks": lambda ctx: alerts.alert_checks(ctx.headline, ctx.settings,
-                                              alerts.hourly_breaches(ctx.scoped.calls, ctx.settings),
-                                              audit.weekly_counts(ctx.scoped)),
-    "trends": lambda ctx: trends.trends(ctx.scoped, ctx.settings),
-    "staffing": lambda ctx: staffing.staffing_plan(ctx.scoped.calls, ctx.settings, ctx.headline.get("aht")),
-}
-FINDINGS = {"checks": alerts.findings, "trends": trends.findings, "staffing": staffing.findings}
-
-
 def all_findings(ctx: Context) -> list[Finding]:
     """Every analysis's findings, for the written report to rank."""
-    return [f for name, to_findings in FINDINGS.items() for f in to_findings(ctx.result(name), ctx.settings)]
+    return run.findings({name: ctx.result(name) for name in run.FINDINGS}, ctx.settings)
 
 
 HOURLY_SHOWN = 100  # the longest waits; the rest are counted in the note
@@ -644,7 +634,7 @@ def _hour_text(when: dt.datetime) -> str:
 
 
 def hourly_block(ctx: Context) -> TableBlock:
-    rows = sorted(ctx.result("checks")["hourly"], key=lambda b: -(b.avg_wait or 0))
+    rows = sorted(ctx.result("alerts")["hourly"], key=lambda b: -(b.avg_wait or 0))
     limits = alerts.rule_limits(ctx.settings)
     days = ctx.w("weekdays")
     note = ctx.w("hourly_note").format(n=len(rows), shown=HOURLY_SHOWN) if len(rows) > HOURLY_SHOWN else ""
@@ -704,15 +694,15 @@ def audit_weeks_block(ctx: Context) -> TableBlock:
     return TableBlock("audit_weeks", ctx.w("audit_block"),
                       [ColumnSpec("week", ctx.w("week"), "text"),
                        ColumnSpec("open_records", ctx.w("open_records"), "count")],
-                      [[week, n] for week, n in ctx.result("checks")["audit_weeks"].items()], ctx.w("audit_weeks_note"))
+                      [[week, n] for week, n in ctx.result("alerts")["audit_weeks"].items()], ctx.w("audit_weeks_note"))
 
 
 def build_alerts(ctx: Context) -> SheetModel:
     """预警: every alert with the row of numbers behind it, one table per rule."""
     missed = [c for c in kpi_cards(ctx) if c.met is False]
     worse = [s for s in ctx.result("trends")["agent_shifts"] if s.worse]
-    n = len(missed) + len(ctx.result("checks")["hourly"]) + len(ctx.result("trends")["falling"]) + len(worse) \
-        + (1 if ctx.result("checks")["audit_weeks"] else 0)
+    n = len(missed) + len(ctx.result("alerts")["hourly"]) + len(ctx.result("trends")["falling"]) + len(worse) \
+        + (1 if ctx.result("alerts")["audit_weeks"] else 0)
     blocks: list = [TextBlock([ctx.w("alerts_count").format(n=n)], "alert" if n else "note"),
                     KpiCards("missed", ctx.w("missed_block"), ctx.w("kpi_headers"), missed)
                     if missed else TextBlock([ctx.w("missed_block"), ctx.w("no_alert_rows")])]
