@@ -226,6 +226,13 @@ def test_three_months_first_on_csat_is_a_streak():
     assert "客服 A 的满意度(CSAT)连续 3 个月位列团队第一" in "\n".join(texts(sheet(rep, "analysis")))
 
 
+def test_undated_records_belong_to_no_period():
+    t = weekly_tickets("C", 5.0)
+    t.loc[t.index[:3], ["created_at", "date"]] = pd.NaT
+    shifts = trends.agent_shifts(DataSet(tickets=t, sheets=SHEETS), Settings())
+    assert [(s.agent, s.latest) for s in shifts] == [("C", 5.0)]
+
+
 def test_tenure_scope_keeps_new_agents_out_of_the_trends():
     t = weekly_tickets("C", 5.0)
     t["hire_date"] = pd.Timestamp("2020-01-01")

@@ -45,7 +45,8 @@ def within(ds: DataSet, grain: str, label: str) -> DataSet:
     趋势 sheet counts it; a survey answered in the month after its ticket's month belongs to
     no group of the ticket's columns then — a handful at month ends)."""
     labels = kpis.group_labels(ds, grain)
-    frames = {t: (None if (f := ds.table(t)) is None or labels[t] is None else f[(labels[t] == label).to_numpy()])
+    frames = {t: (None if (f := ds.table(t)) is None or labels[t] is None
+                  else f[labels[t].eq(label).fillna(False).to_numpy(dtype=bool)])  # undated records: no period
               for t in ("tickets", "feedback", "calls")}
     return replace(ds, **frames)
 
