@@ -477,13 +477,13 @@ def _split_alike(cells: np.ndarray, codes: np.ndarray, uniques: np.ndarray, grou
     if not shared:
         return codes, uniques, groups
     at = np.flatnonzero(np.isin(codes, shared))
-    variant = _VARIANT(cells[at]).astype(np.int8)
+    variant = _variants(cells[at])
     if (variant == variant[0]).all():
         return codes, uniques, groups
     codes, uniques = codes.copy(), list(uniques)
     for code in shared:
-        mine = at[codes[at] == code]
-        kinds = _VARIANT(cells[mine]).astype(np.int8)
+        mine = codes[at] == code
+        kinds, mine = variant[mine], at[mine]
         for i, which in enumerate(np.unique(kinds)):
             first = mine[kinds == which][0]
             if i == 0:
@@ -495,14 +495,17 @@ def _split_alike(cells: np.ndarray, codes: np.ndarray, uniques: np.ndarray, grou
     return codes, uniques, _class_groups(uniques)
 
 
-def _variant(value) -> int:
-    """1 for a bool, 2 for a negative zero, 0 for any other value."""
-    if value.__class__ in _BOOL_CLASSES:
-        return 1
-    return 2 if isinstance(value, float) and value == 0 and math.copysign(1.0, value) < 0 else 0
-
-
-_VARIANT = np.frompyfunc(_variant, 1, 1)
+def _variants(cells: np.ndarray) -> np.ndarray:
+    """Per cell: 1 for a bool, 2 for a negative zero (a float), 0 for any other value."""
+    out = np.zeros(len(cells), dtype=np.int8)
+    for cls, at in _class_groups(cells):
+        at = np.arange(len(cells)) if at is None else at
+        if cls in _BOOL_CLASSES:
+            out[at] = 1
+        elif issubclass(cls, float):
+            values = cells[at].astype(float)
+            out[at[(values == 0) & np.signbit(values)]] = 2
+    return out
 
 
 def _parse_distinct(uniques: np.ndarray, groups: list, kind: str) -> tuple[np.ndarray, dict[int, Problem]]:

@@ -355,13 +355,19 @@ def _check_future_dates(work: _Work, keep: np.ndarray, today: pd.Timestamp) -> N
             work.report(pos, key, work.raw[key][pos], reason("future_date"), "flagged")
 
 
+def _missing(work: _Work, key: str) -> np.ndarray:
+    """Per row: the typed value of ``key`` is blank (read off coercion while the column is unchanged)."""
+    typed, coerced = work.typed[key], work.coerced.get(key)
+    return coerced.missing if coerced is not None and typed is coerced.typed else typed.isna().to_numpy()
+
+
 def _check_required_blanks(work: _Work, keep: np.ndarray) -> None:
     """A blank required cell (no date, no agent) keeps the row and is flagged;
     cells that were unreadable are already reported by coercion."""
     for column in work.table.required:
         if column.key not in work.typed:
             continue
-        missing = keep & work.typed[column.key].isna().to_numpy()
+        missing = keep & _missing(work, column.key)
         missing[list(work.problem_at[column.key])] = False
         for pos in np.flatnonzero(missing):
             work.report(pos, column.key, None, reason("missing_value"), "flagged")
@@ -428,7 +434,7 @@ def _dedupe(work: _Work, keep: np.ndarray) -> np.ndarray:
     if id_key not in work.typed:
         return survivors
     ids = work.typed[id_key]
-    filled = sum(s.notna().to_numpy(dtype=int) for s in work.typed.values())
+    filled = sum((~_missing(work, key)).astype(int) for key in work.typed)
     candidates = pd.DataFrame({"id": ids, "filled": filled, "pos": np.arange(len(keep))})[keep & ids.notna().to_numpy()]
     if not candidates["id"].duplicated().any():
         return survivors
