@@ -158,13 +158,22 @@ def _inputs(**columns: tuple) -> dict[str, np.ndarray | None]:
     columns differ in length.
     """
     out = {}
-    for name, (values, kind, *optional) in columns.items():
-        if values is None and not optional:
-            raise ValueError(f"{name} is required (got None)")
-        out[name] = None if values is None else _coerced(values, kind)
-    lengths = {name: len(arr) for name, arr in out.items() if arr is not None}
-    if len(set(lengths.values())) > 1:
-        detail = ", ".join(f"{name}={n}" for name, n in lengths.items())
+    rows = None  # the length of the first column given; called per group and metric, so kept lean
+    same = True
+    for name, spec in columns.items():
+        values = spec[0]
+        if values is None:
+            if len(spec) < 3:
+                raise ValueError(f"{name} is required (got None)")
+            out[name] = None
+            continue
+        out[name] = arr = _coerced(values, spec[1])
+        if rows is None:
+            rows = len(arr)
+        elif len(arr) != rows:
+            same = False
+    if not same:
+        detail = ", ".join(f"{name}={len(arr)}" for name, arr in out.items() if arr is not None)
         raise ValueError(f"columns must have the same number of rows: {detail}")
     return out
 
