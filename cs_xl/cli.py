@@ -1,7 +1,7 @@
 """``cs-xl`` — the command line.
 
     cs-xl kpis BOOK_OR_CSV [--json] [--threshold T] [--by KEY] [--from D] [--to D] [--where KEY=VALUE …]
-    cs-xl kpis HISTORY [--engine duckdb] [--params BOOK] [--map MAP] [same flags]
+    cs-xl kpis HISTORY [--engine duckdb|spark] [--params BOOK] [--map MAP] [--master URL] [same flags]
     cs-xl demo [--out cs_demo.xlsx] [--seed N] [--lang zh|en]
     cs-xl template [--lang zh|en] [--out PATH]
     cs-xl refresh BOOK [--out PATH]
@@ -25,7 +25,7 @@ from pathlib import Path
 from .values import display_width, json_number, number_text
 
 EXIT_USAGE = 2
-ENGINES = ("pandas", "duckdb")
+ENGINES = ("pandas", "duckdb", "spark")
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE, what `cat` exits with when the reader goes away
 
 
@@ -231,8 +231,8 @@ def cmd_kpis(args) -> int:
     engine = _engine_of(args)
     if engine != "pandas":
         return _kpis_sql(args, engine)
-    if args.map:
-        raise CliError("--map is for the SQL engines (--engine duckdb)")
+    if args.map or args.master:
+        raise CliError("--map and --master are for the SQL engines (--engine duckdb or spark)")
     return _kpis_pandas(args)
 
 
@@ -246,11 +246,14 @@ def _kpis_sql(args, engine_name: str) -> int:
     settings = _with_flags(_params_of(args) or Settings(), args)
     _check_period(settings, args)
     try:
-        engine = open_engine(engine_name, args.path, master=getattr(args, "master", None),
-                             progress=console_progress())
+        engine = open_engine(engine_name, args.path, master=args.master, progress=console_progress())
     except ImportError as exc:
-        extra = "duckdb" if engine_name == "duckdb" else "spark"
-        raise CliError(f"--engine {engine_name} needs {exc.name}: pip install 'cs_xl[{extra}]'") from None
+        raise CliError(f"--engine {engine_name} needs {exc.name}: pip install 'cs_xl[{engine_name}]'") from None
+    except Exception as exc:  # pyspark's own errors: no Java, an unreachable master
+        if engine_name != "spark":
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CliError(f"Spark did not start ({first}); it needs Java 17+ (JAVA_HOME) and a reachable --master") from None
     try:
         sql = SqlKpis(engine, settings, column_map=read_map(args.map) if args.map else None)
         typed = _parse_where(args.where)
@@ -581,10 +584,13 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--engine", choices=ENGINES,
                    help="pandas reads a workbook/CSV; duckdb scans a history too large for a sheet — a Parquet "
                    "file, a folder or glob of Parquet/CSV files (Hive partitions too) or a .duckdb database — "
-                   "with the same metrics in SQL (default: pandas for .xlsx/.xlsm/.csv, else duckdb)")
+                   "with the same metrics in SQL; spark runs that SQL on Spark (local or a cluster, see --master) "
+                   "(default: pandas for .xlsx/.xlsm/.csv, else duckdb)")
     k.add_argument("--params", metavar="BOOK", help="take 参数 (thresholds, SLA, scope lists, period) from this workbook")
     k.add_argument("--map", metavar="MAP", help="SQL engines: an importer map (preset such as zendesk, or a .toml "
                    "file) whose [columns] say which source column is which (default: template headers or keys)")
+    k.add_argument("--master", metavar="URL", help="--engine spark: the Spark master (spark://host:7077, yarn, "
+                   "local[4]; default: $SPARK_MASTER, else local[*])")
     k.set_defaults(func=cmd_kpis)
 
     d = sub.add_parser("demo", help="build a refreshed demo workbook from bundled sample data")

@@ -1,0 +1,180 @@
+"""Spark SQL: the same generated SQL as DuckDB, on a Spark cluster (or a local
+session), for histories that live in HDFS / S3 / a data lake.
+
+``cs-xl kpis PATH --engine spark --master spark://host:7077`` (or ``yarn``,
+``local[4]``; default ``$SPARK_MASTER``, else ``local[*]``).  Only aggregate
+rows come back to the driver (``toLocalIterator``).  The session runs with
+UTC as its time zone (a timestamp keeps its wall clock, as in DuckDB and the
+loader) and ANSI mode off (a text cell that is not a date reads as NULL, as
+``TRY_CAST`` does in DuckDB).  Needs ``pip install 'cs_xl[spark]'`` and Java 17+.
+"""
+from __future__ import annotations
+
+import os
+
+from .sql import Located, locate
+
+_REMOTE = "://"  # hdfs://, s3a://, abfss:// …: read by the cluster, not checked on this machine
+
+
+def category(type_name: str) -> str:
+    """Spark's simple type names → the categories of the cell rules (sql.Cleaner)."""
+    t = type_name.lower()
+    if t == "boolean":
+        return "bool"
+    if t.split("(")[0] in ("tinyint", "smallint", "int", "bigint", "float", "double", "decimal", "byte", "short",
+                           "integer", "long"):
+        return "number"
+    if t == "string" or t.startswith("varchar") or t.startswith("char"):
+        return "text"
+    if t == "date":
+        return "date"
+    if t.startswith("timestamp"):
+        return "timestamp"
+    return "other"
+
+
+class SparkDialect:
+    varchar = "STRING"
+
+    @staticmethod
+    def num(value: float) -> str:
+        return f"CAST('{float(value)!r}' AS DOUBLE)"
+
+    @staticmethod
+    def text(value: str) -> str:
+        # Spark processes backslash escapes inside string literals
+        return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    @staticmethod
+    def ident(name: str) -> str:
+        return "`" + name.replace("`", "``") + "`"
+
+    @staticmethod
+    def quantile(expr: str, p: float) -> str:
+        return f"percentile({expr}, {p!r})"  # exact, linear interpolation at p·(n−1): PERCENTILE.INC
+
+    @staticmethod
+    def days_between(earlier: str, later: str) -> str:
+        return f"datediff({later}, {earlier})"
+
+    @staticmethod
+    def epoch_ms(moment: str) -> str:
+        return f"unix_millis({moment})"
+
+    @staticmethod
+    def epoch_us(moment: str) -> str:
+        return f"unix_micros({moment})"
+
+    @staticmethod
+    def round_even(expr: str) -> str:
+        return f"bround({expr}, 0)"
+
+    @staticmethod
+    def weekday(moment: str) -> str:
+        return f"weekday({moment})"  # 0 = Monday
+
+    @staticmethod
+    def hour(moment: str) -> str:
+        return f"hour({moment})"
+
+    @staticmethod
+    def day_label(moment: str) -> str:
+        return f"date_format({moment}, 'yyyy-MM-dd')"
+
+    @staticmethod
+    def week_label(moment: str) -> str:
+        return (f"concat(CAST(extract(YEAROFWEEK FROM {moment}) AS STRING), '-W', "
+                f"lpad(CAST(weekofyear({moment}) AS STRING), 2, '0'))")
+
+    @staticmethod
+    def month_label(moment: str) -> str:
+        return f"date_format({moment}, 'yyyy-MM')"
+
+    def matches(self, expr: str, pattern: str) -> str:
+        return f"({expr} RLIKE {self.text('^(' + pattern + ')$')})"
+
+    @staticmethod
+    def try_timestamp(expr: str) -> str:
+        return f"CAST({expr} AS TIMESTAMP)"  # NULL when not a timestamp (ANSI mode off)
+
+    @staticmethod
+    def moment(value, target: str) -> str:
+        return f"CAST('{value.isoformat(sep=' ')}' AS {target})"
+
+    @staticmethod
+    def nan(expr: str) -> str:
+        return f"isnan({expr})"
+
+    @staticmethod
+    def infinite(expr: str) -> str:
+        return f"(abs({expr}) = CAST('Infinity' AS DOUBLE))"
+
+    @staticmethod
+    def row_position() -> str:
+        """Increasing in file order (partitions are numbered in the order of the files' splits)."""
+        return "monotonically_increasing_id()"
+
+    def strip(self, expr: str, chars: str) -> str:
+        return f"trim(BOTH {self.text(chars)} FROM {expr})"
+
+
+def session(master: str | None = None, app: str = "cs-xl kpis"):
+    """A SparkSession on ``master`` (default $SPARK_MASTER, else every local core)."""
+    from pyspark.sql import SparkSession
+    builder = (SparkSession.builder.appName(app).master(master or os.environ.get("SPARK_MASTER") or "local[*]")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.sql.ansi.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false"))
+    return builder.getOrCreate()
+
+
+class SparkEngine:
+    """The SQL of :mod:`.sql` on a SparkSession (an existing one may be given, e.g. by a notebook)."""
+    dialect = SparkDialect()
+    is_database = False
+
+    def __init__(self, path, *, master: str | None = None, progress=None, spark=None):
+        self.path = str(path)
+        self.report = progress
+        self.spark = spark if spark is not None else session(master)
+        self._owns_session = spark is None
+
+    def sources(self) -> list[tuple[Located, str, dict[str, str]]]:
+        located = [Located(self.path, "csv" if self.path.lower().endswith(".csv") else "parquet")] \
+            if _REMOTE in self.path else locate(self.path)
+        out = []
+        for index, loc in enumerate(located):
+            frame = self._read(loc)
+            name = f"raw_{index}"
+            frame.createOrReplaceTempView(name)
+            out.append((loc, name, {f.name: category(f.dataType.simpleString()) for f in frame.schema.fields}))
+        return out
+
+    def _read(self, loc: Located):
+        """A folder is handed to Spark whole, so it discovers Hive partitions (month=2024-01/…) itself."""
+        path = loc.location
+        for suffix in ("/**/*.parquet", "/**/*.csv"):
+            if path.endswith(suffix):
+                path = path[: -len(suffix)]
+        reader = self.spark.read
+        if loc.fmt == "csv":  # every cell as text, like DuckDB's all_varchar: the cell rules read them
+            return reader.option("header", "true").option("encoding", "UTF-8").csv(path)
+        return reader.option("mergeSchema", "true").parquet(path)
+
+    def execute(self, sql: str) -> None:
+        self.spark.sql(sql)
+
+    def one(self, sql: str) -> tuple:
+        return tuple(self.spark.sql(sql).collect()[0])
+
+    def stream(self, sql: str):
+        return (tuple(row) for row in self.spark.sql(sql).toLocalIterator())
+
+    def progress(self, line: str) -> None:
+        if self.report is not None:
+            self.report(line)
+
+    def close(self) -> None:
+        if self._owns_session:
+            self.spark.stop()
