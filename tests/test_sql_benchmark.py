@@ -117,8 +117,11 @@ def _child(*args: str) -> tuple[float, float, str]:
 
 def test_duckdb_engine_against_hand_written_floors():
     history = _history()
+    print(f"\n{ROWS:,} tickets in Parquet ({history.stat().st_size / 2**20:.0f} MB), {os.cpu_count()} cores:")
     floor_s, (floor_row,) = _floor(f"SELECT {FLOOR_SELECT} FROM '{history}'")
     kpis_s, kpis_mb, out = _child("kpis", str(history), "--engine", "duckdb", "--json")
+    print(f"  cs-xl kpis --engine duckdb --json   {kpis_s:6.1f} s   floor {floor_s:5.1f} s   "
+          f"ratio {kpis_s / floor_s:4.1f}× (goal ≤ 3×)   peak {kpis_mb:5.0f} MB (goal ≤ 1536)", flush=True)
     got = json.loads(out)
     for key, want in zip(("volume", "frt_rate", "frt_avg", "frt_median", "frt_p90", "resolve_avg", "resolve_median",
                           "resolve_p90", "handle_avg", "sla_rate", "resolution_rate", "ontime_rate", "backlog",
@@ -129,6 +132,8 @@ def test_duckdb_engine_against_hand_written_floors():
     day_floor_s, day_rows = _floor(f"SELECT strftime({moment}, '%Y-%m-%d') AS day, {FLOOR_SELECT} "
                                    f"FROM '{history}' GROUP BY day ORDER BY day")
     by_day_s, by_day_mb, out = _child("kpis", str(history), "--engine", "duckdb", "--json", "--by", "day")
+    print(f"  … --by day                          {by_day_s:6.1f} s   floor {day_floor_s:5.1f} s   "
+          f"ratio {by_day_s / day_floor_s:4.1f}× (goal ≤ 3×)   peak {by_day_mb:5.0f} MB", flush=True)
     groups = json.loads(out)
     assert [g["day"] for g in groups] == [r[0] for r in day_rows]
     assert all(math.isclose(g["frt_p90"], float(r[5]), rel_tol=1e-9) for g, r in zip(groups, day_rows))
@@ -136,12 +141,6 @@ def test_duckdb_engine_against_hand_written_floors():
     sample = _csv_sample(history)
     pandas_s, pandas_mb, out = _child("kpis", str(sample), "--engine", "pandas", "--json")
     duck_csv_s, duck_csv_mb, out_duck = _child("kpis", str(sample), "--engine", "duckdb", "--json")
-    assert json.loads(out)["volume"] == json.loads(out_duck)["volume"] == PANDAS_ROWS
-
-    print(f"\n{ROWS:,} tickets in Parquet ({history.stat().st_size / 2**20:.0f} MB), {os.cpu_count()} cores:")
-    print(f"  cs-xl kpis --engine duckdb --json   {kpis_s:6.1f} s   floor {floor_s:5.1f} s   "
-          f"ratio {kpis_s / floor_s:4.1f}× (goal ≤ 3×)   peak {kpis_mb:5.0f} MB (goal ≤ 1536)")
-    print(f"  … --by day                          {by_day_s:6.1f} s   floor {day_floor_s:5.1f} s   "
-          f"ratio {by_day_s / day_floor_s:4.1f}× (goal ≤ 3×)   peak {by_day_mb:5.0f} MB")
     print(f"  {PANDAS_ROWS:,} tickets as CSV: pandas engine {pandas_s:.1f} s (peak {pandas_mb:.0f} MB), "
-          f"duckdb engine {duck_csv_s:.1f} s (peak {duck_csv_mb:.0f} MB)")
+          f"duckdb engine {duck_csv_s:.1f} s (peak {duck_csv_mb:.0f} MB)", flush=True)
+    assert json.loads(out)["volume"] == json.loads(out_duck)["volume"] == PANDAS_ROWS

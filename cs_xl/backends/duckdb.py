@@ -13,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-from .sql import DATABASE_SUFFIXES, Located, SqlError, locate, stream_chunks, table_of_name
+from .sql import DATABASE_SUFFIXES, Dialect, Engine, Located, SqlError, locate, stream_chunks, table_of_name
 
 # DuckDB type names → the categories of the cell rules (sql.Cleaner)
 _NUMBER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
@@ -35,91 +35,34 @@ def category(type_name: str) -> str:
     return "other"
 
 
-class DuckDBDialect:
-    varchar = "VARCHAR"
+class DuckDBDialect(Dialect):
+    templates = {
+        "ident": '"{0}"',
+        "quantile": "quantile_cont({0}, {1!r})",  # linear interpolation at p·(n−1): Excel PERCENTILE.INC
+        "days_between": "date_diff('day', {0}, {1})",
+        "epoch_ms": "epoch_ms({0})",
+        "epoch_us": "epoch_us({0})",
+        "round_even": "round_even({0}, 0)",
+        "weekday": "(isodow({0}) - 1)",
+        "hour": "hour({0})",
+        "day_label": "strftime({0}, '%Y-%m-%d')",
+        "week_label": "strftime({0}, '%G-W%V')",
+        "month_label": "strftime({0}, '%Y-%m')",
+        "matches": "regexp_full_match({0}, '{1}')",
+        "try_timestamp": "TRY_CAST({0} AS TIMESTAMP)",
+        "nan": "isnan({0})",
+        "infinite": "isinf({0})",
+        "row_position": "row_number() OVER ()",  # file order: DuckDB keeps insertion order in a scan
+    }
 
-    @staticmethod
-    def num(value: float) -> str:
-        return f"CAST('{float(value)!r}' AS DOUBLE)"
-
-    @staticmethod
-    def text(value: str) -> str:
-        return "'" + str(value).replace("'", "''") + "'"
-
-    @staticmethod
-    def ident(name: str) -> str:
+    def ident(self, name: str) -> str:
         return '"' + name.replace('"', '""') + '"'
-
-    @staticmethod
-    def quantile(expr: str, p: float) -> str:
-        return f"quantile_cont({expr}, {p!r})"  # linear interpolation at p·(n−1): Excel PERCENTILE.INC
-
-    @staticmethod
-    def days_between(earlier: str, later: str) -> str:
-        return f"date_diff('day', {earlier}, {later})"
-
-    @staticmethod
-    def epoch_ms(moment: str) -> str:
-        return f"epoch_ms({moment})"
-
-    @staticmethod
-    def epoch_us(moment: str) -> str:
-        return f"epoch_us({moment})"
-
-    @staticmethod
-    def round_even(expr: str) -> str:
-        return f"round_even({expr}, 0)"
-
-    @staticmethod
-    def weekday(moment: str) -> str:
-        return f"(isodow({moment}) - 1)"
-
-    @staticmethod
-    def hour(moment: str) -> str:
-        return f"hour({moment})"
-
-    @staticmethod
-    def day_label(moment: str) -> str:
-        return f"strftime({moment}, '%Y-%m-%d')"
-
-    @staticmethod
-    def week_label(moment: str) -> str:
-        return f"strftime({moment}, '%G-W%V')"
-
-    @staticmethod
-    def month_label(moment: str) -> str:
-        return f"strftime({moment}, '%Y-%m')"
-
-    @staticmethod
-    def matches(expr: str, pattern: str) -> str:
-        return f"regexp_full_match({expr}, '{pattern}')"
-
-    @staticmethod
-    def try_timestamp(expr: str) -> str:
-        return f"TRY_CAST({expr} AS TIMESTAMP)"
-
-    @staticmethod
-    def moment(value, target: str) -> str:
-        return f"CAST('{value.isoformat(sep=' ')}' AS {target})"
-
-    @staticmethod
-    def nan(expr: str) -> str:
-        return f"isnan({expr})"
-
-    @staticmethod
-    def infinite(expr: str) -> str:
-        return f"isinf({expr})"
-
-    @staticmethod
-    def row_position() -> str:
-        """The row's position in file order (DuckDB keeps insertion order in a scan)."""
-        return "row_number() OVER ()"
 
     def strip(self, expr: str, chars: str) -> str:
         return f"trim({expr}, {self.text(chars)})"
 
 
-class DuckDBEngine:
+class DuckDBEngine(Engine):
     """One in-memory DuckDB connection over the files (or database) at ``path``."""
     dialect = DuckDBDialect()
 
@@ -171,15 +114,8 @@ class DuckDBEngine:
     def execute(self, sql: str) -> None:
         self._run(sql)
 
-    def one(self, sql: str) -> tuple:
-        return self._run(sql).fetchone()
-
     def stream(self, sql: str):
         return stream_chunks(self._run(sql))
-
-    def progress(self, line: str) -> None:
-        if self.report is not None:
-            self.report(line)
 
     def _run(self, sql: str):
         """Execute, reporting DuckDB's own progress of a long scan every few seconds."""

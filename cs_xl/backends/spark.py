@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from .sql import Located, locate
+from .sql import Dialect, Engine, Located, locate
 
 _REMOTE = "://"  # hdfs://, s3a://, abfss:// …: read by the cluster, not checked on this machine
 
@@ -34,12 +34,26 @@ def category(type_name: str) -> str:
     return "other"
 
 
-class SparkDialect:
+class SparkDialect(Dialect):
     varchar = "STRING"
-
-    @staticmethod
-    def num(value: float) -> str:
-        return f"CAST('{float(value)!r}' AS DOUBLE)"
+    templates = {
+        "quantile": "percentile({0}, {1!r})",  # exact, linear interpolation at p·(n−1): PERCENTILE.INC
+        "days_between": "datediff({1}, {0})",
+        "epoch_ms": "unix_millis({0})",
+        "epoch_us": "unix_micros({0})",
+        "round_even": "bround({0}, 0)",
+        "weekday": "weekday({0})",  # 0 = Monday
+        "hour": "hour({0})",
+        "day_label": "date_format({0}, 'yyyy-MM-dd')",
+        "week_label": "concat(CAST(extract(YEAROFWEEK FROM {0}) AS STRING), '-W', "
+                      "lpad(CAST(weekofyear({0}) AS STRING), 2, '0'))",
+        "month_label": "date_format({0}, 'yyyy-MM')",
+        "try_timestamp": "CAST({0} AS TIMESTAMP)",  # NULL when not a timestamp (ANSI mode off)
+        "nan": "isnan({0})",
+        "infinite": "(abs({0}) = CAST('Infinity' AS DOUBLE))",
+        # increasing in file order: partitions are numbered in the order of the files' splits
+        "row_position": "monotonically_increasing_id()",
+    }
 
     @staticmethod
     def text(value: str) -> str:
@@ -50,70 +64,8 @@ class SparkDialect:
     def ident(name: str) -> str:
         return "`" + name.replace("`", "``") + "`"
 
-    @staticmethod
-    def quantile(expr: str, p: float) -> str:
-        return f"percentile({expr}, {p!r})"  # exact, linear interpolation at p·(n−1): PERCENTILE.INC
-
-    @staticmethod
-    def days_between(earlier: str, later: str) -> str:
-        return f"datediff({later}, {earlier})"
-
-    @staticmethod
-    def epoch_ms(moment: str) -> str:
-        return f"unix_millis({moment})"
-
-    @staticmethod
-    def epoch_us(moment: str) -> str:
-        return f"unix_micros({moment})"
-
-    @staticmethod
-    def round_even(expr: str) -> str:
-        return f"bround({expr}, 0)"
-
-    @staticmethod
-    def weekday(moment: str) -> str:
-        return f"weekday({moment})"  # 0 = Monday
-
-    @staticmethod
-    def hour(moment: str) -> str:
-        return f"hour({moment})"
-
-    @staticmethod
-    def day_label(moment: str) -> str:
-        return f"date_format({moment}, 'yyyy-MM-dd')"
-
-    @staticmethod
-    def week_label(moment: str) -> str:
-        return (f"concat(CAST(extract(YEAROFWEEK FROM {moment}) AS STRING), '-W', "
-                f"lpad(CAST(weekofyear({moment}) AS STRING), 2, '0'))")
-
-    @staticmethod
-    def month_label(moment: str) -> str:
-        return f"date_format({moment}, 'yyyy-MM')"
-
     def matches(self, expr: str, pattern: str) -> str:
         return f"({expr} RLIKE {self.text('^(' + pattern + ')$')})"
-
-    @staticmethod
-    def try_timestamp(expr: str) -> str:
-        return f"CAST({expr} AS TIMESTAMP)"  # NULL when not a timestamp (ANSI mode off)
-
-    @staticmethod
-    def moment(value, target: str) -> str:
-        return f"CAST('{value.isoformat(sep=' ')}' AS {target})"
-
-    @staticmethod
-    def nan(expr: str) -> str:
-        return f"isnan({expr})"
-
-    @staticmethod
-    def infinite(expr: str) -> str:
-        return f"(abs({expr}) = CAST('Infinity' AS DOUBLE))"
-
-    @staticmethod
-    def row_position() -> str:
-        """Increasing in file order (partitions are numbered in the order of the files' splits)."""
-        return "monotonically_increasing_id()"
 
     def strip(self, expr: str, chars: str) -> str:
         return f"trim(BOTH {self.text(chars)} FROM {expr})"
@@ -129,7 +81,7 @@ def session(master: str | None = None, app: str = "cs-xl kpis"):
     return builder.getOrCreate()
 
 
-class SparkEngine:
+class SparkEngine(Engine):
     """The SQL of :mod:`.sql` on a SparkSession (an existing one may be given, e.g. by a notebook)."""
     dialect = SparkDialect()
     is_database = False
@@ -165,15 +117,8 @@ class SparkEngine:
     def execute(self, sql: str) -> None:
         self.spark.sql(sql)
 
-    def one(self, sql: str) -> tuple:
-        return tuple(self.spark.sql(sql).collect()[0])
-
     def stream(self, sql: str):
         return (tuple(row) for row in self.spark.sql(sql).toLocalIterator())
-
-    def progress(self, line: str) -> None:
-        if self.report is not None:
-            self.report(line)
 
     def close(self) -> None:
         if self._owns_session:

@@ -62,6 +62,45 @@ class SqlError(LoadError):
     """A history the SQL engines cannot read: one line naming the path (and table, column)."""
 
 
+class Dialect:
+    """The spellings of one SQL engine (what :class:`cs_xl.sql_forms.Dialect` lists): most are
+    a template of their arguments ``{0}``, ``{1}`` in ``templates``; literals are shared."""
+    templates: dict[str, str] = {}
+    varchar = "VARCHAR"
+
+    def __getattr__(self, name: str):
+        try:
+            template = type(self).templates[name]
+        except KeyError:
+            raise AttributeError(name) from None
+        return lambda *args: template.format(*args)
+
+    @staticmethod
+    def num(value: float) -> str:
+        """An exact DOUBLE: the shortest text that reads back as the same float."""
+        return f"CAST('{float(value)!r}' AS DOUBLE)"
+
+    @staticmethod
+    def moment(value, target: str) -> str:
+        return f"CAST('{value.isoformat(sep=' ')}' AS {target})"
+
+    @staticmethod
+    def text(value: str) -> str:
+        return "'" + str(value).replace("'", "''") + "'"
+
+
+class Engine:
+    """What the DuckDB and Spark engines share: progress lines, a streamed result, one row."""
+    report: Callable[[str], None] | None = None
+
+    def progress(self, line: str) -> None:
+        if self.report is not None:
+            self.report(line)
+
+    def one(self, sql: str) -> tuple:
+        return next(iter(self.stream(sql)))
+
+
 # ====================================================================== where the tables are
 
 @dataclass(frozen=True)
@@ -616,17 +655,26 @@ class SqlKpis:
         return forms
 
     def _aggregate(self, table: str, relation: str, grouped: bool) -> dict:
-        """group label → {part name: value} of every metric of ``table``, plus the row count."""
+        """group label → {part name: value} of every metric of ``table``, plus the row count.
+
+        The streaming aggregates (counts, sums) share one scan; each holistic one (a percentile,
+        a distinct count keeps every value of a group) gets a scan of its own, so the memory of
+        one query holds one column's values at most, not all of them at once."""
         parts = {f"{key}__{name}": expr for key, form in self.forms.items()
                  if catalogue.get(key).table == table for name, expr in form.parts.items()}
-        names = ["_rows", *parts]
-        select = ", ".join(["count(*)", *parts.values()])
-        group_by = f" GROUP BY {GROUP}" if grouped else ""
-        out = {}
-        for row in self.engine.stream(f"SELECT {GROUP}, {select} FROM {relation}{group_by}" if grouped
-                                      else f"SELECT 0, {select} FROM {relation}"):
-            out[row[0]] = dict(zip(names, row[1:]))
+        streaming = {"_rows": "count(*)", **{n: e for n, e in parts.items() if not self._holistic(e)}}
+        batches = [streaming] + [{n: e} for n, e in parts.items() if self._holistic(e)]
+        out: dict = {}
+        for batch in batches:
+            select = ", ".join(batch.values())
+            sql = (f"SELECT {GROUP}, {select} FROM {relation} GROUP BY {GROUP}" if grouped
+                   else f"SELECT 0, {select} FROM {relation}")
+            for row in self.engine.stream(sql):
+                out.setdefault(row[0], {}).update(zip(batch, row[1:]))
         return out
+
+    def _holistic(self, expr: str) -> bool:
+        return "DISTINCT" in expr or expr.startswith(self.d.quantile("", 0).split("(")[0] + "(")
 
     def _windows(self, table: str, relation: str) -> dict:
         """(metric, window) → group label → its result rows."""
