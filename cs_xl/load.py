@@ -250,7 +250,7 @@ def _build_table(table: Table, placement: Placement, *, today: pd.Timestamp, clo
     for pos in np.flatnonzero(totals):
         key, value = _total_label(work, pos)
         work.report(pos, key, value, reason("total_row"), "dropped")
-    _report_coercion_problems(work, keep, text_only=grid.text_only)
+    _report_coercion_problems(work, keep, text_only=grid.text_only, serial_dates=grid.serial_dates)
     _check_bounds(work, keep)
     _check_future_dates(work, keep, today)
     _check_required_blanks(work, keep)
@@ -316,12 +316,15 @@ def _total_label(work: _Work, pos: int) -> tuple[str, Any]:
     raise AssertionError("row has no total label")  # pragma: no cover
 
 
-def _report_coercion_problems(work: _Work, keep: np.ndarray, *, text_only: bool) -> None:
+SERIAL_DATE = reason("date_serial")
+
+
+def _report_coercion_problems(work: _Work, keep: np.ndarray, *, text_only: bool, serial_dates: bool = False) -> None:
     for key, problems in work.problem_at.items():
         raw = work.raw[key]
         for pos, problem in problems.items():
-            if not keep[pos] or (text_only and problem.text_form):
-                continue  # in a CSV every value is text: "stored as text" is no news
+            if not keep[pos] or (text_only and problem.text_form) or (serial_dates and problem.why == SERIAL_DATE):
+                continue  # in a CSV every value is text, through Office.js every date a number: no news
             work.report(pos, key, raw[pos], problem.why, problem.action)
 
 

@@ -366,7 +366,10 @@ def _parse_int(value, where: _Cell) -> int:
 
 
 def _parse_month(value, where: _Cell) -> tuple[dt.date, dt.date]:
-    """'2024-03' / 2024年3月 / 202403 / a date in the month → (first day, last day)."""
+    """'2024-03' / 2024年3月 / 202403 / a date in the month (or its serial number, as Office.js
+    sends a date cell) → (first day, last day)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not 100000 <= value <= 999999:
+        value = _parse_with(coerce.day, value, where, "is not a month like 2024-03")
     if isinstance(value, (dt.date, dt.datetime)):
         year, month = value.year, value.month
     else:

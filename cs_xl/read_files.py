@@ -48,6 +48,9 @@ class Grid:
     first_row: int = 1        # Excel row number of rows[0]
     first_col: int = 0        # 0-based Excel column of rows[i][0]
     text_only: bool = False   # CSV: every value is text, so "stored as text" is no problem
+    # an open book read through Office.js (xlwings Server/Lite): every date arrives as its serial
+    # number, so a number in a date column is how a date looks, not a cell to report as repaired
+    serial_dates: bool = False
 
 
 def check_file(path: Path) -> None:

@@ -21,6 +21,7 @@ from .book import replace_sheets
 from .render.layout import report_layouts
 from .dataset import DataSet
 from .settings import Settings
+from .words import former_sheet_names
 
 Progress = Callable[[int, int, str], None]  # (step done, steps in all, message)
 
@@ -86,12 +87,6 @@ def read_inputs(path: Path, on_step: Callable[[str], None] = lambda message: Non
     return pipeline.read_inputs(grids)
 
 
-def former_names(lang: str) -> dict[str, tuple[str, ...]]:
-    """Where each generated sheet of ``lang`` goes: where it, or its other-language twin, was."""
-    return {report.sheet_name(key, lang): tuple(report.sheet_name(key, other) for other in ("zh", "en"))
-            for key in report.SHEET_NAMES}
-
-
 def refresh(path, out=None, progress: Progress | None = None) -> RefreshResult:
     """Rebuild every generated sheet of the workbook ``path``; write to ``out`` (default: in place).
 
@@ -136,7 +131,7 @@ def refresh(path, out=None, progress: Progress | None = None) -> RefreshResult:
 
     t0 = time.perf_counter()
     names = report.generated_sheet_names("zh") + report.generated_sheet_names("en")
-    drawn = replace_sheets(path, target, report_layouts(model), names, former_names(model.lang),
+    drawn = replace_sheets(path, target, report_layouts(model), names, former_sheet_names(model.lang),
                            on_sheet=lambda name: tick(f"绘制 / drawing {name}"),
                            on_save=lambda: tick(f"保存 / saving {target.name}"))
     timed("open+draw+save", t0)

@@ -8,7 +8,7 @@ prose.  This module imports nothing of the project (every layer may use it).
 """
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, Iterable, NamedTuple
 
 # code → (English template, Chinese template); templates take the reason's arguments
 REASONS: dict[str, tuple[str, str]] = {
@@ -238,6 +238,10 @@ REPORT: dict[str, tuple[str, str]] = {
     "resolve_min": ("问题解决时间(分钟)", "Resolution (min)"), "why": ("原因", "Why"),
     "why_open": ("状态 {status}", "status {status}"),
     "why_unresolved": ("缺少解决时间", "no resolution time"),
+    # the two buttons of the macro-enabled workbook (xlwings) and what they say when they cannot run
+    "refresh_button": ("刷新报表", "Refresh report"),
+    "check_button": ("检查数据", "Check data"),
+    "button_failed": ("「{button}」未运行, 工作簿未改动: {message}", "{button} did not run, the workbook is unchanged: {message}"),
 }
 
 # the 预警, 人力建议 and 分析报告 sheets (issue 12)
@@ -391,3 +395,14 @@ def sheet_name(key: str, lang: str) -> str:
 def generated_sheet_names(lang: str) -> list[str]:
     """Tab names of every generated sheet in ``lang``: the only sheets a refresh replaces."""
     return [sheet_name(k, lang) for k in SHEET_NAMES]
+
+
+def former_sheet_names(lang: str, keys: Iterable[str] | None = None) -> dict[str, tuple[str, ...]]:
+    """Where each generated sheet (of ``keys``, default all) goes in ``lang``: where it, or its
+    other-language twin, was — so switching 报表语言 renames in place and leaves no stale sheet.
+
+    >>> former_sheet_names("en", ["summary"])
+    {'Summary': ('汇总', 'Summary')}
+    """
+    return {sheet_name(key, lang): tuple(sheet_name(key, other) for other in LANGS)
+            for key in (SHEET_NAMES if keys is None else keys)}

@@ -13,6 +13,11 @@
   unused tail is cut, instead of xlwings' per-cell conversion (≈ 1 s instead
   of 35–65 s for a whole column on xlwings 0.37.8).
 
+The two buttons, ``refresh_report`` (「刷新报表」) and ``check_data`` (「检查数据」, only 数据质量),
+are here too: an ``@xw.sub`` for the classic add-in (the workbook's VBA calls them through
+``RunPython``) and an xlwings Server/Lite ``@script`` bound to a shape on 汇总.  Both read the open
+book's cells and redraw the generated sheets with :mod:`cs_xl.live_refresh`.
+
 Every function is generated from :mod:`cs_xl.excel_functions`, which binds
 each one to the metric registry: nothing is computed here.  Bad arguments
 raise :class:`cs_xl.udf_args.UdfError` (classic xlwings writes its text into
@@ -24,12 +29,15 @@ from __future__ import annotations
 import inspect
 import os
 
-from cs_xl import excel_functions as ef
+import xlwings as xw
+
+from cs_xl import excel_functions as ef, live_refresh
+from cs_xl.words import sheet_name
 
 ON_SERVER = os.environ.get("XLWINGS_ON_SERVER", "").lower() == "true"
 
 if ON_SERVER:
-    from xlwings.server import arg, func
+    from xlwings.server import arg, func, script
     # raw JSON values: cleaned by cs_xl.udf_args after trimming (the whole-column workaround)
     RANGE_CONVERTER = "raw"
 else:
@@ -93,4 +101,32 @@ def CS_BREAKDOWN(group, values, metric, arg=None):
     return ef.breakdown(group, values, metric, arg)
 
 
-__all__ = [*ef.FUNCTIONS, "CS_BREAKDOWN"]
+# ---------------------------------------------------------------- the buttons
+
+# Lite/Server buttons: a shape named like this on 汇总, hyperlinked to the cell (see README)
+SUMMARY = sheet_name("summary", "zh")
+BUTTON_SHAPES = {"refresh_report": f"[cs_refresh]{SUMMARY}!C1", "check_data": f"[cs_check]{SUMMARY}!E1"}
+
+if ON_SERVER:
+    @script(button=BUTTON_SHAPES["refresh_report"], show_taskpane=False)
+    def refresh_report(book: xw.Book):
+        """「刷新报表」: rebuild every generated sheet from the open book's cells."""
+        live_refresh.press(book, "refresh")
+
+    @script(button=BUTTON_SHAPES["check_data"], show_taskpane=False)
+    def check_data(book: xw.Book):
+        """「检查数据」: rebuild only 数据质量 from the open book's cells."""
+        live_refresh.press(book, "check")
+else:
+    @xw.sub
+    def refresh_report():
+        """「刷新报表」 (VBA: ``RunPython "import cs_udfs; cs_udfs.refresh_report()"``)."""
+        live_refresh.press(xw.Book.caller(), "refresh")
+
+    @xw.sub
+    def check_data():
+        """「检查数据」 (VBA: ``RunPython "import cs_udfs; cs_udfs.check_data()"``)."""
+        live_refresh.press(xw.Book.caller(), "check")
+
+
+__all__ = [*ef.FUNCTIONS, "CS_BREAKDOWN", "refresh_report", "check_data"]

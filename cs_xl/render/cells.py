@@ -6,11 +6,15 @@ and xlwings next).
 * Text that would start a formula (``=``, ``+``, ``-``, ``@``, tab, CR) is written as
   text, never executed (SPEC §6, CSV/formula injection): a writer stores it
   as a string with Excel's quote prefix, as if typed with a leading ``'``.
+* A writer that *types* values into a live workbook (xlwings: Excel parses what it is given, as if
+  typed) gets dates as serial numbers and text that Excel would read as something else (a number,
+  a date, a formula, TRUE) with the quote prefix ``'`` — :func:`typed_value`.
 * Characters XML 1.0 cannot hold (control characters but tab/newline/CR)
   become U+FFFD, or the saved file would not open.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -51,3 +55,36 @@ def write_text_safe(cell, value: Any) -> None:
     if looks_like_formula(value):
         cell.data_type = "s"
         cell.quotePrefix = True
+
+
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)  # serial 0 in Excel's 1900 date system (after the 1900-02-29 bug)
+_READ_AS_OTHER = re.compile(r"\d|^(true|false)$|^[#']", re.IGNORECASE)
+
+
+def excel_serial(value: dt.date) -> float:
+    """A date or date-time as the serial number Excel stores.
+
+    >>> excel_serial(dt.date(2024, 3, 1)), excel_serial(dt.datetime(2024, 3, 1, 12))
+    (45352.0, 45352.5)
+    """
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time())
+    return (value - EXCEL_EPOCH) / dt.timedelta(days=1)
+
+
+def typed_value(value: Any) -> Any:
+    """``value`` (already :func:`cell_value`) as a live writer types it so Excel stores exactly it:
+    dates → serial numbers (their number format shows them as dates), text Excel would turn into
+    a number, date, boolean, error or formula → prefixed with ``'`` (kept as text, prefix hidden),
+    None → ``""`` (an empty cell).
+
+    >>> [typed_value(v) for v in (None, "客服", "2024-03", "=1+1", "TRUE", 3)]
+    ['', '客服', "'2024-03", "'=1+1", "'TRUE", 3]
+    """
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return excel_serial(value)
+    if isinstance(value, str) and (looks_like_formula(value) or _READ_AS_OTHER.search(value)):
+        return "'" + value
+    return value
