@@ -3,7 +3,7 @@
     cs-xl kpis BOOK_OR_CSV [--json] [--threshold T] [--by KEY] [--from D] [--to D] [--where KEY=VALUE …]
     cs-xl kpis HISTORY [--engine duckdb|spark] [--params BOOK] [--map MAP] [--master URL] [same flags]
     cs-xl demo [--out cs_demo.xlsx] [--seed N] [--lang zh|en]
-    cs-xl template [--lang zh|en] [--out PATH]
+    cs-xl template [--lang zh|en] [--out PATH] [--xlsm]
     cs-xl refresh BOOK [--out PATH]
     cs-xl calc BOOK [--out PATH]
     cs-xl analyze BOOK [--json] [--threshold T] [--from D] [--to D] [--where KEY=VALUE …]
@@ -452,11 +452,21 @@ def cmd_report(args) -> int:
     return 0
 
 
+TEMPLATE_NAMES = {(False, "zh"): "cs_template.xlsx", (False, "en"): "cs_template_en.xlsx",
+                  (True, "zh"): "cs_report.xlsm", (True, "en"): "cs_report_en.xlsm"}
+
+
 def cmd_template(args) -> int:
-    from .template import write_template
-    out = Path(args.out or ("cs_template.xlsx" if args.lang == "zh" else "cs_template_en.xlsx"))
+    out = Path(args.out or TEMPLATE_NAMES[(args.xlsm, args.lang)])
     _refuse_if_open(out, args.force)
-    write_template(out, lang=args.lang)
+    if args.xlsm:
+        from .macro_book import write_macro_template
+        if out.suffix.lower() != ".xlsm":
+            raise CliError(f"{out}: --xlsm writes a macro-enabled workbook; name it .xlsm")
+        write_macro_template(out, lang=args.lang)
+    else:
+        from .template import write_template
+        write_template(out, lang=args.lang)
     print(f"template written: {out.resolve()}")
     return 0
 
@@ -602,7 +612,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("template", help="write the blank standard template")
     t.add_argument("--lang", choices=("zh", "en"), default="zh")
-    t.add_argument("--out", help="output path (default cs_template.xlsx / cs_template_en.xlsx)")
+    t.add_argument("--out", help="output path (default cs_template.xlsx / cs_template_en.xlsx; "
+                                 "with --xlsm cs_report.xlsm / cs_report_en.xlsm)")
+    t.add_argument("--xlsm", action="store_true",
+                   help="the macro-enabled workbook: 「刷新报表」/「检查数据」 buttons on 汇总, VBA calling xlwings, "
+                        "an xlwings.conf sheet")
     _add_force(t)
     t.set_defaults(func=cmd_template)
 
