@@ -7,11 +7,14 @@ template plus what the 「刷新报表」 and 「检查数据」 buttons need on
   workbook name in the code, so the macros work whatever the file is called.  The sources are
   ``workbook/vba/*.bas``; ``workbook/build_template.py`` builds ``cs_xl/data/vbaProject.bin``
   from them with ms-ovba (olevba reads the sources back; tests/test_macro_book.py checks it);
-* two form buttons on 汇总 assigned to those macros (drawn as legacy VML by xlsxwriter).
+* two form buttons on 说明, the sheet the book opens on, assigned to those macros (drawn as
+  legacy VML by xlsxwriter).  Not on 汇总: ``cs-xl refresh`` replaces every generated sheet, parts
+  and all, so a control on one would be lost; 说明 is never rewritten, so its drawing, the VBA
+  project and ``xlwings.conf`` come through every refresh byte for byte.
 
 openpyxl writes the package: ``wb.vba_archive`` carries the VBA project and the VML drawing in,
-and the 汇总 sheet's ``legacy_drawing`` points at the drawing — the same attributes openpyxl
-fills when it opens an .xlsm with ``keep_vba=True``, which is how a refresh keeps them.
+and 说明's ``legacy_drawing`` points at the drawing — the same attributes openpyxl fills when it
+opens an .xlsm with ``keep_vba=True``.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .words import sheet_name, word
+from .words import word
 
 VBA_PROJECT = Path(__file__).resolve().parent / "data" / "vbaProject.bin"
 VML_PART = "xl/drawings/vmlDrawing1.vml"  # where xlsxwriter puts the first sheet's button drawing
@@ -31,8 +34,8 @@ XLWINGS_CONF = "xlwings.conf"
 UDF_MODULES = "udfs.cs_udfs"
 # the VBA project ms-ovba builds has these document modules: the book and one sheet must carry the names
 WORKBOOK_CODE_NAME, SHEET_CODE_NAME = "ThisWorkbook", "Sheet1"
-# (word of the caption, macro, top-left cell on 汇总): beside the title, above the KPI tiles
-BUTTONS = (("refresh_button", "RefreshReport", "C1"), ("check_button", "CheckData", "E1"))
+# (word of the caption, macro, top-left cell on 说明): in the blank rows under the title, above the steps
+BUTTONS = (("refresh_button", "RefreshReport", "B3"), ("check_button", "CheckData", "C3"))
 BUTTON_PIXELS = (120, 36)  # width, height: two default rows
 
 
@@ -51,15 +54,15 @@ def _column_widths(ws: Worksheet) -> dict[int, float]:
             for col in range(1, ws.max_column + 1) if ws.column_dimensions[get_column_letter(col)].width}
 
 
-def button_parts(summary: Worksheet, lang: str, vba_project: Path = VBA_PROJECT) -> zipfile.ZipFile:
-    """A package holding the VBA project and the VML drawing of the two buttons on ``summary``,
+def button_parts(host: Worksheet, lang: str, vba_project: Path = VBA_PROJECT) -> zipfile.ZipFile:
+    """A package holding the VBA project and the VML drawing of the two buttons on ``host``,
     written by xlsxwriter on a sheet with the same column widths (VML anchors count cells)."""
     import xlsxwriter  # only the macro workbook needs it
 
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    sheet = book.add_worksheet(summary.title)
-    for col, width in _column_widths(summary).items():
+    sheet = book.add_worksheet(host.title)
+    for col, width in _column_widths(host).items():
         sheet.set_column(col - 1, col - 1, width)
     for caption, macro, cell in BUTTONS:
         sheet.insert_button(cell, {"macro": macro, "caption": word(caption, lang),
@@ -70,16 +73,16 @@ def button_parts(summary: Worksheet, lang: str, vba_project: Path = VBA_PROJECT)
 
 
 def build_macro_template(lang: str = "zh", vba_project: Path = VBA_PROJECT) -> Workbook:
-    """The blank template with ``xlwings.conf``, the VBA project and the buttons on 汇总; save it
+    """The blank template with ``xlwings.conf``, the VBA project and the buttons on 说明; save it
     as .xlsm."""
     from .template import build_template
     wb = build_template(lang)
     write_xlwings_conf(wb)
     wb.code_name = WORKBOOK_CODE_NAME
-    wb.worksheets[0].sheet_properties.codeName = SHEET_CODE_NAME  # 说明: never replaced by a refresh
-    summary = wb[sheet_name("summary", lang)]
-    wb.vba_archive = button_parts(summary, lang, vba_project)
-    summary.legacy_drawing = VML_PART
+    host = wb.worksheets[0]  # 说明: never replaced by a refresh
+    host.sheet_properties.codeName = SHEET_CODE_NAME
+    wb.vba_archive = button_parts(host, lang, vba_project)
+    host.legacy_drawing = VML_PART
     return wb
 
 

@@ -487,3 +487,72 @@ def test_bad_params_cell_is_a_message_naming_the_cell(server_udfs, hand_typed, t
     assert [a["func"] for a in actions] == ["alert"]
     message = actions[0]["args"][0]
     assert "参数" in message and "三分钟左右" in message and "检查数据" in message
+
+
+# ------------------------------------------------------------------ the macro workbook survives a press
+
+def test_pressing_refresh_in_the_xlsm_keeps_buttons_conf_and_sheets(server_udfs, tmp_path):
+    """The live refresh redraws generated sheets in place: no sheet is deleted, no shape (the
+    buttons) is touched, 说明 (where the buttons are) and xlwings.conf are never aimed at."""
+    from cs_xl.macro_book import XLWINGS_CONF, build_macro_template
+    from cs_xl.template import fill_inputs
+    from test_refresh import frames
+    path = tmp_path / "book.xlsm"
+    wb = build_macro_template("zh")
+    fill_inputs(wb, frames(200), "zh")
+    wb.save(path)
+    data, actions = press(server_udfs, path)
+    replay = Replay(data)
+    replay.apply(actions)
+    funcs = {a["func"] for a in actions}
+    assert not funcs & {"sheetDelete", "deleteShape", "deletePicture", "addSheet"}
+    assert [s.name for s in replay.sheets] == [s["name"] for s in data["sheets"]]
+    assert {s.name for s in replay.sheets if s.touched} == GENERATED & {s["name"] for s in data["sheets"]}
+    assert not replay.sheet("说明").touched and not replay.sheet(XLWINGS_CONF).touched
+
+
+def test_serial_numbers_in_a_date_column_read_as_the_cell_parser_reads_them():
+    """The vectorised reading of serial numbers (a 100k-row sheet arrives so from Office.js) gives,
+    cell for cell, what the one-cell parsers give — half seconds and the ends of the range too."""
+    import numpy as np
+    from cs_xl import coerce
+    rng = np.random.default_rng(5)
+    values = list(rng.uniform(1, 109_575, 5000)) + [float(d) + (s + 0.5) / 86400 for d, s in
+                                                     zip(rng.integers(40_000, 50_000, 500), rng.integers(0, 86_400, 500))]
+    values += [1.0, 109_574.99999, 109_575.0, 200_000.0, 0.5, 45_352, "2024/3/1", None, dt.datetime(2024, 3, 1, 9, 30)]
+    for kind, parse in (("datetime", coerce.moment), ("date", coerce.day)):
+        typed, problems = coerce.coerce_values(values, kind)
+        by_position = {pos: problem for pos, _, problem in problems}
+        for pos, value in enumerate(values):
+            want, problem = parse(value)
+            got = typed.iloc[pos]
+            assert (pd.isna(got) and want is None) or got == want, (kind, value)
+            assert by_position.get(pos) == problem, (kind, value)
+
+
+# ------------------------------------------------------------------ timing
+
+@pytest.mark.benchmark
+@pytest.mark.parametrize("n", [100_000])
+def test_button_time_against_the_headless_refresh(server_udfs, tmp_path, n):
+    """The 「刷新报表」 press on the server path (pipeline over the sent cells + recording the actions +
+    the JSON answer) as a ratio to ``cs-xl refresh`` of the same book, measured in the same run."""
+    import json
+    import time
+
+    import xlwings as xw
+    from xlwings.server import custom_scripts_call
+    from test_refresh import make_book
+    path = make_book(tmp_path / "big.xlsx", n=n, user_content=False)
+    headless = refresh(shutil.copy(path, tmp_path / "headless.xlsx"), progress=quiet).seconds
+    data = payload(path)
+    book = xw.Book(json=data)
+    t0 = time.perf_counter()
+    answer = json.dumps(asyncio.run(custom_scripts_call(server_udfs, "refresh_report",
+                                                        typehint_to_value={xw.Book: book})).json())
+    button = time.perf_counter() - t0
+    actions = json.loads(answer)["actions"]
+    print(f"\n「刷新报表」 on {n:,} tickets (+{n // 2:,} feedback, {n:,} calls), server path: {button:.1f} s, "
+          f"{len(actions):,} actions, {len(answer) / 1e6:.1f} MB of JSON; cs-xl refresh {headless:.1f} s; "
+          f"ratio {button / headless:.2f}")
+    assert any(a["func"] == "addChart" for a in actions)

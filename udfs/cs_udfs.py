@@ -15,7 +15,7 @@
 
 The two buttons, ``refresh_report`` (「刷新报表」) and ``check_data`` (「检查数据」, only 数据质量),
 are here too: an ``@xw.sub`` for the classic add-in (the workbook's VBA calls them through
-``RunPython``) and an xlwings Server/Lite ``@script`` bound to a shape on 汇总.  Both read the open
+``RunPython``) and an xlwings Server/Lite ``@script`` bound to a shape on 说明.  Both read the open
 book's cells and redraw the generated sheets with :mod:`cs_xl.live_refresh`.
 
 Every function is generated from :mod:`cs_xl.excel_functions`, which binds
@@ -32,7 +32,7 @@ import os
 import xlwings as xw
 
 from cs_xl import excel_functions as ef, live_refresh
-from cs_xl.words import sheet_name
+from cs_xl.template import README_SHEET
 
 ON_SERVER = os.environ.get("XLWINGS_ON_SERVER", "").lower() == "true"
 
@@ -103,9 +103,10 @@ def CS_BREAKDOWN(group, values, metric, arg=None):
 
 # ---------------------------------------------------------------- the buttons
 
-# Lite/Server buttons: a shape named like this on 汇总, hyperlinked to the cell (see README)
-SUMMARY = sheet_name("summary", "zh")
-BUTTON_SHAPES = {"refresh_report": f"[cs_refresh]{SUMMARY}!C1", "check_data": f"[cs_check]{SUMMARY}!E1"}
+# Lite/Server buttons: a shape named like this on 说明, hyperlinked to the cell (see README); the
+# desktop .xlsm has its form buttons in the same cells (cs_xl.macro_book)
+README = README_SHEET["zh"]
+BUTTON_SHAPES = {"refresh_report": f"[cs_refresh]{README}!B3", "check_data": f"[cs_check]{README}!C3"}
 
 if ON_SERVER:
     @script(button=BUTTON_SHAPES["refresh_report"], show_taskpane=False)

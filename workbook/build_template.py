@@ -10,6 +10,7 @@ files differ from a fresh build.  Building the VBA project needs ms-ovba
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -28,11 +29,23 @@ VBA_SOURCES = HERE / "vba"
 
 
 def build_vba_project(sources: Path = VBA_SOURCES, out: Path = VBA_PROJECT) -> Path:
-    """vbaProject.bin from the .bas files in ``sources`` (ms-ovba writes it into its working
-    directory, with intermediate files that must not be there from an earlier run)."""
+    """vbaProject.bin from the .bas files in ``sources``, by ms-ovba's command line.
+
+    ms-ovba 0.0.1 writes scratch files beside every file it reads — the .bas sources and the blank
+    Sheet1/ThisWorkbook modules inside its own package — and *appends* to them on the next run, so
+    a second build comes out corrupt.  It therefore runs on copies: of the sources and of the
+    package itself, in a fresh folder that is thrown away."""
+    import ms_ovba
     with tempfile.TemporaryDirectory() as work:
-        subprocess.run([sys.executable, "-m", "ms_ovba", str(sources)], cwd=work, check=True)
-        shutil.copyfile(Path(work) / "vbaProject.bin", out)
+        work = Path(work)
+        shutil.copytree(Path(ms_ovba.__file__).parent, work / "lib" / "ms_ovba",
+                        ignore=shutil.ignore_patterns("*.new", "*.bin", "__pycache__"))
+        (work / "vba").mkdir()
+        for bas in sorted(sources.glob("*.bas")):
+            shutil.copyfile(bas, work / "vba" / bas.name)
+        env = {**os.environ, "PYTHONPATH": str(work / "lib")}
+        subprocess.run([sys.executable, "-m", "ms_ovba", "vba"], cwd=work, env=env, check=True, capture_output=True)
+        shutil.copyfile(work / "vbaProject.bin", out)
     return out
 
 

@@ -1,5 +1,5 @@
 Attribute VB_Name = "CsButtons"
-' The two buttons on the summary sheet: Refresh report and Check data.
+' The two buttons on the first sheet (Read me): Refresh report and Check data.
 ' They run cs_xl's Python through the xlwings add-in. The call is late-bound
 ' (Application.Run) so this project needs no reference to the add-in, and it
 ' names no workbook, so the macros work whatever the file is called.
