@@ -80,27 +80,27 @@ def _hex(color: str) -> str:
     return "#" + color[-6:]  # openpyxl-style "FFDDEBF7" or "DDEBF7" → "#DDEBF7"
 
 
+def _set_given(target, **attributes) -> None:
+    """Set the attributes given a value; None leaves Excel's own."""
+    for name, value in attributes.items():
+        if value is not None:
+            setattr(target, name, value)
+
+
 def apply_style(rng, style: styles.Style) -> None:
     """Every attribute ``style`` sets, on every cell of ``rng`` (attributes it leaves None stay Excel's)."""
     font = style.font
     if font is not None:
-        for attribute in ("name", "bold", "italic", "size"):
-            if getattr(font, attribute) is not None:
-                setattr(rng.font, attribute, getattr(font, attribute))
-        if font.color is not None:
-            rng.font.color = _hex(font.color)
+        _set_given(rng.font, name=font.name, bold=font.bold, italic=font.italic, size=font.size,
+                   color=font.color and _hex(font.color))
     if style.fill is not None:
         rng.color = _hex(style.fill.color)
     if style.border is not None:
         _apply_border(rng, style.border)
     align = style.align
     if align is not None:
-        if align.horizontal is not None:
-            rng.horizontal_alignment = align.horizontal
-        if align.vertical is not None:
-            rng.vertical_alignment = align.vertical
-        if align.wrap is not None:
-            rng.wrap_text = align.wrap
+        _set_given(rng, horizontal_alignment=align.horizontal, vertical_alignment=align.vertical,
+                   wrap_text=align.wrap)
 
 
 def _apply_border(rng, border: styles.Border) -> None:
@@ -191,19 +191,9 @@ def add_chart(sheet, spec: ChartLayout):
                              height=spec.height_cm * POINTS_PER_CM, style=spec.style)
     chart.set_x_axis_values(_rng(sheet, spec.categories))
     chart.title = spec.title
-    values, categories = chart.value_axis, chart.category_axis
-    if spec.y_format is not None:
-        values.number_format = spec.y_format
-    if spec.y_min is not None:
-        values.minimum_scale = spec.y_min
-    if spec.y_max is not None:
-        values.maximum_scale = spec.y_max
-    if spec.y_title:
-        values.title = spec.y_title
-    if spec.x_title:
-        categories.title = spec.x_title
-    if spec.reverse_categories:
-        categories.reverse_order = True
+    _set_given(chart.value_axis, number_format=spec.y_format, minimum_scale=spec.y_min, maximum_scale=spec.y_max,
+               title=spec.y_title or None)
+    _set_given(chart.category_axis, title=spec.x_title or None, reverse_order=spec.reverse_categories or None)
     if spec.legend is None:
         chart.legend.visible = False
     else:
