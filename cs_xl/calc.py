@@ -177,10 +177,18 @@ def _xl_error(code: str):
     return Error.errors.get(code, Error.errors["#VALUE!"])
 
 
+class _Omitted(int):
+    """An argument left out (``=CS_FRT_RATE(F:F, 3, , , E:E, "x")``): 0 to the
+    engine's own functions, as in Excel; None (the default) to the CS_* ones,
+    as xlwings passes it."""
+
+
 def _cell_from_engine(value):
-    """An engine value as a raw cell for the CS_* functions: EMPTY → None, errors → "#N/A"."""
+    """An engine value as a raw cell for the CS_* functions: EMPTY or omitted → None, errors → "#N/A"."""
     if value.__class__ is float:
         return value
+    if value.__class__ is _Omitted:
+        return None
     import schedula
     from formulas.tokens.operand import XlError
     if value is schedula.EMPTY:
@@ -250,7 +258,9 @@ def register_functions() -> None:
     """Make every CS_* function known to the ``formulas`` engine (idempotent)."""
     import formulas
     from formulas.functions import wrap_func
+    from formulas.tokens.operand import Empty
     from .calc_functions import FUNCTIONS as EXCEL_RULES
+    Empty.compile = staticmethod(lambda: _Omitted(0))  # the engine's omitted argument is a plain 0
     table = formulas.get_functions()
     for name, fn in EXCEL_RULES.items():  # where the engine departs from Excel
         table[name] = wrap_func(fn, ranges=True)

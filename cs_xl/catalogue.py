@@ -28,6 +28,7 @@ from typing import Any, Callable, Protocol
 from . import metrics, sql_forms
 from .dataset import ROW
 from .schema import PRIORITIES
+from .words import CHANNEL_CLASS_NAMES
 
 TABLES = ("tickets", "feedback", "calls")
 FORMATS = ("pct", "min", "sec", "count", "score", "nps")
@@ -162,11 +163,20 @@ def _levels_text(table: dict, lang: str) -> str:
     return ", ".join("/".join(words[lv] for lv in lvs) + f" {_number(limit)}" for lvs, limit in runs) + " min"
 
 
+def _channels_text(table: dict, lang: str) -> str:
+    """{"chat": 1, "phone": 3, "email": 240} → 即时通讯1、电话3、邮件240分钟."""
+    if lang == "zh":
+        return "、".join(f"{CHANNEL_CLASS_NAMES[c][1]}{_number(v)}" for c, v in table.items()) + "分钟"
+    return ", ".join(f"{CHANNEL_CLASS_NAMES[c][0]} {_number(v)}" for c, v in table.items()) + " min"
+
+
 def field_text(settings, name: str, lang: str = "zh") -> str:
     """A Settings field as a definition shows it: with its unit, levels named, fractions as %."""
     value = getattr(settings, name)
     if value is None:
         return _NOT_SET[lang]
+    if name == "frt_channel_min":
+        return _channels_text(value, lang)
     if isinstance(value, dict):
         return _levels_text(value, lang)
     if name == "default_priority":
@@ -246,10 +256,13 @@ _ENTRIES = (
            "Distinct tickets by ticket ID (rows without an ID count once each; without an ID column, every row)",
            rule=_volume,
            sql=sql_forms.volume),
-    Metric("frt_rate", metrics.frt_rate, "tickets", ("frt_min",), "pct", True, "首次响应达标率", "FRT within target",
-           "首次响应时间≤{frt_threshold_min}的工单数 ÷ 有效首次响应时间的工单数(等于阈值算达标)",
-           "Tickets with first response ≤ {frt_threshold_min} ÷ tickets with a valid first response (ties count as met)",
-           params=(_P("threshold", "frt_threshold_min"),),
+    Metric("frt_rate", metrics.frt_rate, "tickets", ("frt_min", "channel"), "pct", True, "首次响应达标率",
+           "FRT within target",
+           "首次响应时间≤该渠道目标的工单数 ÷ 有效首次响应时间的工单数(等于目标算达标);渠道目标{frt_channel_min},"
+           "其他渠道或无渠道≤{frt_threshold_min}",
+           "Tickets with first response ≤ their channel's target ÷ tickets with a valid first response (ties count "
+           "as met); channel targets {frt_channel_min}, other or no channel ≤ {frt_threshold_min}",
+           params=(_P("threshold", "frt_threshold_min"), _P("channel_limits", "frt_channel_min")),
            sql=sql_forms.frt_rate),
     Metric("frt_avg", metrics.frt_avg, "tickets", ("frt_min",), "min", False, "平均首次响应时间", "Avg first response",
            "有效首次响应时间(分钟)的平均值", "Mean of valid first-response minutes",
@@ -279,10 +292,13 @@ _ENTRIES = (
            "首次响应时间+解决时长的平均值(两者都有的工单)", "Mean of first response + resolution over tickets having both",
            needs=(("frt_min",), ("resolve_min",)),
            sql=sql_forms.handle_avg),
-    Metric("sla_rate", metrics.sla_rate, "tickets", ("frt_min", "priority"), "pct", True, "响应时效达成率", "SLA met",
-           "首次响应时间≤该优先级时效({sla_min})的工单占比;无优先级按{default_priority}",
-           "Share of tickets answered within their priority's SLA ({sla_min}); no priority = {default_priority}",
-           params=_SLA,
+    Metric("sla_rate", metrics.sla_rate, "tickets", ("frt_min", "priority", "channel"), "pct", True, "响应时效达成率",
+           "SLA met",
+           "首次响应时间≤该优先级时效({sla_min})且≤该渠道目标({frt_channel_min})的工单占比;"
+           "无优先级按{default_priority},其他渠道只看优先级时效",
+           "Share of tickets answered within their priority's SLA ({sla_min}) and their channel's target "
+           "({frt_channel_min}); no priority = {default_priority}, other channels: the priority's SLA only",
+           params=_SLA + (_P("channel_limits", "frt_channel_min"),),
            sql=sql_forms.sla_rate),
     Metric("resolution_rate", metrics.resolution_rate, "tickets", ("status", "resolve_min"), "pct", True,
            "问题解决率", "Resolution rate",

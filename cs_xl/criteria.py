@@ -1,6 +1,6 @@
 """COUNTIFS criteria, as Excel reads them, for the trailing pairs of the CS_* formulas.
 
-``=CS_FRT_RATE(F:F, 3, E:E, "物流咨询", K:K, ">=3")`` keeps the rows where
+``=CS_FRT_AVG(F:F, E:E, "物流咨询", K:K, ">=3")`` keeps the rows where
 every criteria range matches its criterion, exactly as ``COUNTIFS`` would:
 
 * A criterion is an optional operator (``=``, ``<>``, ``<``, ``<=``, ``>``,

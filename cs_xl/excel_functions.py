@@ -27,7 +27,7 @@ import numpy as np
 
 from . import catalogue, metrics
 from . import criteria as crit
-from .udf_args import Column, UdfError, align, column, level_table, result, scalar
+from .udf_args import Column, UdfError, align, channel_table, column, level_table, result, scalar
 
 CRITERIA_PAIRS = 5
 
@@ -38,8 +38,9 @@ COLUMN_KINDS = {
     "rating": "number", "yes_no": "flag", "score": "number", "complaint": "flag", "customer": "text",
     "date": "date", "repeat_7d": "count", "answered": "flag", "wait_s": "seconds",
     "ivr_selfserved": "flag", "talk": "seconds", "hold": "seconds", "wrap": "seconds", "start": "datetime",
+    "channel": "text", "response": "minutes", "replies": "count",
 }
-TABLE_PARAMS = {"sla", "deadlines"}          # level → minutes
+TABLE_PARAMS = {"sla", "deadlines", "channel_limits"}  # level → minutes; channel class → minutes
 HIDDEN_PARAMS = {"kind"}                     # fixed by the function's definition, not typed by users
 
 PARAM_DOCS = {
@@ -53,6 +54,8 @@ PARAM_DOCS = {
     "start": "呼入时间 range", "threshold": "minutes, default 3", "p": "percentile 0–1, e.g. 0.9",
     "sla": "SLA minutes: 4 cells 一级…四级, or rows of level | minutes",
     "deadlines": "deadline minutes: 4 cells 一级…四级, or rows of level | minutes",
+    "channel": "渠道 range", "channel_limits": "FRT target minutes: 3 cells 即时通讯, 电话, 邮件, or rows of "
+    "channel | minutes", "response": "平均响应时长(分钟) range", "replies": "人工回复次数 range",
     "seconds": "seconds, default 20", "days": "days, default 7", "volume": "ticket volume",
 }
 
@@ -128,7 +131,7 @@ class ExcelFunction:
             if p.role == "column":
                 columns.append((p, None if value is None else column(p.name, value)))
             elif p.role == "table":
-                kwargs[p.name] = level_table(p.name, value)
+                kwargs[p.name] = (channel_table if p.name == "channel_limits" else level_table)(p.name, value)
             else:
                 kwargs[p.name] = value
         kwargs.update(_selected_columns(columns, _criteria_pairs(given)))

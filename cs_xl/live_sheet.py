@@ -4,7 +4,7 @@ Each card is one row: the metric, a CS_* formula (Python through xlwings, or
 ``cs-xl calc`` headless), the nearest native Excel formula (works without any
 add-in, but reads dirty cells such as ``"5分钟"`` as text and does not
 deduplicate) and a note.  Users copy a row and add criteria pairs
-(``=CS_FRT_RATE(F:F, 3, E:E, "物流咨询")``).  Settings come from the 参数
+(``=CS_FRT_RATE(F:F, 3, , , E:E, "物流咨询")``).  Settings come from the 参数
 sheet's cells, so changing the threshold there changes the card.  汇总 stays
 the refresh's values; this sheet is never generated or replaced.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 
-from .schema import SETTINGS_SHEET, TABLES
+from .schema import CHANNEL_CLASSES, SETTINGS_SHEET, TABLES
 
 LIVE_SHEET = {"zh": "实时看板", "en": "Live KPIs"}
 
@@ -22,14 +22,17 @@ LIVE_SHEET = {"zh": "实时看板", "en": "Live KPIs"}
 CARDS = (
     ("volume", "=CS_VOLUME({t.ticket_id})", "=COUNTA({t.ticket_id})-1",
      "原生公式不去重、含空编号时偏差", "the native formula does not deduplicate"),
-    ("frt_rate", "=CS_FRT_RATE({t.frt_min}, {p.frt_threshold_min})",
+    ("frt_rate", "=CS_FRT_RATE({t.frt_min}, {p.frt_threshold_min}, {t.channel}, {p.frt_channel_min.classes})",
      '=COUNTIFS({t.frt_min},"<="&{p.frt_threshold_min})/COUNT({t.frt_min})',
-     "加条件: =CS_FRT_RATE(F:F, 3, E:E, \"物流咨询\")", 'add criteria: =CS_FRT_RATE(F:F, 3, E:E, "Delivery enquiry")'),
+     "目标取「参数」各渠道（原生公式只用单一阈值）；加条件: =CS_FRT_RATE(F:F, 3, , , E:E, \"物流咨询\")",
+     'targets per channel from the settings sheet (the native formula: one threshold); '
+     'add criteria: =CS_FRT_RATE(F:F, 3, , , E:E, "Delivery enquiry")'),
     ("frt_avg", "=CS_FRT_AVG({t.frt_min})", "=AVERAGE({t.frt_min})",
      "“5分钟”等文字只有 CS_* 能读", "only CS_* reads text such as '5 min'"),
     ("frt_p90", "=CS_FRT_P90({t.frt_min})", "=PERCENTILE({t.frt_min},0.9)", "", ""),
-    ("sla_rate", "=CS_SLA_RATE({t.frt_min}, {t.priority}, {p.sla_min.levels}, {p.default_priority})", "",
-     "时效取「参数」各优先级", "SLA per priority from the settings sheet"),
+    ("sla_rate", "=CS_SLA_RATE({t.frt_min}, {t.priority}, {p.sla_min.levels}, {p.default_priority}, {t.channel}, "
+     "{p.frt_channel_min.classes})", "",
+     "时效取「参数」各优先级与各渠道目标", "SLA per priority and channel target from the settings sheet"),
     ("csat_rate", "=CS_CSAT({f.rating})", '=COUNTIFS({f.rating},">=4",{f.rating},"<=5")/COUNTIFS({f.rating},">=1",{f.rating},"<=5")',
      "", ""),
     ("satisfied_rate", "=CS_SAT_RATE({f.satisfied})",
@@ -94,8 +97,9 @@ class _Dotted:
         self.settings, self.prefix = settings, prefix
 
     def __getattr__(self, part: str) -> str:
-        if part == "levels":  # {p.sla_min.levels}: the four per-priority cells as one range
-            first, last = self.settings[f"{self.prefix}.1"], self.settings[f"{self.prefix}.4"]
+        if part in ("levels", "classes"):  # {p.sla_min.levels}: the per-priority (per-channel) cells as one range
+            ends = ("1", "4") if part == "levels" else (CHANNEL_CLASSES[0], CHANNEL_CLASSES[-1])
+            first, last = (self.settings[f"{self.prefix}.{end}"] for end in ends)
             return f"{first}:{last.split('!')[1]}"
         return self.settings[f"{self.prefix}.{part}"]
 

@@ -236,6 +236,34 @@ def _row_limits(levels: np.ndarray | None, n: int, lookup: np.ndarray,
     return rows
 
 
+def _channel_targets(channel_limits: Mapping | None) -> dict[str, float]:
+    """Class → minutes from a table keyed by class (chat/phone/email) or by a
+    channel word of that class (在线, 电话, 邮件 …); blank limits are skipped."""
+    items = schema.DEFAULT_FRT_CHANNEL_MIN if channel_limits is None else channel_limits
+    targets = {}
+    for key, limit in items.items():
+        cls = schema.channel_class(key)
+        if cls is None:
+            raise ValueError(f"channel_limits: {key!r} is not a channel class ({', '.join(schema.CHANNEL_CLASSES)})")
+        if limit is not None and str(limit).strip() != "":
+            targets[cls] = _parameter(limit, f"channel_limits[{key!r}]", "minutes")
+    return targets
+
+
+def _channel_row_limits(channels: np.ndarray | None, fallback: np.ndarray, channel_limits: Mapping | None,
+                        combine=None) -> np.ndarray:
+    """Per row: the target of its channel's class (``combine``d with
+    ``fallback`` when given), else ``fallback`` (channel blank or in no class)."""
+    if channels is None:
+        return fallback
+    targets = _channel_targets(channel_limits)
+    known = pd.Series(channels, dtype=object)
+    by_value = {v: targets.get(schema.channel_class(v), np.nan) for v in pd.unique(known.dropna())}
+    by_row = known.map(by_value).to_numpy(dtype=float)
+    chosen = by_row if combine is None else combine(by_row, fallback)
+    return np.where(np.isnan(by_row), fallback, chosen)
+
+
 # ------------------------------------------------------------------ arithmetic
 
 def _valid(x: np.ndarray) -> np.ndarray:
@@ -346,15 +374,24 @@ def volume(ticket_id) -> float:
     return float(len(set(known)) + (len(ids) - len(known)))  # text ids: a set is pd.unique without its overhead
 
 
-def frt_rate(frt, threshold: float = 3.0) -> float:
-    """首次响应达标率 = count(frt ≤ T) / count(valid frt); ties count as met.
+def frt_rate(frt, threshold: float = 3.0, channel=None, channel_limits: Mapping | None = None) -> float:
+    """首次响应达标率 = count(frt ≤ target) / count(valid frt); ties count as met.
+
+    The target of a row is its channel's (``channel_limits``: class → minutes,
+    default ``schema.DEFAULT_FRT_CHANNEL_MIN``: chat 1, phone 3, e-mail 240)
+    when its 渠道 is a chat, phone or e-mail channel
+    (:func:`cs_xl.schema.channel_class`), else ``threshold``.
 
     >>> frt_rate([1, 2, 3, 10, None, "x"], 3)  # {1, 2, 3} of {1, 2, 3, 10}
     0.75
+    >>> frt_rate([0.5, 2, 2, 200], 3, ["在线", "在线", "APP", "邮件"])  # chat ≤ 1, APP ≤ 3, e-mail ≤ 240
+    0.75
     """
     limit = _parameter(threshold, "threshold", "minutes")
-    x = _inputs(frt=(frt, "minutes"))["frt"]
-    return _share(_at_most(x, limit), _valid(x))
+    cols = _inputs(frt=(frt, "minutes"), channel=(channel, "text", OPTIONAL))
+    x = cols["frt"]
+    limits = _channel_row_limits(cols["channel"], np.full(len(x), limit), channel_limits)
+    return _share(_at_most(x, limits), _valid(x))
 
 
 def frt_avg(frt) -> float:
@@ -401,8 +438,9 @@ def handle_avg(frt, resolve) -> float:
     return _mean_of(cols["frt"] + cols["resolve"])  # NaN + x = NaN drops half-filled rows
 
 
-def sla_rate(frt, priority=None, sla: Mapping | None = None, default_priority: int = 3) -> float:
-    """响应时效达成率 = count(frt ≤ SLA(priority)) / count(valid frt).
+def sla_rate(frt, priority=None, sla: Mapping | None = None, default_priority: int = 3,
+             channel=None, channel_limits: Mapping | None = None) -> float:
+    """响应时效达成率 = count(frt ≤ SLA(priority, channel)) / count(valid frt).
 
     ``sla`` maps level → minutes (default ``schema.DEFAULT_SLA_MIN``: 一级 5,
     二级 10, 三级/四级 30); keys may be 1 / "一级" / "L1" / "P1".  Rows whose
@@ -412,11 +450,20 @@ def sla_rate(frt, priority=None, sla: Mapping | None = None, default_priority: i
 
     >>> round(sla_rate([4, 6, 20], ["一级", "一级", None]), 4)
     0.6667
+
+    With a 渠道 column a row must also meet its channel's first-response
+    target (the stricter of the two; see :func:`frt_rate`): 20 min on chat
+    misses chat's 1 min although 三级 allows 30:
+
+    >>> sla_rate([20, 20], [None, None], channel=["在线", "邮件"])
+    0.5
     """
-    cols = _inputs(frt=(frt, "minutes"), priority=(priority, "priority", OPTIONAL))
+    cols = _inputs(frt=(frt, "minutes"), priority=(priority, "priority", OPTIONAL),
+                   channel=(channel, "text", OPTIONAL))
     lookup = _level_table(sla, schema.DEFAULT_SLA_MIN, "sla")
     x = cols["frt"]
     limits = _row_limits(cols["priority"], len(x), lookup, default_priority, "sla")
+    limits = _channel_row_limits(cols["channel"], limits, channel_limits, np.minimum)
     return _share(_at_most(x, limits), _valid(x))
 
 

@@ -90,6 +90,22 @@ def _level_rows(prefix: str, zh: str, en: str, note_zh: str, note_en: str) -> li
                   f"{en} {LEVEL_EN[n]} ({LEVEL_NOTE[n][1]})", note_zh, note_en) for n in range(1, 5)]
 
 
+CHANNEL_ROWS = {  # class → (zh label, en label, zh note, en note); defaults: schema.DEFAULT_FRT_CHANNEL_MIN
+    "chat": ("首次响应目标 即时通讯(分钟)", "FRT target chat (min)",
+             "渠道含 在线/聊天/微信/chat/widget 等；要求最高，默认1分钟",
+             "channel naming chat/messaging/widget…; strictest, default 1"),
+    "phone": ("首次响应目标 电话(分钟)", "FRT target phone (min)",
+              "渠道含 电话/热线/phone/call 等；默认3分钟", "channel naming phone/call/voice…; default 3"),
+    "email": ("首次响应目标 邮件(分钟)", "FRT target e-mail (min)",
+              "渠道含 邮件/邮箱/mail；最宽松，默认240分钟（半个工作日）",
+              "channel naming mail; loosest, default 240 (half a working day)"),
+}
+
+
+def _channel_rows() -> list[Param]:
+    return [Param(f"frt_channel_min.{cls}", "minutes", *texts) for cls, texts in CHANNEL_ROWS.items()]
+
+
 def _target_rows(extra: Iterable[str] = ()) -> list[Param]:
     keys = list(DEFAULT_TARGETS) + [k for k in extra if k not in DEFAULT_TARGETS]
     return [Param(f"target.{k}", "target", _metric(k).zh, _metric(k).en,
@@ -121,7 +137,9 @@ def sections(extra_targets: Iterable[str] = ()) -> list[tuple[str, str, list[Par
         ]),
         ("指标参数", "Metric parameters", [
             Param("frt_threshold_min", "minutes", "首次响应达标阈值(分钟)", "FRT threshold (min)",
-                  "首次响应时间≤此值算达标（默认3分钟）", "FRT ≤ this counts as met (default 3)"),
+                  "首次响应时间≤此值算达标（默认3分钟）；下面三类以外的渠道（APP、小程序、官网…）及无渠道时使用",
+                  "FRT ≤ this counts as met (default 3); for channels other than the three below, or none"),
+            *_channel_rows(),
             *_level_rows("sla_min", "响应时效(分钟)", "Response SLA (min)",
                          "首次响应承诺时限", "first-response commitment"),
             *_level_rows("resolve_deadline_min", "完成时限(分钟)", "Resolution deadline (min)",
@@ -213,7 +231,7 @@ def _value_of(settings: Settings, param: Param, lang: str) -> Any:
         return None  # start/end carry the period; the month is an input shortcut
     if "." in key and not key.startswith("target."):
         name, level = key.split(".")
-        return getattr(settings, name).get(int(level))
+        return getattr(settings, name).get(int(level) if level.isdigit() else level)
     if key.startswith("target."):
         target = settings.targets.get(key.split(".", 1)[1])
         return None if target is None else target[0]
@@ -531,6 +549,7 @@ def _settings_from(values: dict, directions: dict, sheet: str, cols: dict) -> Se
     base = Settings()
     changes: dict[str, Any] = {}
     sla, deadlines, targets = dict(base.sla_min), dict(base.resolve_deadline_min), dict(base.targets)
+    channel_min = dict(base.frt_channel_min)
     for key, value in values.items():
         if key.startswith("@") or key == "period_month":
             continue
@@ -542,6 +561,8 @@ def _settings_from(values: dict, directions: dict, sheet: str, cols: dict) -> Se
             sla[int(key.split(".")[1])] = value
         elif key.startswith("resolve_deadline_min."):
             deadlines[int(key.split(".")[1])] = value
+        elif key.startswith("frt_channel_min."):
+            channel_min[key.split(".")[1]] = value
         else:
             changes[key] = value
     for key, direction in directions.items():  # direction changed, value left blank
@@ -551,7 +572,8 @@ def _settings_from(values: dict, directions: dict, sheet: str, cols: dict) -> Se
     if "period_month" in values:
         _apply_month(values, changes, sheet, cols)
     _check_period_order(values, changes, sheet, cols)
-    settings = base.with_(sla_min=sla, resolve_deadline_min=deadlines, targets=targets, **changes)
+    settings = base.with_(sla_min=sla, resolve_deadline_min=deadlines, frt_channel_min=channel_min,
+                          targets=targets, **changes)
     if settings.business_open >= settings.business_close:
         row, raw = values.get("@business_close") or values.get("@business_open")
         where = _Cell(sheet, row, cols[COL_VALUE], all_params()["business_close"].zh)

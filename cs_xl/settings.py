@@ -8,7 +8,7 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass, field, replace
 
-from .schema import DEFAULT_RESOLVE_DEADLINE_MIN, DEFAULT_SLA_MIN  # noqa: F401  (re-exported)
+from .schema import DEFAULT_FRT_CHANNEL_MIN, DEFAULT_RESOLVE_DEADLINE_MIN, DEFAULT_SLA_MIN  # noqa: F401  (re-exported)
 
 # Targets per metric key: (value, direction) where direction is ">=" when
 # higher is better and "<=" when lower is better.
@@ -41,7 +41,8 @@ class Settings:
     modules: tuple[str, ...] = ()
     min_tenure_months: float | None = None  # 入职满N个月
     # --- metric parameters
-    frt_threshold_min: float = 3.0
+    frt_threshold_min: float = 3.0  # the fallback: channels that are not chat, phone or e-mail
+    frt_channel_min: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_FRT_CHANNEL_MIN))
     sla_min: dict[int, float] = field(default_factory=lambda: dict(DEFAULT_SLA_MIN))
     resolve_deadline_min: dict[int, float] = field(default_factory=lambda: dict(DEFAULT_RESOLVE_DEADLINE_MIN))
     default_priority: int = 3  # tickets without a priority are 三级 (SPEC §3 sla_rate)

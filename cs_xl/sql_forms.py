@@ -150,8 +150,27 @@ def volume(m, shape: Shape, s, d: Dialect) -> Form:
                 finish=lambda p, ctx: float(p["ids"] + p["blank"]))
 
 
+def _limit_by_channel(d: Dialect, shape: Shape, channel_limits, fallback: str, stricter: bool = False) -> str:
+    """Per row: its channel class's FRT target + tie tolerance (or the stricter of that and
+    ``fallback``) where its 渠道 is a chat, phone or e-mail channel, else ``fallback``
+    (metrics._channel_row_limits)."""
+    if not shape.has("channel"):
+        return fallback
+    cases = []
+    for cls, minutes in metrics._channel_targets(channel_limits).items():
+        labels = shape.labels("channel", lambda v, cls=cls: schema.channel_class(v) == cls)
+        if labels:
+            limit = d.num(float(minutes) + metrics.TIE_TOLERANCE)
+            value = f"least({fallback}, {limit})" if stricter else limit
+            cases.append(f"WHEN channel IN ({', '.join(d.text(v) for v in labels)}) THEN {value}")
+    return f"(CASE {' '.join(cases)} ELSE {fallback} END)" if cases else fallback
+
+
 def frt_rate(m, shape, s, d) -> Form:
-    return share(at_most(d, "frt_min", m.arguments(s)["threshold"]), "frt_min IS NOT NULL")
+    a = m.arguments(s)
+    fallback = d.num(float(a["threshold"]) + metrics.TIE_TOLERANCE)
+    limit = _limit_by_channel(d, shape, a["channel_limits"], fallback)
+    return share(holds(f"frt_min <= {limit}"), "frt_min IS NOT NULL")
 
 
 def mean_of_input(m, shape, s, d) -> Form:
@@ -173,6 +192,7 @@ def handle_avg(m, shape, s, d) -> Form:
 def sla_rate(m, shape, s, d) -> Form:
     a = m.arguments(s)
     limit = _limit_by_level(d, shape, a["sla"], schema.DEFAULT_SLA_MIN, a["default_priority"], "sla")
+    limit = _limit_by_channel(d, shape, a["channel_limits"], limit, stricter=True)
     return share(holds(f"frt_min <= {limit}"), "frt_min IS NOT NULL")
 
 

@@ -243,15 +243,28 @@ def scalar(name: str, value) -> Any:
 def level_table(name: str, value) -> dict | None:
     """Minutes per priority level from a range: 4 cells (一级…四级 in order) or
     rows of (level, minutes) such as 一级 | 5.  Blank → None (the defaults)."""
+    return _keyed_table(name, value, (1, 2, 3, 4), "一级…四级", "level")
+
+
+def channel_table(name: str, value) -> dict | None:
+    """FRT target minutes per channel class from a range: 3 cells (即时通讯,
+    电话, 邮件 in order, as on 参数) or rows of (channel, minutes) such as
+    在线 | 1.  Blank → None (the defaults)."""
+    return _keyed_table(name, value, schema.CHANNEL_CLASSES, ", ".join(schema.CHANNEL_CLASSES), "channel")
+
+
+def _keyed_table(name: str, value, keys: tuple, keys_text: str, row_key: str) -> dict | None:
+    """A small key → minutes table: one cell per key of ``keys`` in order, or rows of (key, minutes)."""
     if value is None:
         return None
     rows, _, _ = _as_rows(value)
     rows = [[_clean(c) for c in row] for row in rows[:used_rows(rows)]]
     cells = [c for row in rows for c in row]
     if rows and all(len(row) == 1 for row in rows) or len(rows) == 1:
-        if len(cells) != 4:
-            raise UdfError(f"{name}: give 4 values (一级…四级) or rows of level and minutes, got {len(cells)} cells")
-        return {level: minutes for level, minutes in zip((1, 2, 3, 4), cells) if minutes is not None}
+        if len(cells) != len(keys):
+            raise UdfError(f"{name}: give {len(keys)} values ({keys_text}) or rows of {row_key} and minutes, "
+                           f"got {len(cells)} cells")
+        return {key: minutes for key, minutes in zip(keys, cells) if minutes is not None}
     return {row[0]: row[-1] for row in rows if row[0] is not None and row[-1] is not None}
 
 

@@ -52,6 +52,11 @@ REASONS: dict[str, tuple[str, str]] = {
     "already_in_book": ("{key} already in the workbook, not added again", "{key}已在工作簿中,未重复添加"),
 }
 
+# the channel classes of the per-channel first-response targets (schema.CHANNEL_CLASSES)
+CHANNEL_CLASS_NAMES: dict[str, tuple[str, str]] = {
+    "chat": ("chat", "即时通讯"), "phone": ("phone", "电话"), "email": ("e-mail", "邮件"),
+}
+
 ACTIONS: dict[str, tuple[str, str]] = {
     "repaired": ("repaired", "已修正"),
     "dropped": ("dropped", "已剔除"),

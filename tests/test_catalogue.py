@@ -58,7 +58,8 @@ def test_parameters_name_real_settings_fields_and_arguments():
         for p in m.params:
             assert p.field in fields, (m.key, p.field)
             assert p.arg in inspect.signature(m.func).parameters, (m.key, p.arg)
-    assert catalogue.get("frt_rate").params == (Parameter("threshold", "frt_threshold_min"),)
+    assert catalogue.get("frt_rate").params == (Parameter("threshold", "frt_threshold_min"),
+                                                Parameter("channel_limits", "frt_channel_min"))
 
 
 def test_formats_and_directions():

@@ -181,6 +181,55 @@ class TestVolume:
         assert m.volume(ids) == s.dropna().nunique() + s.isna().sum()
 
 
+class TestChannelTargets:
+    """Seed 004: the FRT target differs per channel (chat 1, phone 3, e-mail 240 by default);
+    other channels and rows without a channel fall back to the single threshold."""
+    FRT = [0.5, 2, 2, 2, 100, 300, 2, 4]
+    CHANNEL = ["在线", "Chat", "电话", "APP", "邮件", "Email", None, "phone call"]
+    # target:   1      1       3      3(APP) 240     240     3     3
+    # met:      yes    no      yes    yes    yes     no      yes   no   → 5 of 8
+
+    def test_frt_rate_uses_each_rows_channel_target(self):
+        assert m.frt_rate(self.FRT, 3, self.CHANNEL) == 5 / 8
+
+    def test_without_a_channel_column_the_single_threshold_applies(self):
+        # ≤ 3: 0.5, 2, 2, 2, 2 → 5 of 8 (100 and 300 miss)
+        assert m.frt_rate(self.FRT, 3) == 5 / 8
+        assert m.frt_rate([100, 2], 3) == 0.5
+
+    def test_e_mail_is_loosest_and_chat_strictest(self):
+        assert m.frt_rate([100, 2], 3, ["邮件", "在线"]) == 0.5  # e-mail 100 ≤ 240 met, chat 2 > 1 missed
+
+    def test_channel_limits_by_class_or_channel_word(self):
+        by_class = m.frt_rate(self.FRT, 3, self.CHANNEL, {"chat": 2, "phone": 3, "email": 100})
+        by_word = m.frt_rate(self.FRT, 3, self.CHANNEL, {"在线": "2分钟", "电话": 3, "邮件": 100})
+        # chat ≤ 2: 0.5, 2 met; phone: 2 met, 4 missed; e-mail ≤ 100: 100 met, 300 missed; APP, None ≤ 3 met
+        assert by_class == by_word == 6 / 8
+
+    def test_a_class_left_out_falls_back_to_the_threshold(self):
+        # no chat target: chat rows use the threshold 3 → 0.5 and 2 met
+        assert m.frt_rate(self.FRT, 3, self.CHANNEL, {"phone": 3, "email": 240}) == 6 / 8
+
+    def test_unknown_class_key_is_an_error(self):
+        with pytest.raises(ValueError, match="channel class"):
+            m.frt_rate([1], 3, ["在线"], {"fax": 10})
+
+    def test_sla_is_the_stricter_of_priority_and_channel(self):
+        # 一级 5: chat 2 → min(5, 1) = 1 missed; e-mail 4 → min(5, 240) = 5 met;
+        # 三级 30 (blank): chat 0.5 met; e-mail 200 → 30 missed; APP 20 → 30 met
+        frt = [2, 4, 0.5, 200, 20]
+        prio = ["一级", "一级", None, None, None]
+        channel = ["在线", "邮件", "在线", "邮件", "APP"]
+        assert m.sla_rate(frt, prio, channel=channel) == 3 / 5
+        assert m.sla_rate(frt, prio) == 4 / 5  # without channels: 2, 4 ≤ 5; 0.5, 20 ≤ 30; 200 missed
+
+    def test_channel_words_of_the_vendors_exports(self):
+        from cs_xl.schema import channel_class
+        assert [channel_class(c) for c in ("Web Widget", "Phone call (incoming)", "Mail", "Channel::WebWidget",
+                                            "Channel::Email", "小程序", "官网", "Self service")] == \
+            ["chat", "phone", "email", "chat", "email", None, None, None]
+
+
 class TestFrtRate:
     def test_hand_worked(self):
         # valid: 1, 2, 3, 10 ("x" and None ignored); ≤ 3: 1, 2, 3 → 3/4

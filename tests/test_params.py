@@ -19,7 +19,8 @@ def custom_settings() -> Settings:
         period_start=dt.date(2024, 3, 4), period_end=dt.date(2024, 5, 26),
         teams=("在线一组", "电话客服组"), channels=("APP", "小程序"), customer_types=("VIP",),
         issue_types=("投诉", "技术故障"), modules=("物流",), min_tenure_months=3.0,
-        frt_threshold_min=2.5, sla_min={1: 4.0, 2: 8.0, 3: 20.0, 4: 45.0},
+        frt_threshold_min=2.5, frt_channel_min={"chat": 0.5, "phone": 2.0, "email": 480.0},
+        sla_min={1: 4.0, 2: 8.0, 3: 20.0, 4: 45.0},
         resolve_deadline_min={1: 50.0, 2: 200.0, 3: 1000.0, 4: 3000.0}, default_priority=2,
         service_level_s=30.0, short_abandon_s=5.0, repeat_days=14, target_service_level=0.75,
         targets=targets, alert_wait_factor=1.5, alert_queue_max=80, mask_names=True,
@@ -101,7 +102,21 @@ def test_every_settings_field_has_a_row():
     assert fields_seen == {f.name for f in dataclasses.fields(Settings)}
     assert {f"sla_min.{n}" for n in range(1, 5)} <= keys
     assert {f"resolve_deadline_min.{n}" for n in range(1, 5)} <= keys
+    assert {"frt_channel_min.chat", "frt_channel_min.phone", "frt_channel_min.email"} <= keys
     assert {f"target.{k}" for k in DEFAULT_TARGETS} <= keys
+
+
+def test_channel_targets_are_stated_strictest_first_and_read_back():
+    """Seed 004: chat strictest, phone next, e-mail loosest; the defaults are shown on 参数."""
+    _, ws = sheet_with(Settings())
+    shown = {key: ws.cell(row=row_of(ws, key), column=2).value for key in
+             ("frt_channel_min.chat", "frt_channel_min.phone", "frt_channel_min.email", "frt_threshold_min")}
+    assert shown["frt_channel_min.chat"] < shown["frt_channel_min.phone"] < shown["frt_channel_min.email"]
+    assert shown["frt_threshold_min"] == 3
+    ws.cell(row=row_of(ws, "frt_channel_min.email"), column=2, value="8小时")
+    ws.cell(row=row_of(ws, "frt_channel_min.chat"), column=2, value=None)  # blank = default
+    got = read_params(list(ws.iter_rows(values_only=True)))
+    assert got.frt_channel_min == {"chat": 1.0, "phone": 3.0, "email": 480.0}
 
 
 def test_validations_on_flags_directions_and_numbers():

@@ -93,7 +93,7 @@ def test_server_as_shipped_conversion_for_comparison():
 T = "响应时间统计表"
 BOARD = (
     (f"=CS_FRT_RATE({T}!G:G, 3)", f'=COUNTIFS({T}!G:G,"<=3")/COUNT({T}!G:G)'),
-    (f'=CS_FRT_RATE({T}!G:G, 3, {T}!K:K, "已解决")', f"=AVERAGE({T}!G:G)"),
+    (f'=CS_FRT_RATE({T}!G:G, 3, , , {T}!K:K, "已解决")', f"=AVERAGE({T}!G:G)"),
     (f"=CS_FRT_P90({T}!G:G)", "=ROUND(A1*100,1)"),
     (f"=CS_RESOLUTION_RATE({T}!K:K)", f'=AVERAGEIFS({T}!H:H,{T}!K:K,"已解决")'),
 )

@@ -199,7 +199,7 @@ def _whole_column(cells: list, header: str) -> list[list]:
 def test_whole_column_classic_equals_the_used_rows(classic):
     frt = TABLES["tickets"]["frt_min"].tolist()
     issue = TABLES["tickets"]["issue_type"].tolist()
-    got = classic.CS_FRT_RATE(_whole_column(frt, "首次响应时间(分钟)"), 3,
+    got = classic.CS_FRT_RATE(_whole_column(frt, "首次响应时间(分钟)"), 3, None, None,
                               _whole_column(issue, "问题类型"), "物流咨询")
     rows = [f for f, i in zip(frt, issue) if i == "物流咨询"]
     assert got == pytest.approx(metrics.frt_rate(rows, 3))
@@ -278,9 +278,11 @@ def test_bad_arguments_are_value_errors_with_a_message(classic, server):
     with pytest.raises(UdfError, match=r"#VALUE!.*threshold.*'abc'"):
         classic.CS_FRT_RATE([[1.0]], "abc")
     with pytest.raises(UdfError, match=r"#VALUE!.*same size.*frt 3×1.*criteria_range1 2×1"):
-        classic.CS_FRT_RATE([[1.0], [2.0], [3.0]], 3, [["a"], ["b"]], "a")
+        classic.CS_FRT_RATE([[1.0], [2.0], [3.0]], 3, None, None, [["a"], ["b"]], "a")
     with pytest.raises(UdfError, match="criteria1 has no criteria_range1"):
-        classic.CS_FRT_RATE([[1.0]], 3, None, "a")
+        classic.CS_FRT_RATE([[1.0]], 3, None, None, None, "a")
+    with pytest.raises(UdfError, match=r"channel_limits: give 3 values"):
+        classic.CS_FRT_RATE([[1.0]], 3, [["在线"]], [[1], [3]])
     with pytest.raises(UdfError, match="p must be between 0 and 1"):
         classic.CS_PCTL([[1.0]], 2)
     with pytest.raises(UdfError, match="unknown metric"):
@@ -298,7 +300,7 @@ def test_blank_scalar_cell_takes_the_default(classic, server):
 
 def test_no_valid_value_is_na_never_zero(classic, server):
     assert classic.CS_FRT_RATE([[None], ["文字"], ["#N/A"]], 3) == "#N/A"
-    assert classic.CS_FRT_RATE([[1.0], [2.0]], 3, [["x"], ["y"]], "z") == "#N/A"
+    assert classic.CS_FRT_RATE([[1.0], [2.0]], 3, None, None, [["x"], ["y"]], "z") == "#N/A"
     assert call_server(server, "CS_CSAT", [["#N/A"], [""]]) == [[{"type": "Error", "errorType": "NotAvailable"}]]
 
 
@@ -309,8 +311,18 @@ def test_metadata_lists_every_function_with_registry_help(server):
     frt = meta["CS_FRT_RATE"]
     assert catalogue.get("frt_rate").name("zh") in frt["description"]
     params = [(p["name"], p.get("optional", False)) for p in frt["parameters"]]
-    assert params[:4] == [("frt", False), ("threshold", True), ("criteria_range1", True), ("criteria1", True)]
-    assert len(params) == 2 + 2 * ef.CRITERIA_PAIRS
+    assert params[:6] == [("frt", False), ("threshold", True), ("channel", True), ("channel_limits", True),
+                          ("criteria_range1", True), ("criteria1", True)]
+    assert len(params) == 4 + 2 * ef.CRITERIA_PAIRS
+
+
+def test_channel_targets_from_a_settings_range_or_channel_rows(classic):
+    """=CS_FRT_RATE(frt, 3, 渠道, 参数!B16:B18): the 3 cells chat, phone, e-mail of 参数, or rows of
+    channel | minutes.  Hand-worked: chat 2 > 1 missed, phone 2 ≤ 3 met, e-mail 100 ≤ 240 met, APP 4 > 3."""
+    frt, channel = [[2.0], [2.0], [100.0], [4.0]], [["在线"], ["电话"], ["邮件"], ["APP"]]
+    assert classic.CS_FRT_RATE(frt, 3, channel, [[1], [3], [240]]) == pytest.approx(2 / 4)
+    assert classic.CS_FRT_RATE(frt, 3, channel, [["在线", 2], ["邮件", 60]]) == pytest.approx(2 / 4)  # chat met, e-mail missed
+    assert classic.CS_FRT_RATE(frt, 3, channel) == pytest.approx(2 / 4)  # the defaults 1 / 3 / 240
 
 
 # ------------------------------------------------------------------ headers, blanks, breakdown
