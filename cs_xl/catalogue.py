@@ -407,6 +407,20 @@ _ENTRIES = (
            params=(_P("target_sl", "target_service_level"), _P("target_s", "service_level_s")),
            rule=_agents_needed, queue=True,
            sql=sql_forms.agents_needed),
+    # ------------------------------------------------ conversations (message-level exports, seed 004)
+    Metric("avg_response", metrics.avg_response, "tickets", ("response_avg_min",), "min", False,
+           "平均响应时长", "Avg response time",
+           "每个会话中客服每次人工回复的等待分钟数(自客户消息起,不只首次)的平均值,再按会话平均;"
+           "没有消息级数据时不计算",
+           "Per conversation, the mean wait (min) of every human reply since the customer's message, not only "
+           "the first; averaged over conversations (undefined without message-level data)",
+           sql=sql_forms.mean_of_input),
+    Metric("online_reply_rate", metrics.online_reply_rate, "tickets", ("replies", "channel"), "pct", True,
+           "在线咨询回复率", "Online reply rate",
+           "至少有1次人工回复的在线咨询 ÷ 全部在线咨询(有渠道列时只计即时通讯渠道;没有消息级数据时不计算)",
+           "Online consultations with at least one human reply ÷ all online consultations (chat channels when "
+           "there is a channel column; undefined without message-level data)",
+           sql=sql_forms.online_reply_rate),
 )
 
 METRICS: dict[str, Metric] = {}  # display order

@@ -110,12 +110,16 @@ def parse_moments(text: pd.Series, timezone: str, fmt: str | None = None,
                   ignore_offset: bool = False) -> pd.Series:
     """Timestamp text → naive moments in ``timezone``; unreadable text → NaT.
 
-    ``fmt`` is a strptime format (day-first exports need one); without it
+    ``fmt`` is a strptime format (day-first exports need one) or ``"epoch"``
+    (Unix seconds, converted from UTC); without it
     ISO 8601 is tried first, then pandas' per-value parser.  Offsets in the
     text are honoured (converted) unless ``ignore_offset``: some exports print
     ``+00:00`` on local times (SOURCE.md of the helpdesk log), and then the
     wall clock is the truth."""
     text = text.astype("string").str.strip()
+    if fmt == EPOCH:  # instants: converted like any timestamp with an offset
+        parsed = pd.to_datetime(pd.to_numeric(text, errors="coerce"), unit="s", utc=True)
+        return parsed.dt.tz_convert(timezone).dt.tz_localize(None).astype("datetime64[ns]")
     if ignore_offset:
         text = text.str.replace(_OFFSET, "", regex=True)
     has_offset = text.str.contains(_OFFSET, regex=True, na=False)
@@ -132,6 +136,7 @@ def parse_moments(text: pd.Series, timezone: str, fmt: str | None = None,
 
 
 _OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
+EPOCH = "epoch"  # timestamp_format of exports in Unix seconds
 
 
 def _to_datetime(text: pd.Series, fmt: str | None, aware: bool) -> pd.Series:

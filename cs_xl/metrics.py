@@ -250,6 +250,12 @@ def _channel_targets(channel_limits: Mapping | None) -> dict[str, float]:
     return targets
 
 
+def _channel_classes(channels: np.ndarray) -> pd.Series:
+    """Per row: chat / phone / email / None (each distinct 渠道 value classified once)."""
+    known = pd.Series(channels, dtype=object)
+    return known.map({v: schema.channel_class(v) for v in pd.unique(known.dropna())})
+
+
 def _channel_row_limits(channels: np.ndarray | None, fallback: np.ndarray, channel_limits: Mapping | None,
                         combine=None) -> np.ndarray:
     """Per row: the target of its channel's class (``combine``d with
@@ -257,9 +263,7 @@ def _channel_row_limits(channels: np.ndarray | None, fallback: np.ndarray, chann
     if channels is None:
         return fallback
     targets = _channel_targets(channel_limits)
-    known = pd.Series(channels, dtype=object)
-    by_value = {v: targets.get(schema.channel_class(v), np.nan) for v in pd.unique(known.dropna())}
-    by_row = known.map(by_value).to_numpy(dtype=float)
+    by_row = _channel_classes(channels).map(lambda c: targets.get(c, np.nan)).to_numpy(dtype=float)
     chosen = by_row if combine is None else combine(by_row, fallback)
     return np.where(np.isnan(by_row), fallback, chosen)
 
@@ -465,6 +469,36 @@ def sla_rate(frt, priority=None, sla: Mapping | None = None, default_priority: i
     limits = _row_limits(cols["priority"], len(x), lookup, default_priority, "sla")
     limits = _channel_row_limits(cols["channel"], limits, channel_limits, np.minimum)
     return _share(_at_most(x, limits), _valid(x))
+
+
+def avg_response(response) -> float:
+    """平均响应时长 = mean over conversations of each one's average reply wait
+    (minutes; every human reply, not only the first).  Conversations without
+    message data are blank and left out: no data → nan, never 0.
+
+    >>> avg_response([2, 4, None])  # (2 + 4) / 2
+    3.0
+    """
+    return mean(response, "minutes")
+
+
+def online_reply_rate(replies, channel=None) -> float:
+    """在线咨询回复率 = online consultations with ≥ 1 human reply ÷ online consultations.
+
+    A consultation counts only when its reply count is known (message-level
+    data); with a 渠道 column only chat channels (:func:`cs_xl.schema.channel_class`)
+    are online consultations.
+
+    >>> online_reply_rate([2, 0, 1, None])  # 2 of the 3 with a count
+    0.6666666666666666
+    >>> online_reply_rate([2, 0, 1], ["在线", "在线", "邮件"])  # the e-mail is not an online consultation
+    0.5
+    """
+    cols = _inputs(replies=(replies, "count"), channel=(channel, "text", OPTIONAL))
+    counted = _valid(cols["replies"])
+    if cols["channel"] is not None:
+        counted &= (_channel_classes(cols["channel"]) == "chat").to_numpy()
+    return _share(cols["replies"] >= 1, counted)
 
 
 def is_resolved(status=None, resolve=None) -> np.ndarray:

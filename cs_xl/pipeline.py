@@ -17,6 +17,7 @@ from typing import Callable
 
 from . import kpis, report
 from .dataset import DataSet
+from .importers.log import log_issues
 from .load import load_grids
 from .params import read_params_from_grids
 from .read_files import Grids, read_grids
@@ -32,6 +33,7 @@ def read_inputs(grids: Grids) -> tuple[DataSet, Settings]:
     settings = None if grids.is_csv else read_params_from_grids(grids)
     rules = settings or Settings()  # 参数's timezone says which day is today; its clock rows measure minutes
     ds = load_grids(grids, today=rules.today(), clock=rules.clock())
+    ds.quality.issues.extend(log_issues(grids))  # what an import left out stays on 数据质量
     return ds, settings if settings is not None else Settings(lang=report.detect_lang(ds))
 
 

@@ -130,6 +130,10 @@ TICKETS = Table(
         C("first_response_at", "首次响应时刻", "First response at", "datetime", False, ("首次回复时刻",)),
         C("resolved_at", "解决时刻", "Resolved at", "datetime", False, ("解决时间点", "solved at")),
         C("due_at", "承诺完成时间", "Due at", "datetime", False, ("due",)),
+        # message-level exports only (Chatwoot messages, event logs naming reply activities); blank otherwise
+        C("replies", "人工回复次数", "Human replies", "count", False, ("回复次数", "agent replies")),
+        C("response_avg_min", "平均响应时长(分钟)", "Avg response (min)", "minutes", False,
+          ("平均响应时长", "平均响应时间", "average response time")),
     ),
     id_key="ticket_id",
     sheet_aliases=("客户服务响应时间统计表", "工单", "响应时间"),

@@ -196,6 +196,16 @@ def sla_rate(m, shape, s, d) -> Form:
     return share(holds(f"frt_min <= {limit}"), "frt_min IS NOT NULL")
 
 
+def online_reply_rate(m, shape, s, d) -> Form:
+    """Conversations with a human reply ÷ conversations with a reply count, chat channels only
+    when there is a 渠道 column (metrics.online_reply_rate)."""
+    online = "TRUE"
+    if shape.has("channel"):
+        labels = shape.labels("channel", lambda v: schema.channel_class(v) == "chat")
+        online = f"channel IN ({', '.join(d.text(v) for v in labels)})" if labels else "FALSE"
+    return share(holds("replies >= 1"), f"replies IS NOT NULL AND {holds(online)}")
+
+
 def resolution_rate(m, shape, s, d) -> Form:
     return share(_resolved(d, shape), "TRUE")
 

@@ -49,6 +49,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "duplicate_event": ("exact duplicate event", "完全重复的事件"),
     "no_case": ("no case id", "缺少工单编号"),
     "unmapped_value": ("value not in the map, kept as typed", "值不在映射表中,按原值保留"),
+    "logged": ("import: {text}", "导入:{text}"),  # a row of the 导入日志 sheet, in the words of the book that logged it
     "already_in_book": ("{key} already in the workbook, not added again", "{key}已在工作簿中,未重复添加"),
 }
 

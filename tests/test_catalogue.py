@@ -28,8 +28,10 @@ SPEC_KEYS = (  # SPEC §3, in its order
 # ------------------------------------------------------------------ entries
 
 def test_covers_every_spec_key_in_display_order():
-    # SPEC §3 plus peak_queue, which the 参数 alert rule 排队人数超过50人 needs (seed 001)
-    assert catalogue.names() == [k for k in list(SPEC_KEYS[:31]) + ["peak_queue", "agents_needed"]]
+    # SPEC §3 plus peak_queue, which the 参数 alert rule 排队人数超过50人 needs (seed 001),
+    # and seed 004's two conversation metrics of message-level exports (issue 11)
+    assert catalogue.names() == [k for k in list(SPEC_KEYS[:31]) + ["peak_queue", "agents_needed", "avg_response",
+                                                                   "online_reply_rate"]]
     assert list(catalogue.METRICS) == catalogue.names()
 
 

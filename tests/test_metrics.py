@@ -813,3 +813,24 @@ def test_peak_queue_matches_brute_force(calls):
     # brute force: waiting at second t means start <= t < start + wait
     expected = max(sum(1 for s0, w in calls if s0 <= t < s0 + w) for t in range(0, 721))
     assert m.peak_queue(start, wait) == expected
+
+
+class TestConversationMetrics:
+    """Seed 004's 平均响应时长 and 在线咨询回复率, from message-level data only."""
+
+    def test_avg_response_is_the_mean_of_the_conversations_averages(self):
+        # conversation averages 2, 6 and one without messages (blank) → (2 + 6) / 2
+        assert m.avg_response([2, "6分钟", None]) == 4
+
+    def test_online_reply_rate_counts_conversations_with_a_human_reply(self):
+        # counts 3, 0, 1 and one unknown: 2 of the 3 known were answered
+        assert m.online_reply_rate([3, 0, 1, None]) == pytest.approx(2 / 3)
+
+    def test_only_chat_channels_are_online_consultations(self):
+        # the phone and e-mail rows leave the denominator: chat rows 1 (answered) and 0 → 1/2
+        assert m.online_reply_rate([1, 0, 0, 2], ["在线", "Chat", "电话", "邮件"]) == 0.5
+
+    def test_without_message_data_both_are_null_never_zero(self):
+        assert math.isnan(m.avg_response([None, None]))
+        assert math.isnan(m.online_reply_rate([None, None]))
+        assert math.isnan(m.online_reply_rate([1, 2], ["邮件", "APP"]))  # no online consultation at all

@@ -234,7 +234,8 @@ def test_fill_writes_values_as_given(tmp_path):
     assert rows[0][col["问题解决时间(分钟)"]] == 15.5
     assert rows[1][col["问题解决时间(分钟)"]] is None   # missing → empty cell
     assert rows[0][col["创建时间"]] == dt.datetime(2024, 3, 1, 9, 30)
-    assert ws.tables["Tickets"].ref == "A2:X4"
+    last = get_column_letter(len(schema.TICKETS.columns))  # the table spans every column of the schema
+    assert ws.tables["Tickets"].ref == f"A2:{last}4" and last == "Z"
 
 
 INJECTIONS = ["=HYPERLINK(\"http://x\",\"y\")", "+86 138 0000 0000", "-2+3", "@SUM(A1:A2)", "=1+1"]

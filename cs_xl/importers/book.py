@@ -23,10 +23,8 @@ from ..input_stream import save_filled
 from ..template import build_template, fill_inputs
 from ..words import action_text, reason
 from .base import Imported
+from .log import LOG_HEADERS, LOG_SHEET
 
-LOG_SHEET = {"zh": "导入日志", "en": "Import log"}
-LOG_HEADERS = {"zh": ("来源文件", "行号", "列", "值", "原因", "处理"),
-               "en": ("Source file", "Line", "Column", "Value", "Reason", "Action")}
 
 
 def write_book(imported: Imported, out, lang: str = "zh", append: bool = False,
@@ -55,7 +53,7 @@ def cells(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     words = {True: YES[lang], False: NO[lang]}
     out = frame.copy()
     for key in out.columns:
-        if out[key].dtype == bool or out[key].map(lambda v: isinstance(v, bool)).any():
+        if out[key].dtype == bool or any(isinstance(v, bool) for v in out[key]):  # (an empty append has none)
             out[key] = out[key].map(lambda v: words.get(v, v) if isinstance(v, bool) else v)
     return out
 

@@ -4,7 +4,15 @@ Per case, with events in time order (same-second events keep file order):
 
 * created_at = the first event; date = its day;
 * first_response_at = the first event whose activity is a ``first_response``
-  activity of the map (the first human response);
+  or ``reply`` activity of the map (the first human response: ``bot``
+  activities, bot and auto replies, never count);
+* the first-response clock starts at the bot hand-off where the log has it:
+  the first ``handoff`` event before that response, else the last ``bot``
+  event before it; else at creation;
+* with ``reply`` activities (message-level logs such as Chatwoot's messages):
+  replies = the number of human replies, response_avg_min = the mean wait of
+  the replies that answer a customer turn (平均响应时长, every reply, not only
+  the first); without them both stay blank (the metrics are null, not 0);
 * resolved_at = the first ``resolved`` activity at or after the first
   response (after creation when the map names no first-response activity);
 * frt_min / resolve_min = those spans by the clock (calendar or business
@@ -12,7 +20,8 @@ Per case, with events in time order (same-second events keep file order):
   to the case's next event);
 * transferred = more than one first-response event (handed to someone
   else), reopened = more than one resolution; first_contact_resolved per
-  the map's ``[fcr] requires``;
+  the map's ``[fcr] requires`` — each only when the map names the activities
+  it needs (a log that cannot tell leaves the column out);
 * status 已关闭 with a ``closed`` activity, else 已解决 with a ``resolved``
   one, else 处理中; agent_id = resource of the first response, else of the
   first event; ``[case]`` attributes come from the first event.
@@ -54,8 +63,10 @@ def _events(path, spec: dict, clock: Clock):
     attributes = spec.get("case", {})
     escalation = spec.get("escalation", {})
     raw, issues = read_raw(path, source)
-    require_columns(raw, {**cols, **attributes, **({"escalation": escalation["column"]} if escalation else {})},
-                    path)
+    activity_columns = _as_list(cols["activity"])
+    require_columns(raw, {**{k: v for k, v in cols.items() if k != "activity"},
+                          **{f"activity {i + 1}": c for i, c in enumerate(activity_columns)},
+                          **attributes, **({"escalation": escalation["column"]} if escalation else {})}, path)
     if source.get("drop_duplicate_events", True):
         duplicate = raw.drop(columns=LINE).duplicated()
         issues.rows(raw, duplicate, reason("duplicate_event"), cols["case"])
@@ -65,7 +76,7 @@ def _events(path, spec: dict, clock: Clock):
     raw = raw[~nameless]
     events = pd.DataFrame({
         "case": raw[cols["case"]].str.strip(),
-        "activity": raw[cols["activity"]].str.strip(),
+        "activity": _activity(raw, activity_columns, spec.get("activity_values", {})),
         "resource": raw[cols["resource"]].str.strip(),
         "t": moments(raw, cols["timestamp"], source, clock, issues),
         "escalated": raw[escalation["column"]].isin(escalation.get("values", [])) if escalation else False,
@@ -76,8 +87,26 @@ def _events(path, spec: dict, clock: Clock):
     return (events, order), issues
 
 
+def _as_list(value) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _activity(raw: pd.DataFrame, columns: list[str], values: dict) -> pd.Series:
+    """The activity of each event: one column, or several joined with "/"
+    (Chatwoot: message_type/sender_type/private), each through its value map."""
+    parts = [map_values(raw[c].fillna("").str.strip(), values[c]) if c in values else raw[c].fillna("").str.strip()
+             for c in columns]
+    out = parts[0].astype(str)
+    for part in parts[1:]:
+        out = out + "/" + part.astype(str)
+    return out
+
+
 def _first_time(events: pd.DataFrame, mask) -> pd.Series:
     return events[mask].groupby("case")["t"].min()
+
+
+KINDS = ("first_response", "reply", "bot", "handoff", "customer", "resolved", "closed", "pause", "detours")
 
 
 def _case_frame(log, acts: dict[str, set], spec: dict, clock: Clock) -> pd.DataFrame:
@@ -85,30 +114,36 @@ def _case_frame(log, acts: dict[str, set], spec: dict, clock: Clock) -> pd.DataF
     cases = pd.Index(order, name="case")
     by_case = events.groupby("case", sort=False)
     first = by_case.head(1).set_index("case").reindex(cases)
-    is_ = {kind: events["activity"].isin(acts.get(kind, set())) for kind in
-           ("first_response", "resolved", "closed", "pause", "detours")}
+    is_ = {kind: events["activity"].isin(acts.get(kind, set())) for kind in KINDS}
+    human = is_["first_response"] | is_["reply"]  # bot and auto replies are in neither
+    responds = bool(acts.get("first_response") or acts.get("reply"))
     created = first["t"]
-    answered = _first_time(events, is_["first_response"]).reindex(cases)
-    anchor = answered if acts.get("first_response") else created
+    answered = _first_time(events, human).reindex(cases)
+    start = _clock_start(events, is_, created, answered)
+    anchor = answered if responds else created
     after = events["t"] >= anchor.reindex(events["case"]).to_numpy()
     resolved = _first_time(events, is_["resolved"] & after).reindex(cases)
     counts = pd.DataFrame({kind: mask.groupby(events["case"]).sum() for kind, mask in is_.items()}
                           ).reindex(cases, fill_value=0)
-    responder = events[is_["first_response"]].groupby("case")["resource"].first().reindex(cases)
+    responder = events[human].groupby("case")["resource"].first().reindex(cases)
+    fcr = _fcr_rules(spec, acts)
 
     out = pd.DataFrame({
         "ticket_id": cases,
         "date": created.dt.normalize(),
-        "agent_id": responder.fillna(first["resource"]),
+        # a message log's first sender is the customer: there, no human reply = no agent
+        "agent_id": responder if acts.get("reply") else responder.fillna(first["resource"]),
         "status": _status(counts),
         "created_at": created,
-        **({"first_response_at": answered} if acts.get("first_response") else {}),
+        **({"first_response_at": answered} if responds else {}),
         "resolved_at": resolved,
-        **({"frt_min": _span(events, is_["pause"], created, answered, clock)} if acts.get("first_response") else {}),
+        **({"frt_min": _span(events, is_["pause"], start, answered, clock)} if responds else {}),
         "resolve_min": _span(events, is_["pause"], anchor, resolved, clock),
-        "transferred": counts["first_response"] > 1,
-        "reopened": counts["resolved"] > 1,
-        "first_contact_resolved": _first_contact(spec, counts, events, cases),
+        # flags the log can tell: no first-response activity named, no transfer known (and so on)
+        **({"transferred": counts["first_response"] > 1} if acts.get("first_response") else {}),
+        **({"reopened": counts["resolved"] > 1} if acts.get("resolved") else {}),
+        **({"first_contact_resolved": _first_contact(fcr, counts, events, cases)} if fcr else {}),
+        **(_replies(events, is_, human, start, clock, cases) if acts.get("reply") else {}),
     }, index=cases)
     for key, words in spec.get("values", {}).items():
         if f"attr:{key}" in first.columns:
@@ -118,6 +153,47 @@ def _case_frame(log, acts: dict[str, set], spec: dict, clock: Clock) -> pd.DataF
     return out.reset_index(drop=True)
 
 
+def _clock_start(events: pd.DataFrame, is_: dict, created: pd.Series, answered: pd.Series) -> pd.Series:
+    """Where the first-response clock starts: at the bot hand-off when the log
+    has it — the first ``handoff`` event before the first human response, else
+    the last ``bot`` event before it (the bot's last turn) — else at creation."""
+    before = (events["t"] <= answered.reindex(events["case"]).to_numpy())
+    handoff = _first_time(events, is_["handoff"] & before).reindex(created.index)
+    last_bot = events[is_["bot"] & before].groupby("case")["t"].max().reindex(created.index)
+    return handoff.fillna(last_bot).fillna(created)
+
+
+def _replies(events: pd.DataFrame, is_: dict, human: pd.Series, start: pd.Series, clock: Clock,
+             cases: pd.Index) -> dict[str, pd.Series]:
+    """replies = human replies per case; response_avg_min = the mean wait of the
+    replies that answer a customer turn: from the clock start for the first, then
+    from the first customer message after the previous reply (a reply following
+    a reply answers nothing new and has no wait).  Customer turns are the map's
+    ``customer`` activities, or every event that is neither a human nor a bot reply."""
+    customer = is_["customer"] if is_["customer"].any() else ~(human | is_["bot"])
+    starts = start.to_dict()
+    answered_once: set = set()
+    pending: dict = {}
+    waits: list[tuple] = []
+    for case, t, is_reply, is_customer in zip(events["case"], events["t"], human, customer):
+        if is_reply:
+            if case in answered_once:
+                since = pending.pop(case, None)
+            else:
+                since = starts[case]
+                answered_once.add(case)
+            if since is not None:
+                waits.append((case, since, t))
+        elif is_customer and case in answered_once and case not in pending:
+            pending[case] = t
+    replies = human.groupby(events["case"]).sum().reindex(cases, fill_value=0).astype(float)
+    if not waits:
+        return {"replies": replies, "response_avg_min": pd.Series(float("nan"), index=cases)}
+    pairs = pd.DataFrame(waits, columns=["case", "a", "b"])
+    minutes = clock.between(pairs["a"], pairs["b"])
+    return {"replies": replies, "response_avg_min": minutes.groupby(pairs["case"]).mean().reindex(cases)}
+
+
 def _status(counts: pd.DataFrame) -> pd.Series:
     status = pd.Series(STATUS_WORDS["open"], index=counts.index)
     status[counts["resolved"] > 0] = STATUS_WORDS["resolved"]
@@ -125,9 +201,16 @@ def _status(counts: pd.DataFrame) -> pd.Series:
     return status
 
 
-def _first_contact(spec: dict, counts: pd.DataFrame, events: pd.DataFrame, cases: pd.Index) -> pd.Series:
+def _fcr_rules(spec: dict, acts: dict[str, set]) -> set[str]:
+    """The map's ``[fcr] requires`` the log can check: a rule on activities the map does not
+    name (or on an escalation column it lacks) is left out; none left → no 一次解决 column."""
+    can = {"one_response": bool(acts.get("first_response")), "one_resolution": bool(acts.get("resolved")),
+           "no_detour": bool(acts.get("detours")), "not_escalated": bool(spec.get("escalation"))}
+    return {rule for rule in spec.get("fcr", {}).get("requires", []) if can.get(rule, True)}
+
+
+def _first_contact(requires: set[str], counts: pd.DataFrame, events: pd.DataFrame, cases: pd.Index) -> pd.Series:
     """First-contact resolution by the map's ``[fcr] requires`` (see presets/eventlog.toml)."""
-    requires = set(spec.get("fcr", {}).get("requires", []))
     ok = pd.Series(True, index=cases)
     if "one_response" in requires:
         ok &= counts["first_response"] == 1

@@ -221,7 +221,9 @@ def dropped_rows(ds: DataSet) -> set[tuple[str, int]]:
         frame = ds.table(table)
         kept[sheet] = set(frame[ROW].tolist()) if frame is not None and ROW in frame.columns else set()
     return {(i.sheet, i.row) for i in ds.quality.issues
-            if i.row is not None and i.sheet in kept and i.row not in kept[i.sheet]}
+            if i.row is not None and (i.sheet in kept and i.row not in kept[i.sheet]
+                                      # a source record an import left out (导入日志): never in the book
+                                      or i.sheet not in kept and i.action == "dropped" and i.column is None)}
 
 
 def quality_counts(ds: DataSet) -> dict[str, int]:
