@@ -161,12 +161,14 @@ EVENTS = ("case,activity,time,who,lvl\n"
           "C2,Solve,2024-03-05 09:12:00,bob,L2\n"
           "C2,Solve,2024-03-05 09:12:00,bob,L2\n"
           "C3,Open,2024-03-05 09:00:00,sys,L1\n")
-EVENT_MAP = """
+LOG_COLUMNS = """
 [columns]
 case = "case"
 activity = "activity"
 timestamp = "time"
 resource = "who"
+"""
+EVENT_MAP = LOG_COLUMNS + """
 [activities]
 first_response = ["Reply"]
 resolved = ["Solve"]
@@ -341,12 +343,7 @@ HANDOFF_LOG = ("case,activity,time,who\n"
                "A,Agent reply,2024-03-05 09:40:00,ann\n"
                "B,Open,2024-03-05 09:00:00,cust\n"
                "B,Agent reply,2024-03-05 09:20:00,bob\n")
-HANDOFF_MAP = """
-[columns]
-case = "case"
-activity = "activity"
-timestamp = "time"
-resource = "who"
+HANDOFF_MAP = LOG_COLUMNS + """
 [activities]
 reply = ["Agent reply"]
 bot = ["Bot answer"]
