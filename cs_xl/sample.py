@@ -442,7 +442,8 @@ def _force_ticket(t: pd.DataFrame, i, column: str, clean) -> None:
 TICKET_COLUMNS = ("date", "agent_id", "agent_name", "customer_id", "issue_type", "frt_min", "resolve_min", "note",
                   "ticket_id", "team", "channel", "customer_type", "module", "priority", "status",
                   "first_contact_resolved", "contacts", "transferred", "reopened", "hire_date", "created_at",
-                  "first_response_at", "resolved_at", "due_at")
+                  "first_response_at", "resolved_at", "due_at", "replies", "response_avg_min")
+# replies / response_avg_min come from message-level exports only: the demo's typed tickets leave them blank
 
 
 def generate(seed: int = 7, start=DEFAULT_START, months: int = DEFAULT_MONTHS) -> dict[str, pd.DataFrame]:
@@ -459,7 +460,7 @@ def generate(seed: int = 7, start=DEFAULT_START, months: int = DEFAULT_MONTHS) -
     calls = _calls(rng, start, months)
     feedback = feedback.reset_index(drop=True)
     tickets = _plant_dirty(tickets, feedback, calls, start)
-    return {"tickets": tickets[list(TICKET_COLUMNS)], "feedback": feedback, "calls": calls}
+    return {"tickets": tickets.reindex(columns=list(TICKET_COLUMNS)), "feedback": feedback, "calls": calls}
 
 
 def write_demo_inputs(path, seed: int = 7, lang: str = "zh") -> Path:
