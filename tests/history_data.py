@@ -85,14 +85,18 @@ def write_dirty_history(folder: Path, seed: int = 1, n_tickets: int = 400, n_fee
     teams = [team_of[a] if a != "A08" else str(rng.choice(TEAMS)) for a in agents]
     _write(folder / "tickets.csv",
            ["日期", "客服工号", "客服组", "渠道", "工单编号", "客户ID", "优先级", "状态", "首次响应时间(分钟)",
-            "问题解决时间(分钟)", "一次解决", "联系次数", "是否转接", "是否重开", "创建时间"],
+            "问题解决时间(分钟)", "一次解决", "联系次数", "是否转接", "是否重开", "创建时间", "人工回复次数",
+            "平均响应时长(分钟)"],
            [_days(rng, n), agents, teams, _pick(rng, CHANNELS + ("", "-"), n), ticket_ids,
             [f"C{k:03d}" for k in rng.integers(0, 120, n)], _pick(rng, PRIORITIES, n),
             _pick(rng, STATUSES, n),
             _numbers(rng, n, 6, (3, 3.00001, 5, 10, 30, 2.99999), DIRTY_MINUTES),
             _numbers(rng, n, 200, (60, 240, 1440, 60.00001), DIRTY_MINUTES),
             _pick(rng, FLAGS, n, 0.3, ""), _numbers(rng, n, 1.2, (1, 1, 2), ("2次", "x", "-1", "1.5", "#N/A"), digits=0),
-            _pick(rng, FLAGS, n), _pick(rng, FLAGS, n), _moments(rng, n)])
+            _pick(rng, FLAGS, n), _pick(rng, FLAGS, n), _moments(rng, n),
+            # message-level columns (issue 11): blank for most rows, as when tickets are typed
+            _numbers(rng, n, 1.5, (0, 0, 1), ("", "", "", "x", "2次"), p_dirty=0.5, digits=0),
+            _numbers(rng, n, 4, (1, 2.5), ("", "", "3分钟", "#N/A"), p_dirty=0.5)])
     m = n_feedback
     fb_tickets = [ticket_ids[k] for k in rng.integers(0, n, m)]
     for i in np.flatnonzero(rng.random(m) < 0.1):
