@@ -80,6 +80,7 @@ def _prepare(wb, key: str, frame: pd.DataFrame, lang: str) -> _Sheet:
     table = TABLES[key]
     slot = table_slot(ws, table, frame)
     kinds = {c.key: c.kind for c in table.columns}
+    _name_table_columns(ws, slot.table)
     last_row = slot.grow(ws, len(frame))
     carriers = {}
     for offset, style in enumerate(_style_keys()):
@@ -90,6 +91,16 @@ def _prepare(wb, key: str, frame: pd.DataFrame, lang: str) -> _Sheet:
             cell.number_format = style
         carriers[style] = cell.column
     return _Sheet(ws.title, frame, kinds, slot.positions, slot.start, last_row, slot.max_col, carriers)
+
+
+def _name_table_columns(ws, table) -> None:
+    """Name a new Table's columns from its header cells now, as openpyxl's save would: it does so
+    by reading every cell of the Table's range, which would create the million cells the
+    records were meant to skip (measured: 785 MB more at 100k tickets)."""
+    if not table.tableColumns:
+        table._initialise_columns()
+        for cell, column in zip(ws[table.ref][0], table.tableColumns):
+            column.name = str(cell.value)
 
 
 _STYLED_CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?\ss="(\d+)"')
