@@ -36,7 +36,7 @@ from .words import cli_message
 # The full grid at ~50 bytes per cell (<c r="XFD1048576" s="12" t="s"><v>…</v></c>)
 # would be ≈ 860 GB, a bound too loose to protect anything, so the limit counts
 # the rows a sheet can hold times a generous row: cs_xl's widest input table has
-# 24 columns, written at ≈ 1,200 bytes per row (measured: the 100,000-ticket
+# 24–26 columns, written at ≈ 1,200 bytes per row (measured: the 100,000-ticket
 # book's sheet part is 119 MB); 2 KiB per row leaves room for long texts and
 # columns users add.  A full 1,048,576-row input sheet (≈ 1.25 GB) passes.
 EXCEL_ROWS = 1_048_576
