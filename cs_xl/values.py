@@ -18,6 +18,7 @@ import datetime as dt
 import math
 import sys
 import unicodedata
+from functools import lru_cache
 from typing import Any
 
 # Excel number format code per report format (cells); one definition for every writer
@@ -51,6 +52,9 @@ def _pandas():
     return sys.modules.get("pandas")
 
 
+_PLAIN = (str, int, bool)  # exact classes that are never undefined
+
+
 def plain(value: Any) -> Any:
     """``value`` as a plain Python value; every kind of undefined (None, NaN, NaT, ``pd.NA``, ±inf) → None.
 
@@ -61,8 +65,8 @@ def plain(value: Any) -> Any:
     >>> [plain(v) for v in (np.int64(3), float("nan"), pd.NaT, None, "x", float("inf"))]
     [3, None, None, None, 'x', None]
     """
-    if value is None:
-        return None
+    if value is None or value.__class__ in _PLAIN:  # the common case, without asking pandas
+        return value
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         value = value.item()
     if isinstance(value, float):
@@ -136,4 +140,11 @@ def display_width(text: str) -> int:
     >>> display_width("客服A1")
     6
     """
+    if text.isascii():
+        return len(text)
+    return _wide_width(text)
+
+
+@lru_cache(maxsize=1 << 16)  # a report repeats its words (sheet names, reasons) thousands of times
+def _wide_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
