@@ -130,10 +130,13 @@ def refresh(path, out=None, progress: Progress | None = None) -> RefreshResult:
     timed("build", t0)
 
     t0 = time.perf_counter()
+    layouts = report_layouts(model)
+    timed("layout", t0)
+    t0 = time.perf_counter()
     names = report.generated_sheet_names("zh") + report.generated_sheet_names("en")
-    drawn = replace_sheets(path, target, report_layouts(model), names, former_sheet_names(model.lang),
+    drawn = replace_sheets(path, target, layouts, names, former_sheet_names(model.lang),
                            on_sheet=lambda name: tick(f"绘制 / drawing {name}"),
                            on_save=lambda: tick(f"保存 / saving {target.name}"))
-    timed("open+draw+save", t0)
+    timed("write", t0)  # the part writer: the generated sheets' parts, the rest copied
     return RefreshResult(target, drawn, used, loaded, dropped, len(ds.quality), model.lang,
                          time.perf_counter() - started, timings)

@@ -144,9 +144,9 @@ def test_refresh_against_calamine_and_libreoffice(tmp_path, n):
     assert {"汇总", "按客服", "趋势"} <= set(wb.sheetnames)
     wb.close()
     stages = child["timings"]
-    writer = stages["open+draw+save"]
+    writer = stages["write"]
     line = (f"\n{n:,} tickets: calamine read {floor:.2f} s | cs-xl refresh {wall:.2f} s in a child "
-            f"({wall / floor:.1f}× the read; goal ≤ 2×), of which writing the book {writer:.2f} s; stages "
+            f"({wall / floor:.1f}× the read; goal ≤ 2×), of which the part writer {writer:.2f} s; stages "
             + ", ".join(f"{k} {v:.2f}s" for k, v in stages.items()) + f"; peak memory {child['peak_mb']:.0f} MB "
             "(goal ≤ 1024)")
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
