@@ -186,7 +186,6 @@ if sys.argv[1] == "cells":
     save_atomic(wb, Path(sys.argv[2]))
 else:
     from cs_xl.input_stream import save_filled
-from cs_xl.schema import TABLES
     save_filled(build_template("zh"), frames, Path(sys.argv[2]))
 print(time.perf_counter() - t0, ready_mb, {k: len(f) for k, f in frames.items()})
 """
