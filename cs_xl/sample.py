@@ -220,8 +220,8 @@ def _minutes(values) -> pd.Series:
     return pd.to_timedelta(np.round(np.asarray(values, float) * 60), unit="s")
 
 
-def _tickets(rng: np.random.Generator, start, months: int) -> pd.DataFrame:
-    created = _arrivals(rng, start, months, TICKETS_PER_DAY)
+def _tickets(rng: np.random.Generator, start, months: int, volume: float = 1.0) -> pd.DataFrame:
+    created = _arrivals(rng, start, months, TICKETS_PER_DAY * volume)
     n = len(created)
     agents = pd.DataFrame(AGENTS, columns=["agent_id", "agent_name", "team", "hire_date", "speed"])
     # newer agents take a smaller share of the queue
@@ -349,8 +349,8 @@ def repeat_counts(customers: pd.Series, dates: pd.Series, complaint: np.ndarray,
 
 # ------------------------------------------------------------------ calls
 
-def _calls(rng: np.random.Generator, start, months: int) -> pd.DataFrame:
-    begin = _arrivals(rng, start, months, CALLS_PER_DAY)
+def _calls(rng: np.random.Generator, start, months: int, volume: float = 1.0) -> pd.DataFrame:
+    begin = _arrivals(rng, start, months, CALLS_PER_DAY * volume)
     n = len(begin)
     c = pd.DataFrame({"call_id": _daily_ids("calls", begin), "start": begin})
     ivr = rng.random(n) < 0.60
@@ -446,18 +446,20 @@ TICKET_COLUMNS = ("date", "agent_id", "agent_name", "customer_id", "issue_type",
 # replies / response_avg_min come from message-level exports only: the demo's typed tickets leave them blank
 
 
-def generate(seed: int = 7, start=DEFAULT_START, months: int = DEFAULT_MONTHS) -> dict[str, pd.DataFrame]:
+def generate(seed: int = 7, start=DEFAULT_START, months: int = DEFAULT_MONTHS,
+             volume: float = 1.0) -> dict[str, pd.DataFrame]:
     """Demo records: {"tickets", "feedback", "calls"} → frames whose columns
-    are schema keys, including the dirty cells of :func:`dirty_rows`."""
+    are schema keys, including the dirty cells of :func:`dirty_rows`.  ``volume`` scales the
+    arrivals per day (a benchmark's 100,000 tickets in one realistic year rather than four)."""
     rng = np.random.default_rng(seed)
-    tickets = _tickets(rng, start, months)
+    tickets = _tickets(rng, start, months, volume)
     repeaters = _plant_repeat_complaints(rng, tickets)
     feedback_ids = {r.record_id for r in dirty_rows(start) if r.table == "feedback"}
     for r in dirty_rows(start):  # tickets carrying dirty feedback must be resolved first
         if r.table == "feedback":
             _force_ticket(tickets, tickets.index[tickets["ticket_id"] == r.record_id][0], "", None)
     feedback = _feedback(rng, tickets, feedback_ids, set(repeaters))
-    calls = _calls(rng, start, months)
+    calls = _calls(rng, start, months, volume)
     feedback = feedback.reset_index(drop=True)
     tickets = _plant_dirty(tickets, feedback, calls, start)
     return {"tickets": tickets.reindex(columns=list(TICKET_COLUMNS)), "feedback": feedback, "calls": calls}
