@@ -20,10 +20,13 @@ written.  Adding a metric = one function in :mod:`cs_xl.metrics` + one
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
+
+import pandas as pd
 
 from . import metrics, sql_forms
 from .dataset import ROW
@@ -121,6 +124,19 @@ class Metric:
         if self.rule is not None:
             return float(self.rule(self, records))
         return self.apply(records) if self.defined_on(records) else math.nan
+
+
+    def sample(self, records: Records) -> metrics.Sample | None:
+        """The per-record values the metric aggregates over ``records`` (a share, mean or percentile
+        of records, :class:`metrics.Sample`), None for a metric that is not one of those (counts,
+        NPS, ratios to another table's volume) — see :func:`comparable`."""
+        if not comparable(self.key):
+            return None
+        if not self.defined_on(records):
+            return None
+        with metrics.sampling() as seen:
+            self.apply(records)
+        return seen[0] if len(seen) == 1 else None
 
 
 def _column_args(m: Metric) -> tuple[str, ...]:
@@ -455,6 +471,32 @@ def get(key: str) -> Metric:
 def names() -> list[str]:
     """Every metric key, in display order (cf. sklearn ``get_scorer_names``)."""
     return list(METRICS)
+
+
+@functools.lru_cache(maxsize=None)
+def comparable(key: str) -> bool:
+    """Whether a metric is one share, mean or percentile of records — what a before/after
+    comparison can put an interval on.  Probed by running its function over no records:
+    a composite KPI (``rule``) or a function aggregating zero or several times is not.
+
+    >>> comparable("frt_rate"), comparable("frt_median"), comparable("volume"), comparable("nps")
+    (True, True, False, False)
+    """
+    m = get(key)
+    if m.rule is not None:
+        return False
+    empty = {arg: metrics.Column(pd.Series([], dtype=object)) for arg in m.column_args[:len(m.inputs)]}
+    with metrics.sampling() as seen:
+        try:
+            m.func(**empty, **m.arguments(_default_settings()))
+        except (ValueError, TypeError):
+            return False
+    return len(seen) == 1
+
+
+def _default_settings():
+    from .settings import Settings  # lazily: the registry itself does not depend on settings
+    return Settings()
 
 
 def udf_name(key: str) -> str:

@@ -22,8 +22,11 @@ Conventions shared by every function:
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import math
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
@@ -296,8 +299,52 @@ def _in_range(x: np.ndarray, low: float, high: float) -> np.ndarray:
     return (x >= low) & (x <= high)
 
 
+# ------------------------------------------------------------------ per-record samples
+
+@dataclass(frozen=True)
+class Sample:
+    """The per-record values one metric aggregated, and how: ``share`` (1.0/0.0 per record of the
+    denominator), ``mean`` or ``percentile`` (``p``) of the valid values.  :meth:`statistic` is the
+    metric's own aggregation, so a value recomputed from (a resample of) the records is the metric's.
+
+    >>> with sampling() as seen:
+    ...     frt_rate([1, 5, None, 2], threshold=3)
+    0.6666666666666666
+    >>> seen[0].kind, seen[0].values.tolist(), seen[0].statistic(seen[0].values)
+    ('share', [1.0, 0.0, 1.0], 0.6666666666666666)
+    """
+    kind: str                  # share | mean | percentile
+    values: np.ndarray
+    p: float | None = None
+
+    def statistic(self, values: np.ndarray) -> float:
+        return _percentile_of(values, self.p) if self.kind == "percentile" else _mean_of(values)
+
+
+_SAMPLES: contextvars.ContextVar[list | None] = contextvars.ContextVar("metric_samples", default=None)
+
+
+@contextlib.contextmanager
+def sampling():
+    """Collect the :class:`Sample` of every share / mean / percentile aggregated inside the block
+    (the before/after analysis reads a metric's records through this: one definition of its arithmetic)."""
+    seen: list[Sample] = []
+    token = _SAMPLES.set(seen)
+    try:
+        yield seen
+    finally:
+        _SAMPLES.reset(token)
+
+
+def _seen(kind: str, values: np.ndarray, p: float | None = None) -> None:
+    samples = _SAMPLES.get()
+    if samples is not None:
+        samples.append(Sample(kind, np.asarray(values, dtype=float), p))
+
+
 def _share(numerator: np.ndarray, denominator: np.ndarray) -> float:
     """count(numerator & denominator) / count(denominator); nan when the denominator is empty."""
+    _seen("share", numerator[denominator] if _SAMPLES.get() is not None else numerator)
     total = int(np.count_nonzero(denominator))
     if total == 0:
         return float("nan")
@@ -307,12 +354,14 @@ def _share(numerator: np.ndarray, denominator: np.ndarray) -> float:
 def _mean_of(x: np.ndarray) -> float:
     """Mean of the non-NaN entries; nan when there are none."""
     x = x[_valid(x)]
+    _seen("mean", x)
     return float(x.mean()) if x.size else float("nan")
 
 
 def _percentile_of(x: np.ndarray, p: float) -> float:
     """PERCENTILE.INC of the non-NaN entries (see :func:`percentile_inc`)."""
     x = np.sort(x[_valid(x)])
+    _seen("percentile", x, p)
     if x.size == 0:
         return float("nan")
     rank = p * (x.size - 1)

@@ -24,12 +24,12 @@ import unicodedata
 import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 
 from . import coerce
-from .schema import PRIORITIES, SETTINGS_SHEET
-from .settings import DEFAULT_TARGETS, Settings
+from .schema import PRIORITIES, SETTINGS_SHEET, TABLES, normalize_header
+from .settings import DEFAULT_TARGETS, Change, Settings
 
 
 class ParamsError(ValueError):
@@ -64,14 +64,41 @@ def _metric(key: str):
 # ------------------------------------------------------------------ the rows
 
 @dataclass(frozen=True)
+class TableColumn:
+    """A column of a table held in 参数: its key, how a cell is read (a :class:`Param` kind, or
+    ``text`` / ``metric`` / ``scope``) and its header in either language."""
+    key: str
+    kind: str
+    zh: str
+    en: str
+    required: bool = True
+
+    def header(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass(frozen=True)
+class ParamTable:
+    """A table held in 参数 under its own keyed row (kind ``table``): the next row names the
+    columns (zh or en headers, any order), then one row per item down to the next keyed row,
+    section heading or the sheet's end; blank rows are skipped.  ``make(cells, row)`` turns a
+    row's parsed cells (column key → value, None when blank) into the item :class:`Settings`
+    holds; ``cells(item, lang)`` gives the writer its cell values back."""
+    columns: tuple[TableColumn, ...]
+    make: Callable[[dict, int], Any]
+    cells: Callable[[Any, str], dict]
+
+
+@dataclass(frozen=True)
 class Param:
     key: str
     kind: str  # date month list number minutes seconds int fraction priority flag timezone lang target
-    #            clock_mode time
+    #            clock_mode time table
     zh: str
     en: str
     note_zh: str = ""
     note_en: str = ""
+    table: ParamTable | None = None  # kind "table": the rows under this one
 
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
@@ -111,6 +138,41 @@ def _target_rows(extra: Iterable[str] = ()) -> list[Param]:
     return [Param(f"target.{k}", "target", _metric(k).zh, _metric(k).en,
                   "目标值；方向 ≥ 表示越高越好，≤ 表示越低越好",
                   "target; ≥ means higher is better, ≤ lower is better") for k in keys]
+
+
+# ------------------------------------------------------------------ the 优化记录 table
+
+def _scope_column(key: str):
+    """The schema column of a scope key (the first table having it)."""
+    return next(t.column(key) for t in TABLES.values() if key in t.keys)
+
+
+def scope_text(scope, lang: str) -> str:
+    """((issue_type, (物流咨询,)),) → 问题类型=物流咨询 (several columns joined by ``;``).
+
+    >>> scope_text((("issue_type", ("物流咨询",)), ("channel", ("APP", "小程序"))), "zh")
+    '问题类型=物流咨询; 渠道=APP,小程序'
+    """
+    return "; ".join(f"{_scope_column(key).header(lang)}={','.join(values)}" for key, values in scope)
+
+
+def _change_cells(change: Change, lang: str) -> dict:
+    """A :class:`Change` as the cells of its 优化记录 row (the metric by name, the scope by header)."""
+    metric = _metric(change.metric)
+    return {"measure": change.measure, "effective": change.effective,
+            "metric": metric.zh if lang == "zh" else metric.en, "scope": scope_text(change.scope, lang) or None}
+
+
+def _make_change(cells: dict, row: int) -> Change:
+    return Change(cells["measure"], cells["effective"], cells["metric"], cells["scope"] or (), row)
+
+
+CHANGES_TABLE = ParamTable(
+    (TableColumn("measure", "text", "措施", "Measure"),
+     TableColumn("effective", "date", "生效日期", "Effective date"),
+     TableColumn("metric", "metric", "指标", "Metric"),
+     TableColumn("scope", "scope", "范围(可选)", "Scope (optional)", required=False)),
+    _make_change, _change_cells)
 
 
 def sections(extra_targets: Iterable[str] = ()) -> list[tuple[str, str, list[Param]]]:
@@ -196,6 +258,23 @@ def sections(extra_targets: Iterable[str] = ()) -> list[tuple[str, str, list[Par
             Param("mask_names", "flag", "客服姓名脱敏", "Mask agent names", "是：李娜 → *娜", "Yes: 李娜 → *娜"),
             Param("timezone", "timezone", "时区", "Time zone", "默认 Asia/Shanghai（北京时间）", "default Asia/Shanghai"),
             Param("lang", "lang", "报表语言", "Report language", "中文 或 English", "中文 or English"),
+        ]),
+        ("优化前后对比", "Before/after", [
+            Param("compare_window_days", "int", "对比窗口(天)", "Window (days)",
+                  "生效日期前后各取N天比较（数据不足时两侧取相同的较短天数）",
+                  "N days before and after the effective date (both shortened alike where the data ends)"),
+            Param("compare_confidence", "fraction", "置信水平", "Confidence level",
+                  "变化的置信区间；区间不含0才判为显著", "of the change's interval; significant only when it "
+                  "excludes 0"),
+            Param("compare_resamples", "int", "自助抽样次数", "Bootstrap resamples",
+                  "平均值/中位数类指标的区间按自助抽样(bootstrap)计算，固定种子可复现",
+                  "means and medians get a bootstrap interval (fixed seed: reproducible)"),
+            Param("compare_min_records", "int", "对比最少记录数", "Minimum records per window",
+                  "任一窗口记录少于此数时不下结论", "fewer records in either window: no verdict"),
+            Param("changes", "table", "优化记录", "Optimisation log",
+                  "下方每行一项措施：措施、生效日期、指标(如 一次解决率 或 fcr_rate)、范围(可选，如 问题类型=物流咨询)",
+                  "one measure per row below: measure, effective date, metric (e.g. First contact resolution or "
+                  "fcr_rate), optional scope (e.g. Issue type=Logistics)", CHANGES_TABLE),
         ]),
     ]
 
@@ -285,6 +364,9 @@ def write_params(ws, settings: Settings | None = None, lang: str = "zh") -> None
             ws.cell(row=row, column=col).fill = heading_fill
         row += 1
         for param in params:
+            if param.table is not None:
+                row = _write_table(ws, row, param, getattr(settings, param.key), lang, validations)
+                continue
             ws.cell(row=row, column=1, value=param.label(lang))
             value_cell = ws.cell(row=row, column=2, value=_value_of(settings, param, lang))
             value_cell.alignment = Alignment(horizontal="left")
@@ -304,9 +386,40 @@ def write_params(ws, settings: Settings | None = None, lang: str = "zh") -> None
     for dv in validations.values():
         if dv.sqref:
             ws.add_data_validation(dv)
-    for col, width in zip("ABCDE", (30, 22, 7, 60, 26)):
+    for col, width in zip("ABCDE", (30, 22, 16, 60, 26)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A3"
+
+
+TABLE_ROWS_FREE = 20  # blank rows kept below a table's items (formatted, validated) for typing more
+
+
+def _write_table(ws, row: int, param: Param, items, lang: str, validations: dict) -> int:
+    """A table's keyed row (its name and note), its header row, one row per item and
+    :data:`TABLE_ROWS_FREE` blank rows for more; returns the next row."""
+    from openpyxl.styles import Font, PatternFill
+    ws.cell(row=row, column=1, value=param.label(lang)).font = Font(bold=True)
+    ws.cell(row=row, column=4, value=param.note(lang))
+    ws.cell(row=row, column=5, value=param.key).font = Font(color="A6A6A6", size=9)
+    header_fill = PatternFill("solid", fgColor="F2F2F2")
+    for col, column in enumerate(param.table.columns, start=1):
+        cell = ws.cell(row=row + 1, column=col, value=column.header(lang))
+        cell.font, cell.fill = Font(bold=True), header_fill
+    first = row + 2
+    for r, item in enumerate(items, start=first):
+        cells = param.table.cells(item, lang)
+        for col, column in enumerate(param.table.columns, start=1):
+            ws.cell(row=r, column=col, value=cells.get(column.key))
+    last = first + len(items) + TABLE_ROWS_FREE - 1
+    for col, column in enumerate(param.table.columns, start=1):
+        fmt = _number_format(Param("", column.kind, "", ""))
+        for r in range(first, last + 1):
+            if fmt:
+                ws.cell(row=r, column=col).number_format = fmt
+        if column.kind in validations:
+            letter = "ABCDE"[col - 1]
+            validations[column.kind].add(f"{letter}{first}:{letter}{last}")
+    return last + 1
 
 
 def _param_validations(lang: str) -> dict:
@@ -485,6 +598,108 @@ def _parse_value(param: Param, value, where: _Cell):
     raise AssertionError(kind)
 
 
+def _parse_metric(value, where: _Cell) -> str:
+    """A registry key or a metric's zh/en name → its key; only metrics a before/after comparison
+    can judge (a share, mean or percentile of records)."""
+    from .catalogue import METRICS, comparable
+    text = normalize_header(value)
+    key = next((k for k, m in METRICS.items() if text in {normalize_header(n) for n in (k, m.zh, m.en)}), None)
+    if key is None:
+        raise where.error(value, "is not a metric (a key such as fcr_rate, or a name such as 一次解决率)")
+    if not comparable(key):
+        raise where.error(value, "is a count or composite KPI; before/after compares rates, means and "
+                                 "medians of records (e.g. 一次解决率, 平均首次响应时间)")
+    return key
+
+
+def _scope_key(name) -> str | None:
+    """The schema key of a column named in a scope (key, zh or en header, or an alias)."""
+    norm = normalize_header(name)
+    for table in TABLES.values():
+        for column in table.columns:
+            if norm in {normalize_header(n) for n in column.names}:
+                return column.key
+    return None
+
+
+def _parse_scope(value, where: _Cell) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """问题类型=物流咨询; 渠道=APP,小程序 → ((issue_type, (物流咨询,)), (channel, (APP, 小程序)))."""
+    scope = []
+    for part in re.split(r"[;；\n]", str(value)):
+        if not part.strip():
+            continue
+        name, eq, wanted = unicodedata.normalize("NFKC", part).partition("=")
+        key = _scope_key(name) if eq else None
+        values = tuple(v.strip() for v in _LIST_SEP.split(wanted) if v.strip())
+        if key is None or not values:
+            raise where.error(value, "is not a scope such as 问题类型=物流咨询 (a column of the input sheets = "
+                                     "its value; several joined by ;)")
+        scope.append((key, values))
+    return tuple(scope)
+
+
+def _parse_table_cell(column: TableColumn, value, where: _Cell):
+    if column.kind == "text":
+        return coerce.norm_text(value)
+    if column.kind == "metric":
+        return _parse_metric(value, where)
+    if column.kind == "scope":
+        return _parse_scope(value, where)
+    return _parse_value(Param(column.key, column.kind, column.zh, column.en), value, where)
+
+
+class _TableReader:
+    """Reads the rows under a table's keyed row: first its header row, then one item per row."""
+
+    def __init__(self, param: Param, sheet: str, row: int, label: str):
+        self.param, self.sheet, self.row, self.label = param, sheet, row, label
+        self.positions: dict[str, int] | None = None  # column key → sheet column
+        self.headers: dict[str, str] = {}
+        self.items: list = []
+
+    def read(self, row: list, excel_row: int) -> None:
+        if all(_blank(v) for v in row):
+            return
+        if self.positions is None:
+            self._read_header(row, excel_row)
+            return
+        cells = {}
+        for column in self.param.table.columns:
+            at = self.positions.get(column.key)
+            raw = row[at] if at is not None and at < len(row) else None
+            where = _Cell(self.sheet, excel_row, at if at is not None else 0,
+                          f"{self.label} · {self.headers.get(column.key, column.zh)}")
+            if _blank(raw):
+                if column.required:
+                    raise where.error(raw, "is missing (every row needs " + ", ".join(
+                        self.headers.get(c.key, c.zh) for c in self.param.table.columns if c.required) + ")")
+                cells[column.key] = None
+            else:
+                cells[column.key] = _parse_table_cell(column, raw, where)
+        self.items.append(self.param.table.make(cells, excel_row))
+
+    def _read_header(self, row: list, excel_row: int) -> None:
+        texts = [normalize_header(v) if not _blank(v) else "" for v in row]
+        positions, headers = {}, {}
+        for column in self.param.table.columns:
+            names = {normalize_header(n) for n in (column.zh, column.en, column.key)}
+            at = next((c for c, text in enumerate(texts) if text in names), None)
+            if at is not None:
+                positions[column.key], headers[column.key] = at, str(row[at]).strip()
+        missing = [c.zh for c in self.param.table.columns if c.required and c.key not in positions]
+        if missing:
+            first = next(c for c, v in enumerate(row) if not _blank(v))
+            raise _Cell(self.sheet, excel_row, first, self.label).error(
+                row[first], "is not the table's header row: the row under 「" + self.label + "」 names its columns ("
+                + ", ".join(f"{c.zh}/{c.en}" for c in self.param.table.columns) + f"); missing {', '.join(missing)}")
+        self.positions, self.headers = positions, headers
+
+
+def _heading_index() -> set[str]:
+    """The section headings of the sheet (zh and en), normalised: where a table's rows end."""
+    return {normalize_header(h) for zh, en, _rows in sections() for h in (zh, en)}
+
+
 def _find_header(rows: list[list]) -> tuple[int, dict[int, int]]:
     """Index of the header row and its column positions (label, value, direction, key)."""
     names = {role: {HEADERS["zh"][role], HEADERS["en"][role]} for role in range(5)}
@@ -521,13 +736,22 @@ def read_params(rows: Iterable[Iterable], sheet: str = "参数", first_row: int 
     rows = [[None] * first_col + list(r) for r in rows]  # positions = Excel columns, for messages
     header_at, cols = _find_header(rows)
     labels = _label_index()
+    headings = _heading_index()
     values: dict[str, Any] = {}
     directions: dict[str, str] = {}
+    table: _TableReader | None = None  # the table whose rows are being read
     for r in range(header_at + 1, len(rows)):
         row = rows[r]
         cell = lambda role: row[cols[role]] if role in cols and cols[role] < len(row) else None  # noqa: E731
         label = cell(COL_LABEL)
         key = cell(COL_KEY)
+        if table is not None:
+            if _blank(key) and not (normalize_header(label) in headings
+                                   and all(_blank(v) for c, v in enumerate(row) if c != cols.get(COL_LABEL))):
+                table.read(row, first_row + r)
+                continue
+            values[table.param.key] = tuple(table.items)
+            table = None
         key = str(key).strip() if not _blank(key) else labels.get(coerce.norm_text(label).casefold()) if not _blank(label) else None
         if key is None:
             continue  # section headings and notes
@@ -536,12 +760,18 @@ def read_params(rows: Iterable[Iterable], sheet: str = "参数", first_row: int 
         param = param_for(key)
         if param is None:
             raise _Cell(sheet, excel_row, cols.get(COL_KEY, 0), label_text).error(key, "is not a known parameter key")
+        if param.table is not None:
+            table = _TableReader(param, sheet, excel_row, label_text)
+            values[key] = ()
+            continue
         raw = cell(COL_VALUE)
         if not _blank(raw):
             values[key] = _parse_value(param, raw, _Cell(sheet, excel_row, cols[COL_VALUE], label_text))
             values[f"@{key}"] = (excel_row, raw)
         if param.kind == "target" and COL_DIR in cols and not _blank(cell(COL_DIR)):
             directions[key] = _parse_direction(cell(COL_DIR), _Cell(sheet, excel_row, cols[COL_DIR], label_text))
+    if table is not None:
+        values[table.param.key] = tuple(table.items)
     return _settings_from(values, directions, sheet, cols)
 
 

@@ -10,6 +10,18 @@ from dataclasses import dataclass, field, replace
 
 from .schema import DEFAULT_FRT_CHANNEL_MIN, DEFAULT_RESOLVE_DEADLINE_MIN, DEFAULT_SLA_MIN  # noqa: F401  (re-exported)
 
+@dataclass(frozen=True)
+class Change:
+    """One row of 参数's 优化记录 table: a measure that took effect on a date, judged on one
+    registry metric, optionally within a scope (column key → allowed values, e.g. one issue type).
+    ``row`` is its 参数 row (for messages and the 优化前后 sheet), not part of its identity."""
+    measure: str
+    effective: dt.date
+    metric: str
+    scope: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    row: int | None = field(default=None, compare=False)
+
+
 # Targets per metric key: (value, direction) where direction is ">=" when
 # higher is better and "<=" when lower is better.
 DEFAULT_TARGETS = {
@@ -64,6 +76,12 @@ class Settings:
     streak_months: int = 3             # 连续3个月位列团队第一
     staffing_gap_min: float = 1.0      # advise more agents where needed − working ≥ this
     staffing_min_calls: float = 1.0    # … in slots with at least this many queued calls per hour
+    # --- before/after (优化前后): equal windows around each 优化记录 date
+    compare_window_days: int = 28      # days before and after the date (clipped to the data)
+    compare_confidence: float = 0.95   # of the interval of the change
+    compare_resamples: int = 2000      # bootstrap resamples for means and medians
+    compare_min_records: int = 20      # fewer records in either window: no verdict
+    changes: tuple[Change, ...] = ()   # the 优化记录 table
     # --- presentation
     mask_names: bool = False
     timezone: str = "Asia/Shanghai"

@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from cs_xl.params import ParamsError, read_params, read_params_from_book, write_params
-from cs_xl.settings import DEFAULT_TARGETS, Settings
+from cs_xl.settings import DEFAULT_TARGETS, Change, Settings
 
 
 def custom_settings() -> Settings:
@@ -28,6 +28,10 @@ def custom_settings() -> Settings:
         clock_mode="business", business_open=dt.time(8, 30), business_close=dt.time(17, 30),
         trend_periods=3, trend_min_change=0.05, trend_min_records=50, agent_baseline_weeks=6, agent_shift=0.4,
         agent_min_records=20, streak_months=2, staffing_gap_min=0.5, staffing_min_calls=2.0,
+        compare_window_days=14, compare_confidence=0.9, compare_resamples=500, compare_min_records=5,
+        changes=(Change("知识库更新", dt.date(2024, 4, 15), "fcr_rate", (("issue_type", ("物流咨询",)),)),
+                 Change("排班调整", dt.date(2024, 4, 1), "frt_median",
+                        (("channel", ("APP", "小程序")), ("customer_type", ("VIP",))))),
     )
 
 
@@ -90,8 +94,10 @@ def test_layouts_differ_only_in_labels():
 
 def test_sections_are_bold_headings_in_order():
     _, ws = sheet_with(Settings())
-    headings = [r[0].value for r in ws.iter_rows(min_row=3) if r[0].font.bold and r[4].value is None]
-    assert headings == ["统计周期", "统计范围", "指标参数", "目标", "预警规则", "计时规则", "显示"]
+    # (a table's header row is bold too, but fills more than its first cell)
+    headings = [r[0].value for r in ws.iter_rows(min_row=3) if r[0].font.bold and r[4].value is None
+                and r[1].value is None]
+    assert headings == ["统计周期", "统计范围", "指标参数", "目标", "预警规则", "计时规则", "显示", "优化前后对比"]
 
 
 def test_every_settings_field_has_a_row():
@@ -146,11 +152,12 @@ def edited(key: str, value, column: int = 2, settings: Settings | None = None):
 def test_blank_values_mean_defaults():
     _, ws = sheet_with(custom_settings())
     for row in ws.iter_rows(min_row=3):
-        row[1].value = None
-        row[2].value = None
+        if row[4].value:  # a keyed row (a table's rows are its items, not values)
+            row[1].value = None
+            row[2].value = None
     # blank target values and directions fall back to the defaults too; the extra
     # csat_avg target has no default, so its blank row leaves it out
-    assert read_params(values(ws)) == Settings()
+    assert read_params(values(ws)) == Settings(changes=custom_settings().changes)
 
 
 def test_month_is_the_calendar_month():
@@ -313,3 +320,84 @@ def test_clock_rows_round_trip_through_the_sheet():
     write_params(ws, Settings(clock_mode="business", business_open=dt.time(8, 0)), "zh")
     back = read_params([[c.value for c in row] for row in ws.iter_rows()])
     assert (back.clock_mode, back.business_open, back.business_close) == ("business", dt.time(8), dt.time(18))
+
+
+# ------------------------------------------------------------------ the 优化记录 table (a table held in 参数)
+
+def changes_sheet(*items, lang: str = "zh"):
+    """A 参数 sheet with the given 优化记录 rows typed under the table's header row."""
+    _, ws = sheet_with(Settings(), lang)
+    first = row_of(ws, "changes") + 2
+    for r, item in enumerate(items, start=first):
+        for c, value in enumerate(item, start=1):
+            ws.cell(r, c, value)
+    return ws, first
+
+
+def test_changes_are_read_by_metric_name_key_and_english_name():
+    ws, first = changes_sheet(("知识库更新", dt.date(2024, 4, 15), "一次解决率", "问题类型=物流咨询"),
+                              ("排班调整", "2024/4/1", "frt_median", None),
+                              ("IVR", dt.datetime(2024, 5, 2), "Answer rate", "渠道 = 电话 ; Customer type=VIP，老客户"))
+    changes = read_params(values(ws)).changes
+    assert changes == (Change("知识库更新", dt.date(2024, 4, 15), "fcr_rate", (("issue_type", ("物流咨询",)),)),
+                       Change("排班调整", dt.date(2024, 4, 1), "frt_median"),
+                       Change("IVR", dt.date(2024, 5, 2), "answer_rate",
+                              (("channel", ("电话",)), ("customer_type", ("VIP", "老客户")))))
+    assert [c.row for c in changes] == [first, first + 1, first + 2]
+
+
+def test_blank_rows_inside_the_table_are_skipped_and_a_heading_ends_it():
+    ws, first = changes_sheet(("A", dt.date(2024, 4, 1), "fcr_rate"), (), ("B", dt.date(2024, 4, 2), "csat_rate"))
+    ws.cell(first + 5, 1, "显示")  # a section heading after the table: not an item
+    ws.cell(first + 6, 1, "渠道")  # … and a row below it labelled like a parameter is read as one (blank value)
+    assert [c.measure for c in read_params(values(ws)).changes] == ["A", "B"]
+
+
+def test_a_row_labelled_like_a_parameter_inside_the_table_is_an_item():
+    ws, first = changes_sheet(("渠道", dt.date(2024, 4, 1), "fcr_rate"))
+    assert read_params(values(ws)).changes[0].measure == "渠道"
+
+
+@pytest.mark.parametrize("item, column, message", [
+    (("A", "next week", "fcr_rate"), "B", "生效日期: 'next week' is not a date"),
+    (("A", dt.date(2024, 4, 1), "speed"), "C", "指标: 'speed' is not a metric"),
+    (("A", dt.date(2024, 4, 1), "受理量"), "C", "指标: '受理量' is a count or composite KPI"),
+    (("A", dt.date(2024, 4, 1), "NPS"), "C", "is a count or composite KPI"),
+    (("A", dt.date(2024, 4, 1), "fcr_rate", "物流咨询"), "D", "范围(可选): '物流咨询' is not a scope"),
+    (("A", dt.date(2024, 4, 1), "fcr_rate", "颜色=红"), "D", "is not a scope"),
+    (("A", None, "fcr_rate"), "B", "生效日期: None is missing"),
+    ((None, dt.date(2024, 4, 1), "fcr_rate"), "A", "措施: None is missing"),
+])
+def test_bad_change_cells_name_sheet_row_and_column(item, column, message):
+    ws, first = changes_sheet(item)
+    with pytest.raises(ParamsError) as err:
+        read_params(values(ws))
+    assert str(err.value).startswith(f"参数!{column}{first} 优化记录 · ")
+    assert message in str(err.value)
+
+
+def test_english_sheet_errors_use_its_headers():
+    ws, first = changes_sheet(("A", dt.date(2024, 4, 1), "speed"), lang="en")
+    with pytest.raises(ParamsError, match=rf"^参数!C{first} Optimisation log · Metric: 'speed' is not a metric"):
+        read_params(values(ws))
+
+
+def test_the_table_needs_its_header_row():
+    _, ws = sheet_with(Settings())
+    header = row_of(ws, "changes") + 1
+    for c in range(1, 5):
+        ws.cell(header, c).value = None
+    ws.cell(header + 1, 1, "知识库更新")
+    ws.cell(header + 1, 2, dt.date(2024, 4, 1))
+    with pytest.raises(ParamsError, match=rf"参数!A{header + 1} 优化记录: '知识库更新' is not the table's header row"):
+        read_params(values(ws))
+
+
+def test_columns_are_found_by_their_headers_in_any_order():
+    _, ws = sheet_with(Settings())
+    header = row_of(ws, "changes") + 1
+    for c, (head, value) in enumerate([("Metric", "fcr_rate"), ("措施", "A"), ("Effective date", dt.date(2024, 4, 1))], 1):
+        ws.cell(header, c, head)
+        ws.cell(header + 1, c, value)
+    ws.cell(header, 4).value = None
+    assert read_params(values(ws)).changes == (Change("A", dt.date(2024, 4, 1), "fcr_rate"),)
