@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .. import catalogue, kpis
@@ -35,27 +36,53 @@ COUNT_KEY = "volume"                    # records of a group: tickets
 
 def period_labels(ds: DataSet, grain: str) -> list[str]:
     """The labels of ``grain`` (month / week) that have records, in time order."""
-    found = {str(v) for labels in kpis.group_labels(ds, grain).values() if labels is not None
-             for v in labels.dropna().unique()}
-    return sorted(found)
+    return list(period_parts(ds, grain))
 
 
-def within(ds: DataSet, grain: str, label: str) -> DataSet:
-    """The records of one period, each table by its own moment (feedback by its date, as the
-    趋势 sheet counts it; a survey answered in the month after its ticket's month belongs to
-    no group of the ticket's columns then — a handful at month ends)."""
-    labels = kpis.group_labels(ds, grain)
-    frames = {t: (None if (f := ds.table(t)) is None or labels[t] is None
-                  else f[labels[t].eq(label).fillna(False).to_numpy(dtype=bool)])  # undated records: no period
-              for t in ("tickets", "feedback", "calls")}
-    return replace(ds, **frames)
+def _rows(frame: pd.DataFrame | None, positions) -> pd.DataFrame | None:
+    """The rows of ``frame`` at ``positions`` (None: the table cannot be dated, so it is in no period)."""
+    if frame is None or positions is None:
+        return None
+    return frame.iloc[positions]
 
 
-def per_period(ds: DataSet, settings: Settings, grain: str, by: str, keys) -> dict[str, pd.DataFrame]:
-    """label → :func:`cs_xl.kpis.grouped` by ``by`` of the records of that period."""
+def period_parts(ds: DataSet, grain: str) -> dict[str, DataSet]:
+    """label → the records of that period, in time order, each table by its own moment (feedback
+    by its date, as the 趋势 sheet counts it; a survey answered in the month after its ticket's
+    month belongs to no group of the ticket's columns then — a handful at month ends).
+
+    The rows are labelled and split once per data set and grain: the trend checks ask for the same
+    months for five dimensions, and labelling every record again per period cost most of a
+    100k-ticket refresh's analysis."""
+    memo = ("period_parts", grain)
+    if memo not in ds.memo:
+        labels = kpis.group_labels(ds, grain)
+        tables = ("tickets", "feedback", "calls")
+        # undated records belong to no period; a table that cannot be dated has no rows in any
+        positions = {t: None if labels[t] is None else _label_positions(labels[t]) for t in tables}
+        found = sorted({label for p in positions.values() if p for label in p})
+        none = np.empty(0, dtype=np.intp)
+        ds.memo[memo] = {label: replace(ds, **{t: None if positions[t] is None else
+                                                _rows(ds.table(t), positions[t].get(label, none))
+                                                for t in tables})
+                         for label in found}
+    return ds.memo[memo]
+
+
+def _label_positions(labels: pd.Series) -> dict[str, np.ndarray]:
+    """label → positions of its rows, ascending (blank labels: no entry)."""
+    labels = labels.reset_index(drop=True)
+    return {str(k): v for k, v in labels.groupby(labels, sort=False, dropna=True).indices.items()}
+
+
+def per_period(ds: DataSet, settings: Settings, grain: str, by: str, keys, last: int | None = None
+               ) -> dict[str, pd.DataFrame]:
+    """label → :func:`cs_xl.kpis.grouped` by ``by`` of the records of that period (only the ``last``
+    periods when given: a check that reads five weeks need not compute fifty)."""
     out = {}
-    for label in period_labels(ds, grain):
-        part = within(ds, grain, label)
+    labels = period_labels(ds, grain)
+    for label in labels[-last:] if last else labels:
+        part = period_parts(ds, grain)[label]
         if kpis.has_column(part, by):
             out[label] = kpis.grouped(part, settings, by, keys=list(keys))
     return out
@@ -139,7 +166,7 @@ def agent_shifts(ds: DataSet, settings: Settings, keys=SHIFT_KEYS) -> list[Agent
     ``agent_min_records`` tickets of the agent are not used."""
     if not kpis.has_column(ds, "agent_id"):
         return []
-    frames = per_period(ds, settings, "week", "agent_id", (*keys, COUNT_KEY))
+    frames = per_period(ds, settings, "week", "agent_id", (*keys, COUNT_KEY), last=settings.agent_baseline_weeks + 1)
     labels = list(frames)
     if len(labels) < 2:
         return []
