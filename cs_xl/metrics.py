@@ -92,12 +92,7 @@ class Column:
         return len(self.values) if self.positions is None else len(self.positions)
 
     def typed(self, kind: str) -> np.ndarray:
-        whole = self._typed.get(kind)
-        if whole is None:
-            whole = _as_loaded(self.values, self.loaded, kind) if self.loaded is not None else None
-            whole = _coerced(self.values, kind) if whole is None else whole
-            whole.setflags(write=False)  # shared by every group: no metric may write into it
-            self._typed[kind] = whole
+        whole = self._whole(kind)
         if self.positions is None:
             return whole
         cut = self._cut.get(kind)
@@ -105,6 +100,20 @@ class Column:
             cut = self._cut[kind] = whole[self.positions]
             cut.setflags(write=False)  # shared by the metrics of the group
         return cut
+
+    def _whole(self, kind: str) -> np.ndarray:
+        """The whole column read as ``kind``, worked out once and shared by every group."""
+        whole = self._typed.get(kind)
+        if whole is None:
+            if kind in _DERIVED:  # a per-row reading of another kind: derived from that kind's whole column
+                base, derive = _DERIVED[kind]
+                whole = derive(self._whole(base))
+            else:
+                whole = _as_loaded(self.values, self.loaded, kind) if self.loaded is not None else None
+                whole = _coerced(self.values, kind) if whole is None else whole
+            whole.setflags(write=False)  # shared by every group: no metric may write into it
+            self._typed[kind] = whole
+        return whole
 
 
 def _as_loaded(values: pd.Series, loaded: str, kind: str) -> np.ndarray | None:
@@ -135,6 +144,9 @@ def _coerced(values, kind: str) -> np.ndarray:
         return coerce.coerce_values(_flat(values), "text")[0].to_numpy(dtype=object)
     if kind == "present":
         return _presence(values)
+    if kind in _DERIVED:
+        base, derive = _DERIVED[kind]
+        return derive(_coerced(values, base))
     raise ValueError(f"unknown column kind {kind!r}")
 
 
@@ -241,10 +253,19 @@ def _row_limits(levels: np.ndarray | None, n: int, lookup: np.ndarray,
 
 def _channel_targets(channel_limits: Mapping | None) -> dict[str, float]:
     """Class → minutes from a table keyed by class (chat/phone/email) or by a
-    channel word of that class (在线, 电话, 邮件 …); blank limits are skipped."""
-    items = schema.DEFAULT_FRT_CHANNEL_MIN if channel_limits is None else channel_limits
+    channel word of that class (在线, 电话, 邮件 …); blank limits are skipped.
+    A table is parsed once, not per call (the engine passes the same 参数 table to every group)."""
+    items = tuple((schema.DEFAULT_FRT_CHANNEL_MIN if channel_limits is None else channel_limits).items())
+    try:
+        return _channel_lookup(items)
+    except TypeError:  # an unhashable limit (a cell range from a formula): parse it every call
+        return _channel_lookup.__wrapped__(items)
+
+
+@functools.lru_cache(maxsize=64)
+def _channel_lookup(items: tuple) -> dict[str, float]:
     targets = {}
-    for key, limit in items.items():
+    for key, limit in items:
         cls = schema.channel_class(key)
         if cls is None:
             raise ValueError(f"channel_limits: {key!r} is not a channel class ({', '.join(schema.CHANNEL_CLASSES)})")
@@ -253,20 +274,33 @@ def _channel_targets(channel_limits: Mapping | None) -> dict[str, float]:
     return targets
 
 
-def _channel_classes(channels: np.ndarray) -> pd.Series:
-    """Per row: chat / phone / email / None (each distinct 渠道 value classified once)."""
-    known = pd.Series(channels, dtype=object)
-    return known.map({v: schema.channel_class(v) for v in pd.unique(known.dropna())})
+NO_CLASS = -1  # channel-class code of a blank 渠道 or one in no class
 
 
-def _channel_row_limits(channels: np.ndarray | None, fallback: np.ndarray, channel_limits: Mapping | None,
+def _channel_class_codes(channels: np.ndarray) -> np.ndarray:
+    """Per row: the index of its 渠道's class in ``schema.CHANNEL_CLASSES``
+    (chat / phone / email), :data:`NO_CLASS` for none; each distinct value is classified once.
+
+    >>> _channel_class_codes(np.array(["在线", None, "APP", "邮件", "在线"], dtype=object)).tolist()
+    [0, -1, -1, 2, 0]
+    """
+    codes, distinct = pd.factorize(channels)  # blank → -1, which indexes the NO_CLASS appended last
+    classes = [schema.channel_class(v) for v in distinct]
+    per_value = np.array([schema.CHANNEL_CLASSES.index(c) if c else NO_CLASS for c in classes] + [NO_CLASS],
+                         dtype=np.int8)
+    return per_value[codes]
+
+
+def _channel_row_limits(classes: np.ndarray | None, fallback: np.ndarray, channel_limits: Mapping | None,
                         combine=None) -> np.ndarray:
-    """Per row: the target of its channel's class (``combine``d with
-    ``fallback`` when given), else ``fallback`` (channel blank or in no class)."""
-    if channels is None:
+    """Per row: the target of its channel's class (``classes``: codes of
+    :func:`_channel_class_codes`; ``combine``d with ``fallback`` when given),
+    else ``fallback`` (channel blank or in no class)."""
+    if classes is None:
         return fallback
     targets = _channel_targets(channel_limits)
-    by_row = _channel_classes(channels).map(lambda c: targets.get(c, np.nan)).to_numpy(dtype=float)
+    per_class = np.array([targets.get(c, np.nan) for c in schema.CHANNEL_CLASSES] + [np.nan])  # [-1]: no class
+    by_row = per_class[classes]
     chosen = by_row if combine is None else combine(by_row, fallback)
     return np.where(np.isnan(by_row), fallback, chosen)
 
@@ -441,7 +475,7 @@ def frt_rate(frt, threshold: float = 3.0, channel=None, channel_limits: Mapping 
     0.75
     """
     limit = _parameter(threshold, "threshold", "minutes")
-    cols = _inputs(frt=(frt, "minutes"), channel=(channel, "text", OPTIONAL))
+    cols = _inputs(frt=(frt, "minutes"), channel=(channel, "channel_class", OPTIONAL))
     x = cols["frt"]
     limits = _channel_row_limits(cols["channel"], np.full(len(x), limit), channel_limits)
     return _share(_at_most(x, limits), _valid(x))
@@ -512,7 +546,7 @@ def sla_rate(frt, priority=None, sla: Mapping | None = None, default_priority: i
     0.5
     """
     cols = _inputs(frt=(frt, "minutes"), priority=(priority, "priority", OPTIONAL),
-                   channel=(channel, "text", OPTIONAL))
+                   channel=(channel, "channel_class", OPTIONAL))
     lookup = _level_table(sla, schema.DEFAULT_SLA_MIN, "sla")
     x = cols["frt"]
     limits = _row_limits(cols["priority"], len(x), lookup, default_priority, "sla")
@@ -543,10 +577,10 @@ def online_reply_rate(replies, channel=None) -> float:
     >>> online_reply_rate([2, 0, 1], ["在线", "在线", "邮件"])  # the e-mail is not an online consultation
     0.5
     """
-    cols = _inputs(replies=(replies, "count"), channel=(channel, "text", OPTIONAL))
+    cols = _inputs(replies=(replies, "count"), channel=(channel, "channel_class", OPTIONAL))
     counted = _valid(cols["replies"])
     if cols["channel"] is not None:
-        counted &= (_channel_classes(cols["channel"]) == "chat").to_numpy()
+        counted &= cols["channel"] == _CHAT
     return _share(cols["replies"] >= 1, counted)
 
 
@@ -562,21 +596,27 @@ def is_resolved(status=None, resolve=None) -> np.ndarray:
     """
     if status is None and resolve is None:
         raise ValueError("is_resolved needs a status column or a resolution-time column")
-    cols = _inputs(status=(status, "text", OPTIONAL), resolve=(resolve, "minutes", OPTIONAL))
+    cols = _inputs(status=(status, "resolved_status", OPTIONAL), resolve=(resolve, "minutes", OPTIONAL))
     n = len(next(a for a in cols.values() if a is not None))
     by_time = _valid(cols["resolve"]) if cols["resolve"] is not None else np.zeros(n, bool)
     if cols["status"] is None:
         return by_time
-    status = cols["status"]
+    by_status = cols["status"]
+    return np.where(_valid(by_status), by_status == 1.0, by_time)  # a blank status is decided by time
+
+
+def _resolved_statuses(status: np.ndarray) -> np.ndarray:
+    """Per row: 1.0 when its status is one of ``schema.RESOLVED_STATUSES``, 0.0 for another status,
+    NaN when blank (many rows, a handful of labels: each distinct label is normalised once)."""
+    out = np.full(len(status), np.nan)
     has_status = pd.notna(status)
-    by_status = np.zeros(len(status), bool)  # blank status → False here, decided by time below
     labels = status[has_status]
-    if len(labels) > 256:  # many rows, a handful of labels: decide per distinct label
+    if len(labels) > 256:
         codes, distinct = pd.factorize(labels)
-        by_status[has_status] = _RESOLVED_LABEL(distinct).astype(bool)[codes]
+        out[has_status] = _RESOLVED_LABEL(distinct).astype(float)[codes]
     else:
-        by_status[has_status] = _RESOLVED_LABEL(labels).astype(bool)
-    return np.where(has_status, by_status, by_time)
+        out[has_status] = _RESOLVED_LABEL(labels).astype(float)
+    return out
 
 
 @functools.lru_cache(maxsize=1024)
@@ -586,6 +626,9 @@ def _resolved_label(label: str) -> bool:
 
 
 _RESOLVED_LABEL = np.frompyfunc(_resolved_label, 1, 1)
+# column kinds read from another kind's values, row by row: kind → (base kind, derivation)
+_DERIVED = {"channel_class": ("text", _channel_class_codes), "resolved_status": ("text", _resolved_statuses)}
+_CHAT = schema.CHANNEL_CLASSES.index("chat")
 
 
 def resolution_rate(status=None, resolve=None) -> float:
@@ -610,7 +653,7 @@ def ontime_rate(resolve, priority=None, deadlines: Mapping | None = None, status
     0.5
     """
     cols = _inputs(resolve=(resolve, "minutes"), priority=(priority, "priority", OPTIONAL),
-                   status=(status, "text", OPTIONAL))
+                   status=(status, "resolved_status", OPTIONAL))
     x = cols["resolve"]
     lookup = _level_table(deadlines, schema.DEFAULT_RESOLVE_DEADLINE_MIN, "deadlines")
     limits = _row_limits(cols["priority"], len(x), lookup, default_priority, "deadlines")
@@ -647,7 +690,7 @@ def fcr_rate(flag=None, contacts=None, transferred=None, reopened=None,
         raise ValueError("fcr_rate needs the first-contact flag or the contacts column")
     cols = _inputs(flag=(flag, "flag", OPTIONAL), contacts=(contacts, "count", OPTIONAL),
                    transferred=(transferred, "flag", OPTIONAL), reopened=(reopened, "flag", OPTIONAL),
-                   status=(status, "text", OPTIONAL), resolve=(resolve, "minutes", OPTIONAL))
+                   status=(status, "resolved_status", OPTIONAL), resolve=(resolve, "minutes", OPTIONAL))
     n = len(next(a for a in cols.values() if a is not None))
     no_flag = np.full(n, np.nan)
     by_flag = no_flag if cols["flag"] is None else cols["flag"]
@@ -952,7 +995,7 @@ def peak_queue(start, wait_s, ivr_selfserved=None) -> float:
     >>> peak_queue(["2024-03-01 09:00:00", "2024-03-01 09:00:30", "2024-03-01 09:02:00"], [60, 60, 10])
     2.0
     """
-    lengths = queue_at_joins(start, wait_s, ivr_selfserved)
+    _joins, lengths = _queue_lengths(start, wait_s, ivr_selfserved)
     return float(lengths.max()) if lengths.size else float("nan")
 
 
@@ -965,6 +1008,12 @@ def queue_at_joins(start, wait_s, ivr_selfserved=None) -> pd.Series:
     >>> queue_at_joins(["2024-03-01 09:00:00", "2024-03-01 09:00:30"], [60, 60]).tolist()
     [1, 2]
     """
+    joins, lengths = _queue_lengths(start, wait_s, ivr_selfserved)
+    return pd.Series(lengths, index=pd.to_datetime(joins, unit="ms"), dtype=np.int64)
+
+
+def _queue_lengths(start, wait_s, ivr_selfserved=None) -> tuple[np.ndarray, np.ndarray]:
+    """(join moment in ms, queue length right after it) of each queued call, in time order."""
     cols = _inputs(start=(start, "date_time"), wait=(wait_s, "seconds"),
                    ivr=(ivr_selfserved, "flag", OPTIONAL))
     begin, wait = cols["start"], cols["wait"]
@@ -976,7 +1025,7 @@ def queue_at_joins(start, wait_s, ivr_selfserved=None) -> pd.Series:
     order = np.lexsort((steps, times))  # at equal times, leaving (-1) sorts before joining
     lengths = np.cumsum(steps[order])
     joined = steps[order] == 1
-    return pd.Series(lengths[joined], index=pd.to_datetime(times[order][joined], unit="ms"), dtype=np.int64)
+    return times[order][joined], lengths[joined]
 
 
 def ivr_rate(ivr_selfserved) -> float:
