@@ -15,7 +15,8 @@ What it does, in order, for each table of :mod:`cs_xl.schema`:
    turn each problem into a :class:`QualityIssue` (sheet, Excel row, header
    as typed, original value, reason, action);
 4. skip blank rows silently and total rows (合计/总计…) with a report;
-5. check what coercion alone cannot: value bounds (ratings 1–5, NPS 0–10),
+5. check what coercion alone cannot: value bounds (ratings 1–5, NPS 0–10, a call's
+   durations under a day, a ticket's under ten years),
    dates in the future, blank required cells, impossible timestamp orders;
 6. fill blank minute columns from timestamps (calendar minutes);
 7. drop duplicate ids, keeping the most complete record (the last of equals).
@@ -329,7 +330,8 @@ def _report_coercion_problems(work: _Work, keep: np.ndarray, *, text_only: bool,
 
 
 def _check_bounds(work: _Work, keep: np.ndarray) -> None:
-    """Values outside a column's valid range (ratings 1–5, NPS 0–10) are dropped."""
+    """Values outside a column's valid range (ratings 1–5, NPS 0–10, durations within
+    ``schema.CALL_SECONDS`` / ``TICKET_MINUTES``) are dropped."""
     for key, series in work.typed.items():
         bounds = work.table.column(key).bounds
         if bounds is None:

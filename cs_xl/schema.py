@@ -32,7 +32,7 @@ class Column:
     kind: str
     required: bool = False
     aliases: tuple[str, ...] = ()
-    bounds: tuple[float, float] | None = None  # valid range, inclusive (ratings, scores)
+    bounds: tuple[float, float] | None = None  # valid range, inclusive (ratings, scores, durations)
 
     def header(self, lang: str = "zh") -> str:
         return self.zh if lang == "zh" else self.en
@@ -100,6 +100,12 @@ def normalize_header(text) -> str:
 
 C = Column
 
+# The longest durations a cell can plausibly hold (inclusive bounds, like ratings 1–5): a call does not
+# last a day, a ticket is not open for ten years.  Beyond them the cell is a typing or export error, and
+# kept it would wreck every mean (two 1e308-second calls overflow the AHT to infinity).
+CALL_SECONDS = (0, 86_400)
+TICKET_MINUTES = (0, 10 * 365 * 1440)
+
 TICKETS = Table(
     "tickets", "响应时间统计表", "Tickets",
     (
@@ -109,9 +115,11 @@ TICKETS = Table(
         C("customer_id", "客户ID", "Customer ID", "text", False, ("客户编号", "customer", "requester id")),
         C("issue_type", "问题类型", "Issue type", "text", False, ("类型", "type", "category")),
         C("frt_min", "首次响应时间(分钟)", "First response (min)", "minutes", False,
-          ("首次响应时间", "首响时间", "首次响应时长", "frt", "first response time", "first reply time (min)")),
+          ("首次响应时间", "首响时间", "首次响应时长", "frt", "first response time", "first reply time (min)"),
+          TICKET_MINUTES),
         C("resolve_min", "问题解决时间(分钟)", "Resolution (min)", "minutes", False,
-          ("问题解决时间", "解决时间", "解决时长", "resolution time", "resolution time (min)")),
+          ("问题解决时间", "解决时间", "解决时长", "resolution time", "resolution time (min)"),
+          TICKET_MINUTES),
         C("note", "备注", "Note", "text", False, ("notes", "remark", "原因")),
         C("ticket_id", "工单编号", "Ticket ID", "text", False, ("工单号", "ticket", "id", "编号")),
         C("team", "客服组", "Team", "text", False, ("团队", "组别", "group")),
@@ -133,7 +141,7 @@ TICKETS = Table(
         # message-level exports only (Chatwoot messages, event logs naming reply activities); blank otherwise
         C("replies", "人工回复次数", "Human replies", "count", False, ("回复次数", "agent replies")),
         C("response_avg_min", "平均响应时长(分钟)", "Avg response (min)", "minutes", False,
-          ("平均响应时长", "平均响应时间", "average response time")),
+          ("平均响应时长", "平均响应时间", "average response time"), TICKET_MINUTES),
     ),
     id_key="ticket_id",
     sheet_aliases=("客户服务响应时间统计表", "工单", "响应时间"),
@@ -164,11 +172,13 @@ CALLS = Table(
     (
         C("call_id", "话务编号", "Call ID", "text", False, ("通话编号", "call")),
         C("start", "呼入时间", "Call start", "datetime", True, ("来电时间", "start", "start time")),
-        C("wait_s", "等待时长(秒)", "Wait (s)", "seconds", False, ("等待时长", "排队时长", "wait", "queue time")),
+        C("wait_s", "等待时长(秒)", "Wait (s)", "seconds", False, ("等待时长", "排队时长", "wait", "queue time"),
+          CALL_SECONDS),
         C("answered", "是否接通", "Answered", "flag", False, ("接通", "answered")),
-        C("talk_s", "通话时长(秒)", "Talk (s)", "seconds", False, ("通话时长", "talk time")),
-        C("hold_s", "保持时长(秒)", "Hold (s)", "seconds", False, ("保持时长", "hold time")),
-        C("wrap_s", "话后处理(秒)", "Wrap-up (s)", "seconds", False, ("话后处理", "话后处理时长", "wrap", "acw")),
+        C("talk_s", "通话时长(秒)", "Talk (s)", "seconds", False, ("通话时长", "talk time"), CALL_SECONDS),
+        C("hold_s", "保持时长(秒)", "Hold (s)", "seconds", False, ("保持时长", "hold time"), CALL_SECONDS),
+        C("wrap_s", "话后处理(秒)", "Wrap-up (s)", "seconds", False, ("话后处理", "话后处理时长", "wrap", "acw"),
+          CALL_SECONDS),
         C("agent_id", "客服工号", "Agent ID", "text", False, ("工号", "agent")),
         C("priority", "优先级", "Priority", "priority", False, ("级别",)),
         C("ivr_selfserved", "IVR分流", "IVR self-served", "flag", False, ("ivr自助", "ivr", "自助服务")),

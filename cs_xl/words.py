@@ -41,7 +41,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "resolved_before_created": ("resolved before created", "解决早于创建"),
     "duplicate": ("duplicate {key}", "重复的{key}"),
     "duplicate_column": ("duplicate column for {header}, ignored", "与“{header}”重复的列,已忽略"),
-    "outside": ("outside {low:g}-{high:g}", "超出范围{low:g}-{high:g}"),
+    "outside": ("outside {low:.10g}-{high:.10g}", "超出范围{low:.10g}-{high:.10g}"),  # 5256000, not 5.256e+06
     # importers (issue 11): the row is named by source file and line
     "field_count": ("{found} fields where the header has {expected}", "有{found}个字段,表头为{expected}个"),
     "excluded": ("excluded: {why}", "已排除:{why}"),

@@ -49,6 +49,26 @@ def tickets_csv(tmp_path):
     return path
 
 
+def test_kpis_survive_huge_finite_durations(tmp_path):
+    """Two 1e308-second talk times used to overflow the AHT to inf and crash agents_needed:
+    they are dropped as out of bounds, named on the quality counts, and the rest is computed."""
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "话务记录"
+    ws.append(["呼入时间", "等待时长(秒)", "是否接通", "通话时长(秒)"])
+    for minute, talk in ((0, 1e308), (10, 1e308), (20, 100), (30, 200)):
+        ws.append([f"2024-03-04 09:{minute:02d}", 10, "是", talk])
+    wb.save(tmp_path / "calls.xlsx")
+    out = json.loads(run("kpis", tmp_path / "calls.xlsx", "--json", check_rc=0).stdout)
+    assert out["aht"] == 150  # (100 + 200) / 2: the two huge cells left out
+    assert out["offered"] == 4
+    assert out["data_quality"]["by_reason"]["outside 0-86400"] == 2
+    # 4 calls in one Monday 09:00 slot, AHT 150 s: A = 4 × 150 / 3600 = 1/6 Erlang; one agent
+    # answers within 20 s with 1 − C(1, A)·e^(−(1 − A)·20/150) = 1 − (1/6)·e^(−1/9) ≈ 0.85 ≥ 0.8
+    assert out["agents_needed"] == 1
+
+
 def test_json_numbers_match_hand_computation(tickets_csv):
     out = json.loads(run("kpis", tickets_csv, "--json", check_rc=0).stdout)
     for key in SPEC3_KEYS + SPEC5_KEYS:

@@ -276,6 +276,38 @@ def test_feedback_flags_bounds_and_not_rated(tmp_path):
     ]
 
 
+def test_durations_beyond_any_call_or_ticket_are_dropped_and_named(tmp_path):
+    """1e308 seconds is finite, but two of them overflow the AHT to infinity: the
+    duration columns have bounds (a call under a day, a ticket under ten years)."""
+    path = write_book(tmp_path / "b.xlsx", {
+        "话务记录": [
+            ["呼入时间", "等待时长(秒)", "是否接通", "通话时长(秒)", "保持时长(秒)", "话后处理(秒)"],
+            [T(2024, 3, 4, 9), 10, "是", 1e308, 0, 5],
+            [T(2024, 3, 4, 9, 10), 86_400, "是", 120, 1e308, 5],   # a whole day's wait is the bound itself
+            [T(2024, 3, 4, 9, 20), 86_401, "否", None, None, 1e20],
+        ],
+        "响应时间统计表": [
+            ["日期", "客服工号", "首次响应时间(分钟)", "问题解决时间(分钟)"],
+            [D(2024, 3, 1), "A1", 1e308, 30],
+            [D(2024, 3, 1), "A1", 2, 10 * 365 * 1440 + 1],
+        ],
+    })
+    ds = load(path)
+    np.testing.assert_array_equal(ds.calls["talk_s"].to_numpy(), [np.nan, 120.0, np.nan])
+    np.testing.assert_array_equal(ds.calls["hold_s"].to_numpy(), [0.0, np.nan, np.nan])
+    np.testing.assert_array_equal(ds.calls["wait_s"].to_numpy(), [10.0, 86_400.0, np.nan])
+    np.testing.assert_array_equal(ds.tickets["frt_min"].to_numpy(), [np.nan, 2.0])
+    np.testing.assert_array_equal(ds.tickets["resolve_min"].to_numpy(), [30.0, np.nan])
+    assert [(i.sheet, *issue) for i, issue in zip(ds.quality.issues, issues_of(ds))] == [
+        ("响应时间统计表", 2, "首次响应时间(分钟)", 1e308, "outside 0-5256000", "dropped"),
+        ("响应时间统计表", 3, "问题解决时间(分钟)", 5_256_001, "outside 0-5256000", "dropped"),
+        ("话务记录", 2, "通话时长(秒)", 1e308, "outside 0-86400", "dropped"),
+        ("话务记录", 3, "保持时长(秒)", 1e308, "outside 0-86400", "dropped"),
+        ("话务记录", 4, "等待时长(秒)", 86_401, "outside 0-86400", "dropped"),
+        ("话务记录", 4, "话后处理(秒)", 1e20, "outside 0-86400", "dropped"),
+    ]
+
+
 def test_priority_variants_in_a_sheet(tmp_path):
     path = write_book(tmp_path / "b.xlsx", {"响应时间统计表": [
         ["日期", "客服工号", "优先级"],

@@ -132,12 +132,12 @@ def test_dropdowns_and_number_checks(lang, template):
     assert satisfied.type == "list"
     if lang == "zh":
         assert satisfied.formula1 == '"是,否,未评价"'
-    for key in ("frt_min", "resolve_min"):
+    for key in ("frt_min", "resolve_min"):  # a ticket is not open for ten years: 10 × 365 × 1440 minutes
         dv, _ = checks[t.column(key).header(lang)]
-        assert (dv.type, dv.operator, dv.formula1) == ("decimal", "greaterThanOrEqual", "0")
-    for key in ("wait_s", "talk_s", "hold_s", "wrap_s"):
+        assert (dv.type, dv.operator, dv.formula1, dv.formula2) == ("decimal", "between", "0", "5256000")
+    for key in ("wait_s", "talk_s", "hold_s", "wrap_s"):  # a call does not last a day: 24 × 3600 seconds
         dv, _ = calls[schema.CALLS.column(key).header(lang)]
-        assert (dv.type, dv.operator, dv.formula1) == ("decimal", "greaterThanOrEqual", "0")
+        assert (dv.type, dv.operator, dv.formula1, dv.formula2) == ("decimal", "between", "0", "86400")
     for key, lo, hi in (("rating", "1", "5"), ("attitude", "1", "5"), ("nps", "0", "10")):
         dv, _ = checks[schema.FEEDBACK.column(key).header(lang)]
         assert (dv.type, dv.operator, dv.formula1, dv.formula2) == ("decimal", "between", lo, hi)
