@@ -48,6 +48,8 @@ class Records(Protocol):
     def rows(self, table: str) -> int | None: ...  # number of records; None without the table
     def column(self, table: str, key: str): ...     # one column, or None when the table lacks it
     def value(self, key: str) -> float: ...         # another metric over the same records
+    # what every group of one data set shares (whether a metric is defined, its settings arguments), made once
+    def shared(self, key: tuple, make: Callable[[], Any]) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -111,13 +113,16 @@ class Metric:
         return {p.arg: getattr(settings, p.field) for p in self.params}
 
     def defined_on(self, records: Records) -> bool:
-        return records.rows(self.table) is not None and all(
-            any(records.column(self.table, key) is not None for key in alternatives) for alternatives in self.needs)
+        """Whether the records have the table and the input columns the metric needs (the same for
+        every group of a data set, so worked out once per grouping)."""
+        return records.shared(("defined", self.key), lambda: records.rows(self.table) is not None and all(
+            any(records.column(self.table, key) is not None for key in alternatives) for alternatives in self.needs))
 
     def apply(self, records: Records, **extra) -> float:
         """``func`` over the records' input columns (None where absent) and the settings' parameters."""
         columns = {arg: records.column(self.table, key) for arg, key in zip(self.column_args, self.inputs)}
-        return float(self.func(**columns, **self.arguments(records.settings), **extra))
+        arguments = records.shared(("arguments", self.key), lambda: self.arguments(records.settings))
+        return float(self.func(**columns, **arguments, **extra))
 
     def compute(self, records: Records) -> float:
         """The metric over ``records``; nan where undefined or the data lacks its table/columns."""

@@ -41,12 +41,13 @@ class Records:
     computed at most once (composite KPIs read others through :meth:`value`)."""
 
     def __init__(self, columns: dict[str, dict[str, metrics.Column] | None], settings: Settings,
-                 positions: dict[str, np.ndarray] | None = None):
+                 positions: dict[str, np.ndarray] | None = None, shared: dict | None = None):
         self.settings = settings
         self._columns = columns      # table → column key → the whole table's column (None: no table)
         self._positions = positions  # table → the group's row positions (None: every row)
         self._values: dict[str, float] = {}
         self._taken: dict[tuple[str, str], metrics.Column] = {}  # the group's columns, each cut once
+        self._shared = {} if shared is None else shared  # the same dict for every group of a grouping
 
     def rows(self, table: str) -> int | None:
         """Number of records of ``table``; None when there is no such table (or it can't be grouped)."""
@@ -70,6 +71,14 @@ class Records:
         if key not in self._values:
             self._values[key] = catalogue.get(key).compute(self)
         return self._values[key]
+
+    def shared(self, key: tuple, make):
+        """A value that is the same for every group (made by the first group that asks)."""
+        try:
+            return self._shared[key]
+        except KeyError:
+            value = self._shared[key] = make()
+            return value
 
 
 def table_columns(ds: DataSet) -> dict[str, dict[str, metrics.Column] | None]:
@@ -218,10 +227,11 @@ def grouped(ds: DataSet, settings: Settings | None, by: str, keys=None) -> pd.Da
     # only answered calls carry an agent: queue-level rates per agent would read 100 %
     undefined = {k for k in keys if by in AGENT_KEYS and catalogue.get(k).queue}
     none = np.empty(0, dtype=np.intp)
+    settings, shared = settings or Settings(), {}
     rows = {}
     for value in values:
-        records = Records(columns, settings or Settings(),
-                          {table: positions.get(value, none) for table, positions in groups.items()})
+        records = Records(columns, settings, {table: positions.get(value, none) for table, positions in groups.items()},
+                          shared)
         rows[value] = [np.nan if k in undefined else records.value(k) for k in keys]
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=keys)
     frame.index.name = by

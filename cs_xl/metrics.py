@@ -241,14 +241,27 @@ def _row_limits(levels: np.ndarray | None, n: int, lookup: np.ndarray,
                 default_priority: int, name: str) -> np.ndarray:
     """Limit per row: its level's entry; blank/unknown levels and levels
     missing from the table use ``default_priority``'s entry."""
-    default_level, _ = coerce.priority(default_priority)
+    default_level = _level_of(default_priority)
     if default_level is None:
         raise ValueError(f"default_priority must be a level 1..4, got {default_priority!r}")
-    rows = np.full(n, lookup[default_level]) if levels is None else lookup[np.nan_to_num(levels, nan=0).astype(int)]
+    rows = np.full(n, lookup[default_level]) if levels is None else lookup[np.where(np.isnan(levels), 0, levels).astype(int)]
     rows = np.where(np.isnan(rows), lookup[default_level], rows)
     if np.isnan(rows).any():
         raise ValueError(f"{name} has no entry for the default priority level {default_level}")
     return rows
+
+
+def _level_of(value) -> int | None:
+    """A priority setting (3, "三级", "P3" …) as its level; parsed once per distinct value."""
+    try:
+        return _parsed_level(value.__class__, value)
+    except TypeError:  # unhashable
+        return coerce.priority(value)[0]
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_level(_cls: type, value) -> int | None:
+    return coerce.priority(value)[0]
 
 
 def _channel_targets(channel_limits: Mapping | None) -> dict[str, float]:
@@ -272,6 +285,16 @@ def _channel_lookup(items: tuple) -> dict[str, float]:
         if limit is not None and str(limit).strip() != "":
             targets[cls] = _parameter(limit, f"channel_limits[{key!r}]", "minutes")
     return targets
+
+
+def _label_codes(labels: np.ndarray) -> np.ndarray:
+    """Per row: a number standing for its text (equal texts, equal numbers; -1 for a blank), so that
+    ids are counted and matched as integers.  Read once for a whole column, the numbers hold in every group.
+
+    >>> _label_codes(np.array(["A", None, "B", "A"], dtype=object)).tolist()
+    [0, -1, 1, 0]
+    """
+    return pd.factorize(labels)[0]
 
 
 NO_CLASS = -1  # channel-class code of a blank 渠道 or one in no class
@@ -456,9 +479,9 @@ def volume(ticket_id) -> float:
     >>> volume(["A", "A", "B", None])  # 2 distinct + 1 blank
     3.0
     """
-    ids = _inputs(ticket_id=(ticket_id, "text"))["ticket_id"]
-    known = ids[pd.notna(ids)]
-    return float(len(set(known)) + (len(ids) - len(known)))  # text ids: a set is pd.unique without its overhead
+    ids = _inputs(ticket_id=(ticket_id, "label"))["ticket_id"]
+    known = ids[ids >= 0]
+    return float(np.unique(known).size + (len(ids) - len(known)))
 
 
 def frt_rate(frt, threshold: float = 3.0, channel=None, channel_limits: Mapping | None = None) -> float:
@@ -627,7 +650,8 @@ def _resolved_label(label: str) -> bool:
 
 _RESOLVED_LABEL = np.frompyfunc(_resolved_label, 1, 1)
 # column kinds read from another kind's values, row by row: kind → (base kind, derivation)
-_DERIVED = {"channel_class": ("text", _channel_class_codes), "resolved_status": ("text", _resolved_statuses)}
+_DERIVED = {"channel_class": ("text", _channel_class_codes), "resolved_status": ("text", _resolved_statuses),
+            "label": ("text", _label_codes)}
 _CHAT = schema.CHANNEL_CLASSES.index("chat")
 
 
@@ -828,35 +852,37 @@ def repeat_complaint_rate(customer, date=None, complaint=None, repeat_7d=None, d
     if date is None and repeat_7d is None:
         return float("nan")
     window = _parameter(days, "days")
-    cols = _inputs(customer=(customer, "text", OPTIONAL), date=(date, "date", OPTIONAL),
+    cols = _inputs(customer=(customer, "label", OPTIONAL), date=(date, "date", OPTIONAL),
                    complaint=(complaint, "flag", OPTIONAL), repeat_7d=(repeat_7d, "count", OPTIONAL))
     n = len(next(a for a in cols.values() if a is not None))
     if cols["customer"] is None:
         if date is not None:
             raise ValueError("repeat_complaint_rate with dates needs customer ids")
-        cols["customer"] = np.arange(n).astype(object)
-    rows = pd.notna(cols["customer"])
+        cols["customer"] = np.arange(n)
+    rows = cols["customer"] >= 0  # a blank customer id is no customer
     if cols["complaint"] is not None:
         rows &= _is_true(cols["complaint"])
     if date is not None:
         return _repeat_share_by_date(cols["customer"][rows], cols["date"][rows], window)
-    flagged = np.nan_to_num(cols["repeat_7d"][rows], nan=0.0) > 0
-    repeats = pd.Series(flagged).groupby(pd.Series(cols["customer"][rows], dtype=object)).any()
-    return float(repeats.mean()) if len(repeats) else float("nan")
+    customers = cols["customer"][rows]
+    if not customers.size:
+        return float("nan")
+    flagged = cols["repeat_7d"][rows] > 0  # blank (NaN) counts as 0: not a repeat
+    return np.unique(customers[flagged]).size / np.unique(customers).size
 
 
 def _repeat_share_by_date(customers: np.ndarray, days_: np.ndarray, window: float) -> float:
-    """Share of customers with two complaints at most ``window`` days apart."""
+    """Share of customers (label codes) with two complaints at most ``window`` days apart."""
     dated = ~np.isnat(days_)
-    codes, uniques = pd.factorize(customers[dated])
-    if not len(uniques):
+    codes = customers[dated]
+    if not codes.size:
         return float("nan")
     days_ = days_[dated].astype("datetime64[D]").astype(np.int64)
     order = np.lexsort((days_, codes))  # by customer, then by day
     codes, days_ = codes[order], days_[order]
     # a gap to the same customer's previous complaint (the first complaint has none)
     close = (codes[1:] == codes[:-1]) & (np.diff(days_) <= window)
-    return int(np.unique(codes[1:][close]).size) / len(uniques)
+    return int(np.unique(codes[1:][close]).size) / np.unique(codes).size
 
 
 # ------------------------------------------------------------------ calls
@@ -978,7 +1004,7 @@ def aht(talk, hold=None, wrap=None, answered=None) -> float:
     total = cols["talk"].copy()
     for part in ("hold", "wrap"):
         if cols[part] is not None:
-            total += np.nan_to_num(cols[part], nan=0.0)
+            total += np.where(np.isnan(cols[part]), 0.0, cols[part])
     if cols["answered"] is not None:
         total = np.where(_is_true(cols["answered"]), total, np.nan)
     return _mean_of(total)
@@ -1047,7 +1073,9 @@ def _slot_means(start, ivr_selfserved=None) -> tuple[np.ndarray, np.ndarray]:
     hours = ((stamps - days) // np.timedelta64(1, "h")).astype(np.int64)
     day_numbers = days.astype(np.int64)
     weekdays = (day_numbers + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
-    slots, calls = np.unique(weekdays * 24 + hours, return_counts=True)
+    counts = np.bincount(weekdays * 24 + hours, minlength=7 * 24)
+    slots = np.flatnonzero(counts)
+    calls = counts[slots]
     distinct_days = np.unique(day_numbers)
     days_per_weekday = np.bincount((distinct_days + 3) % 7, minlength=7)
     return slots, calls / days_per_weekday[slots // 24]

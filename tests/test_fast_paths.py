@@ -23,7 +23,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from cs_xl import coerce, kpis
+from cs_xl import catalogue, coerce, kpis
 from cs_xl.load import load_grids
 from cs_xl.read_files import read_grids
 from cs_xl.schema import TABLES
@@ -120,3 +120,79 @@ def test_kpis_over_loaded_columns_equal_kpis_over_raw_cells(book):
         assert fast[key] == slow[key] or (math.isnan(fast[key]) and math.isnan(slow[key])), key
     for by in ("agent_id", "day", "priority", "channel"):
         _frames_equal(kpis.grouped(loaded, settings, by), kpis.grouped(raw, settings, by))
+
+
+# ---------------------------------------------------------------- grouped KPIs against plain pandas
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo workbook, loaded; a few ticket ids blanked (each such row is a ticket of its own)."""
+    from cs_xl import sample
+    from cs_xl.load import load
+    ds = load(sample.write_demo_inputs(tmp_path_factory.mktemp("demo") / "demo.xlsx", seed=7))
+    ds.tickets.loc[ds.tickets.index[::97], "ticket_id"] = None
+    return ds
+
+
+def _by_day(frame: pd.DataFrame, when: pd.Series):
+    return frame.groupby(when.dt.strftime("%Y-%m-%d"))
+
+
+def _reference_by_day(ds) -> pd.DataFrame:
+    """Per day, a handful of metrics computed row by row in plain pandas from their definitions."""
+    from cs_xl import schema
+    t, f, c = ds.tickets, ds.feedback, ds.calls
+    targets = {"chat": 1.0, "phone": 3.0, "email": 240.0}  # 参数 defaults; other channels: the 3-minute threshold
+    limit = t["channel"].map(lambda ch: targets.get(schema.channel_class(ch), 3.0))
+    resolved_words = {s.casefold() for s in schema.RESOLVED_STATUSES}
+    resolved = t["status"].map(lambda s: s.casefold() in resolved_words if isinstance(s, str) else None)
+    resolved = resolved.where(t["status"].notna(), t["resolve_min"].notna())
+    tickets = t.assign(met=t["frt_min"] <= limit + 1e-5, resolved=resolved.astype(bool))
+    out = {}
+    for day, g in _by_day(tickets, t["created_at"].fillna(t["date"])):
+        valid = g["frt_min"].notna()
+        out[day] = {"volume": g["ticket_id"].nunique() + g["ticket_id"].isna().sum(),
+                    "frt_rate": g.loc[valid, "met"].mean() if valid.any() else np.nan,
+                    "resolution_rate": g["resolved"].mean(), "backlog": (~g["resolved"]).sum()}
+    for day, g in _by_day(f, f["date"]):
+        complaints = g[(g["complaint"] == True) & g["customer_id"].notna()]  # noqa: E712 (nullable)
+        days = complaints.groupby("customer_id")["date"].agg(lambda d: d.sort_values().diff().dt.days.min())
+        out.setdefault(day, {})["repeat_complaint_rate"] = (days <= 7).mean() if len(days) else np.nan
+    queued = c[c["ivr_selfserved"] != True]  # noqa: E712 (blank IVR = queued)
+    for day, g in _by_day(c, c["start"]):
+        answered = g[g["answered"] == True]  # noqa: E712
+        handle = answered["talk_s"] + answered["hold_s"].fillna(0) + answered["wrap_s"].fillna(0)
+        q = queued.loc[queued.index.isin(g.index)].dropna(subset=["start", "wait_s"])
+        join = q["start"].to_numpy()
+        leave = join + (q["wait_s"].to_numpy() * 1000).round().astype("timedelta64[ms]")
+        waiting = [(join <= j) & (leave > j) for j in join]  # calls in the queue right after each joins
+        out.setdefault(day, {}).update(aht=handle.mean() if handle.notna().any() else np.nan,
+                                      peak_queue=max((int(w.sum()) for w in waiting), default=np.nan))
+    frame = pd.DataFrame.from_dict(out, orient="index").sort_index()
+    return frame.fillna({"volume": 0, "backlog": 0})  # a day with calls only: counts of no tickets are 0
+
+
+def test_grouped_by_day_equals_plain_pandas(demo):
+    """The per-group path (columns read once, cut per group, settings arguments shared by the groups)
+    gives, day by day, what pandas computes from the definitions."""
+    expected = _reference_by_day(demo)
+    got = kpis.grouped(demo, Settings(), "day", keys=list(expected.columns))
+    assert list(got.index) == list(expected.index)
+    pd.testing.assert_frame_equal(got.astype(float), expected.astype(float), check_names=False, rtol=1e-12)
+
+
+def test_grouped_by_agent_equals_the_headline_of_each_agents_records(demo):
+    """Grouping = the headline KPIs of the records of each agent (feedback through its ticket)."""
+    got = kpis.grouped(demo, Settings(), "agent_id")
+    ticket_agents = demo.tickets.drop_duplicates("ticket_id", keep="last").dropna(subset=["ticket_id"])
+    agent_of = ticket_agents.set_index("ticket_id")["agent_id"]
+    for agent in ("C001", "C007"):
+        mine = replace(demo, tickets=demo.tickets[demo.tickets["agent_id"] == agent],
+                       feedback=demo.feedback[demo.feedback["ticket_id"].map(agent_of) == agent],
+                       calls=demo.calls[demo.calls["agent_id"] == agent])
+        alone = kpis.headline(mine, Settings())
+        for key, value in alone.items():
+            if catalogue.get(key).queue:  # undefined per agent (abandoned calls have no agent)
+                assert math.isnan(got.loc[agent, key]), key
+            else:
+                assert got.loc[agent, key] == pytest.approx(value, rel=1e-12, nan_ok=True), key
