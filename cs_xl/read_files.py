@@ -117,17 +117,17 @@ def _pick_delimiter(text: str) -> str:
 
 # ---------------------------------------------------------------------- xlsx
 
-def _read_workbook(path: Path) -> list[Grid]:
+def _read_workbook(path: Path, skip: frozenset[str] = frozenset()) -> list[Grid]:
     data = _read_bytes(path)
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise LoadError(_not_a_zip_message(path, data))
     zipcheck.check(path, LoadError)  # zip bombs, DOCTYPEs: refused before calamine inflates anything
     from python_calamine import CalamineWorkbook  # imported late: CSV-only use needs no Rust wheel
 
-    errors = _ErrorCellScan(data)  # unzips beside calamine: zlib runs without the GIL, calamine holds it
+    errors = _ErrorCellScan(data, skip)  # unzips beside calamine: zlib runs without the GIL, calamine holds it
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        grids = [_sheet_grid(book, name) for name in book.sheet_names]
+        grids = [_sheet_grid(book, name) for name in book.sheet_names if name not in skip]
     except LoadError:
         raise
     except Exception as exc:  # calamine raises its own types (ZipError, XmlError, PasswordError …)
@@ -180,9 +180,9 @@ class _ErrorCellScan(threading.Thread):
     core the scan costs next to nothing.  :meth:`result` is sheet name →
     [(Excel row, 0-based column, error text)], or raises what reading raised."""
 
-    def __init__(self, data: bytes):
+    def __init__(self, data: bytes, skip: frozenset[str] = frozenset()):
         super().__init__(name="cs_xl error cells", daemon=True)
-        self._data, self._found, self._error = data, {}, None
+        self._data, self._skip, self._found, self._error = data, skip, {}, None
         self.start()
 
     def run(self) -> None:
@@ -190,7 +190,7 @@ class _ErrorCellScan(threading.Thread):
             with zipfile.ZipFile(io.BytesIO(self._data)) as archive:
                 members = set(archive.namelist())
                 for name, part in _sheet_parts(archive).items():
-                    if part in members:
+                    if part in members and name not in self._skip:
                         xml = archive.read(part)
                         if b't="e"' in xml or b"t='e'" in xml:  # bytes.find is far faster than a regex here
                             self._found[name] = list(_error_cells(xml))
@@ -288,10 +288,13 @@ class Grids:
         return next((g for g in self.sheets if g.name.strip().casefold() in wanted), None)
 
 
-def read_grids(path) -> Grids:
-    """Every sheet of an .xlsx/.xlsm (one python-calamine read) or the one table of a CSV."""
+def read_grids(path, skip: Iterable[str] = ()) -> Grids:
+    """Every sheet of an .xlsx/.xlsm (one python-calamine read) or the one table of a CSV.
+
+    Sheets named in ``skip`` are not read (a refresh replaces its generated sheets: the last
+    report's 数据质量 alone can hold hundreds of thousands of cells)."""
     path = Path(path)
     check_file(path)
     if path.suffix.lower() == ".csv":
         return Grids(str(path), [_read_csv(path)], is_csv=True)
-    return Grids(str(path), _read_workbook(path))
+    return Grids(str(path), _read_workbook(path, frozenset(skip)))

@@ -82,7 +82,8 @@ def read_inputs(path: Path, on_step: Callable[[str], None] = lambda message: Non
     from .read_files import read_grids  # imported late: reading pulls in python-calamine
     path = Path(path)
     on_step(f"读取 / reading {path.name}")
-    grids = read_grids(path)
+    # the generated sheets are drawn anew: their cells (the last report) are not read
+    grids = read_grids(path, skip=report.generated_sheet_names("zh") + report.generated_sheet_names("en"))
     on_step("解析参数与数据 / reading settings and records")
     return pipeline.read_inputs(grids)
 
