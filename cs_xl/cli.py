@@ -229,6 +229,9 @@ def _params_of(args):
 
 def cmd_kpis(args) -> int:
     engine = _engine_of(args)
+    if args.issues and (not args.json or args.by or engine != "pandas"):
+        raise CliError("--issues lists a workbook's or CSV's data-quality issues in the --json object "
+                       "(without --by; the SQL engines count issues only)")
     if engine != "pandas":
         return _kpis_sql(args, engine)
     if args.map or args.master:
@@ -323,11 +326,12 @@ def _kpis_pandas(args) -> int:
         return 0
     if not args.json:
         print(f"{ds.source}  ({', '.join(ds.sheets.values())})")
-    _print_headline(ds, scoped, settings, args.json)
+    _print_headline(ds, scoped, settings, args.json, every_issue=args.issues)
     return 0
 
 
-def _print_headline(ds, scoped, settings, as_json: bool, clock=None, extra: dict | None = None) -> None:
+def _print_headline(ds, scoped, settings, as_json: bool, clock=None, extra: dict | None = None,
+                    every_issue: bool = False) -> None:
     """The headline KPIs as a table or one JSON object (with data_quality, the
     clock rule under definitions, and ``extra`` keys)."""
     from . import catalogue, kpis
@@ -336,6 +340,8 @@ def _print_headline(ds, scoped, settings, as_json: bool, clock=None, extra: dict
     if as_json:
         out = {k: json_number(v) for k, v in values.items()}
         out["data_quality"] = _quality_json(ds)
+        if every_issue:  # 数据质量 lists the first issues of each reason; this is all of them
+            out["data_quality"]["list"] = [_issue_json(i) for i in ds.quality.issues]
         out.update(extra or {})
         out["definitions"] = {"clock": clock.describe("en")}  # how minutes from timestamps were counted
         print(json.dumps(out, ensure_ascii=False, indent=1))
@@ -372,6 +378,16 @@ def _quality_json(ds) -> dict:
     from .report import quality_counts
     counts = quality_counts(ds)
     return {**ds.quality.summary(), **{k: v for k, v in counts.items() if k != "issues"}}
+
+
+def _issue_json(issue) -> dict:
+    """One data-quality issue as JSON: where, what the cell held (text where JSON has no such value),
+    the reason in stable English and the action."""
+    value = json_number(issue.value)
+    if value is not None and not isinstance(value, (str, int, float, bool)):
+        value = str(value)
+    return {"sheet": issue.sheet, "row": issue.row, "column": issue.column, "value": value,
+            "reason": issue.reason, "action": issue.action}
 
 
 def _quality_line(ds) -> str:
@@ -586,6 +602,9 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("path", help="workbook (.xlsx/.xlsm) or CSV file; with --engine duckdb/spark a Parquet file, "
                    "a folder or glob of Parquet/CSV files, or a .duckdb database")
     k.add_argument("--json", action="store_true", help="one JSON object (null = undefined) with data_quality counts")
+    k.add_argument("--issues", action="store_true", help="with --json: every data-quality issue (sheet, row, column, "
+                   "value, reason, action) under data_quality.list — the 数据质量 sheet lists only the "
+                   "first ones of each reason")
     k.add_argument("--by", metavar="KEY", help="one result per group: a column key or header "
                    "(agent_id, team, channel, issue_type, module, priority, customer_type, 客服组 …) "
                    "or a period (day, week, month, weekday, hour); the table names weekdays 周一… and "

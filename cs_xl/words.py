@@ -233,6 +233,11 @@ REPORT: dict[str, tuple[str, str]] = {
     "by_reason": ("问题原因统计", "Issues by reason"),
     "reason": ("原因", "Reason"), "action": ("处理", "Action"), "count": ("数量", "Count"),
     "issue_list": ("问题明细", "Issues, cell by cell"),
+    "not_listed": ("未列出", "Not listed"),
+    "issues_cut_note": ("每个原因最多列出前 {n} 条; 另有 {left_out} 条未列出(各原因的数量见「问题原因统计」的 未列出 列); "
+                        "全部明细: cs-xl kpis 工作簿 --json --issues",
+                        "The first {n} issues of each reason are listed; {left_out} more are not (per reason: the "
+                        "Not listed column of Issues by reason); every issue: cs-xl kpis BOOK --json --issues"),
     "sheet": ("工作表", "Sheet"), "row": ("行号", "Row"), "column": ("列", "Column"),
     "cell_value": ("原值", "Value"),
     "no_issues": ("没有发现数据问题。", "No data-quality issues found."),

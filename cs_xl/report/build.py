@@ -179,7 +179,7 @@ class Context:
         return metric_label(key, self.lang, self.settings)
 
     def grouped(self, by: str) -> pd.DataFrame:
-        """kpis.grouped of the scoped data, computed once per report (trends and alert days share the days)."""
+        """kpis.grouped of the scoped data by a period, computed once per report (the trend tables)."""
         if by not in self._grouped:
             self._grouped[by] = kpis.grouped(self.scoped, self.settings, by, keys=GROUPED_KEYS)
         return self._grouped[by]
@@ -284,8 +284,12 @@ def period_table(ctx: Context) -> TableBlock:
     return TableBlock("period", ctx.w("period_block"), cols, [row])
 
 
-GROUPED_KEYS = tuple(dict.fromkeys(TREND_KEYS + alerts.RULE_KEYS))  # Context.grouped: trend tables, alert days
+GROUPED_KEYS = TREND_KEYS  # Context.grouped: the trend tables (alert days come with the alerts analysis)
 RULE_DAYS_SHOWN = 31                     # the latest month of rule-breaking days fits the dashboard
+# 数据质量 lists the first N issues of each reason (sheet × reason × action) cell by cell and counts the
+# rest: a book whose every row has the same flaw would otherwise give a sheet of a million cells
+# that nobody reads (the reason table keeps every count; `cs-xl kpis --json --issues` lists all)
+ISSUES_LISTED_PER_REASON = 200
 
 
 def alert_lines(ctx: Context, cards: list[KpiCard]) -> list[str]:
@@ -313,8 +317,9 @@ def rule_days(ctx: Context) -> list[list]:
     """[date, rule, value, limit] for every day (in date order) that broke an alert rule."""
     if ctx.scoped.calls is None:  # both rules watch the call queue
         return []
+    # the alerts analysis has grouped the days by the rules' metrics already (预警 shows them too)
     return [[b.day, ctx.w("rule_wait" if b.key == "avg_wait" else "rule_queue"), b.value, b.limit]
-            for b in alerts.rule_days(ctx.grouped("day"), ctx.settings)]
+            for b in ctx.result("alerts")["days"]]
 
 
 def rule_days_blocks(ctx: Context) -> list:
@@ -580,6 +585,24 @@ def audit_table(ctx: Context) -> TableBlock:
     return TableBlock("audit", ctx.w("audit"), cols, rows, ctx.w("audit_note"))
 
 
+def _listed_issues(issues: list, group: Callable) -> tuple[list, dict]:
+    """The issues 数据质量 lists — the first :data:`ISSUES_LISTED_PER_REASON` of each ``group(issue)``,
+    in the loader's order — and per group how many are left out (only groups that lose some).
+
+    >>> listed, left_out = _listed_issues(list("aabab" + "a" * ISSUES_LISTED_PER_REASON), str)
+    >>> len(listed), left_out
+    (202, {'a': 3})
+    """
+    seen: Counter = Counter()
+    listed = []
+    for issue in issues:
+        key = group(issue)
+        seen[key] += 1
+        if seen[key] <= ISSUES_LISTED_PER_REASON:
+            listed.append(issue)
+    return listed, {k: n - ISSUES_LISTED_PER_REASON for k, n in seen.items() if n > ISSUES_LISTED_PER_REASON}
+
+
 def build_quality(ctx: Context) -> SheetModel:
     """Issues by reason (with a chart), the weekly audit list, then every issue cell by cell.
 
@@ -595,16 +618,22 @@ def build_quality(ctx: Context) -> SheetModel:
     action = lambda a: action_text(a, ctx.lang)  # noqa: E731
     texts: dict = {}  # 100k issues share a few dozen reasons: each is worded once
     reason_text = lambda why: texts.get(why) or texts.setdefault(why, why.text(ctx.lang))  # noqa: E731
-    reason_rows = [[sheet, why.text(ctx.lang), action(a), n] for (sheet, why, a), n
-                   in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0], str(kv[0][1]), kv[0][2]))]
+    listed, left_out = _listed_issues(issues, lambda i: (i.sheet, i.why, shown_action(i)))
+    order = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0], str(kv[0][1]), kv[0][2]))
+    reason_rows = [[sheet, why.text(ctx.lang), action(a), n] for (sheet, why, a), n in order]
+    reason_columns = [ColumnSpec("sheet", ctx.w("sheet"), "text"),
+                      ColumnSpec("reason", ctx.w("reason"), "text", wrap=True),
+                      ColumnSpec("action", ctx.w("action"), "text"),
+                      ColumnSpec("count", ctx.w("count"), "count")]
+    note = ""
+    if left_out:  # a column of its own only when the list is cut: small books keep their sheet as it was
+        reason_columns.append(ColumnSpec("not_listed", ctx.w("not_listed"), "count"))
+        reason_rows = [row + [left_out.get(key, 0)] for row, (key, _n) in zip(reason_rows, order)]
+        note = ctx.w("issues_cut_note").format(n=ISSUES_LISTED_PER_REASON, left_out=sum(left_out.values()))
     blocks: list = [TextBlock([quality_counts_text(ctx.loaded, ctx.lang)])] if issues else []
     if not issues:
         blocks.append(TextBlock([ctx.w("no_issues")]))
-    blocks.append(TableBlock("by_reason", ctx.w("by_reason"),
-                             [ColumnSpec("sheet", ctx.w("sheet"), "text"),
-                              ColumnSpec("reason", ctx.w("reason"), "text", wrap=True),
-                              ColumnSpec("action", ctx.w("action"), "text"),
-                              ColumnSpec("count", ctx.w("count"), "count")], reason_rows))
+    blocks.append(TableBlock("by_reason", ctx.w("by_reason"), reason_columns, reason_rows))
     if reason_rows:
         blocks.append(ChartSpec("bar", ctx.w("by_reason"), "by_reason", "reason", ["count"]))
     blocks.append(audit_table(ctx))
@@ -617,7 +646,7 @@ def build_quality(ctx: Context) -> SheetModel:
                               ColumnSpec("value", ctx.w("cell_value"), "text")],
                              [[i.sheet, reason_text(i.why), action(shown_action(i)), i.row, i.column,
                                _cell_text(i.value)]
-                              for i in issues]))
+                              for i in listed], note))
     return SheetModel("quality", sheet_name("quality", ctx.lang), ctx.w("quality_title"), blocks)
 
 
