@@ -88,6 +88,20 @@ def per_period(ds: DataSet, settings: Settings, grain: str, by: str, keys, last:
     return out
 
 
+def back_from_latest(ds: DataSet, settings: Settings, grain: str, by: str, keys, going) -> dict[str, pd.DataFrame]:
+    """:func:`per_period`'s frames, computed from the latest period back only while ``going(frames)``
+    (the frames so far, in time order) says an earlier period could still change the answer: the
+    checks below read runs that end at the latest period, which rarely reach back more than a few."""
+    parts = period_parts(ds, grain)
+    frames: dict[str, pd.DataFrame] = {}
+    for label in reversed(list(parts)):
+        if kpis.has_column(parts[label], by):
+            frames[label] = kpis.grouped(parts[label], settings, by, keys=list(keys))
+            if not going(dict(reversed(frames.items()))):
+                break
+    return dict(reversed(frames.items()))
+
+
 def worse(key: str, value, base) -> bool:
     """``value`` is worse than ``base`` for metric ``key`` (lower for a higher-is-better metric)."""
     return value < base if catalogue.get(key).higher_is_better else value > base
@@ -125,19 +139,28 @@ def _run_of_worse(key: str, series: list[tuple[str, float | None, float | None]]
 def falling(ds: DataSet, settings: Settings, dims=FALLING_DIMS, keys=FALLING_KEYS) -> list[Falling]:
     """Every metric × dimension value worse ``trend_periods`` months (or more) in a row up to
     the latest month, by at least ``trend_min_change`` in all; the largest fall first."""
+    def runs(frames: dict[str, pd.DataFrame]):
+        for value in sorted({v for frame in frames.values() for v in frame.index}, key=str):
+            for key in keys:
+                yield value, key, _run_of_worse(key, _series(frames, value, key), settings)
+
+    def going(frames: dict[str, pd.DataFrame]) -> bool:  # a run as long as the months so far may go on
+        return any(len(run) == len(frames) for _value, _key, run in runs(frames))
+
     out = []
     for dim in (d for d in dims if ds.has("tickets", d)):
-        frames = per_period(ds, settings, "month", dim, (*keys, COUNT_KEY))
-        values = sorted({v for frame in frames.values() for v in frame.index}, key=str)
-        for value in values:
-            for key in keys:
-                series = [(label, plain(f.at[value, key]) if value in f.index else None,
-                           plain(f.at[value, COUNT_KEY]) if value in f.index else None)
-                          for label, f in frames.items()]
-                run = _run_of_worse(key, series, settings)
-                if len(run) > settings.trend_periods and abs(run[-1][1] - run[0][1]) >= settings.trend_min_change:
-                    out.append(Falling(dim, plain(value), key, tuple(r[0] for r in run), tuple(r[1] for r in run)))
+        frames = back_from_latest(ds, settings, "month", dim, (*keys, COUNT_KEY), going)
+        for value, key, run in runs(frames):
+            if len(run) > settings.trend_periods and abs(run[-1][1] - run[0][1]) >= settings.trend_min_change:
+                out.append(Falling(dim, plain(value), key, tuple(r[0] for r in run), tuple(r[1] for r in run)))
     return sorted(out, key=lambda f: -abs(f.change))
+
+
+def _series(frames: dict[str, pd.DataFrame], value, key: str) -> list[tuple[str, float | None, float | None]]:
+    """(month, value of ``key``, records) of the group ``value`` in each frame (None where it has none)."""
+    return [(label, plain(f.at[value, key]) if value in f.index else None,
+             plain(f.at[value, COUNT_KEY]) if value in f.index else None)
+            for label, f in frames.items()]
 
 
 # ---------------------------------------------------------------- agents against their own baseline
@@ -215,12 +238,17 @@ def agent_streaks(ds: DataSet, settings: Settings, keys=STREAK_KEYS) -> list[Str
     """Agents first on a metric ``streak_months`` months (or more) in a row up to the latest month."""
     if not kpis.has_column(ds, "agent_id"):
         return []
-    frames = per_period(ds, settings, "month", "agent_id", (*keys, COUNT_KEY))
+    def going(frames: dict[str, pd.DataFrame]) -> bool:  # a latest leader first in every month so far
+        first = list(frames.values())
+        return any(all(agent in month_leaders(f, key, settings) for f in first[:-1])
+                   for key in keys for agent in month_leaders(first[-1], key, settings))
+
+    frames = back_from_latest(ds, settings, "month", "agent_id", (*keys, COUNT_KEY), going)
     labels = list(frames)
     out = []
     for key in keys:
         leaders = [month_leaders(frames[label], key, settings) for label in labels]
-        for agent in leaders[-1] if leaders else ():
+        for agent in sorted(leaders[-1], key=str) if leaders else ():  # ties in a stable order, not a set's
             n = 0
             while n < len(labels) and agent in leaders[-1 - n]:
                 n += 1
