@@ -375,7 +375,7 @@ MAIN_KEYS = ("volume", "frt_rate", "frt_avg", "frt_p90", "sla_rate", "resolution
 
 def _quality_json(ds) -> dict:
     """Counts by action and reason, plus records dropped apart from the cells of records kept."""
-    from .report import quality_counts
+    from .dataset import quality_counts
     counts = quality_counts(ds)
     return {**ds.quality.summary(), **{k: v for k, v in counts.items() if k != "issues"}}
 
@@ -392,7 +392,7 @@ def _issue_json(issue) -> dict:
 
 def _quality_line(ds) -> str:
     """Records dropped apart from cells repaired/dropped, in the words of refresh and 数据质量."""
-    from .report import quality_counts_text
+    from .dataset import quality_counts_text
     if not len(ds.quality):
         return "数据质量: 无问题 (no data-quality issues)"
     return f"数据质量: {quality_counts_text(ds, 'en')}; details: cs-xl refresh → 数据质量 sheet"

@@ -13,15 +13,18 @@ steps between are these functions, in this order:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from . import kpis, report
-from .dataset import DataSet
+from . import kpis
+from .dataset import DataSet, detect_lang
 from .importers.log import log_issues
 from .load import load_grids
 from .params import read_params_from_grids
 from .read_files import Grids, read_grids
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from . import report
 
 
 def read_inputs(grids: Grids) -> tuple[DataSet, Settings]:
@@ -34,7 +37,7 @@ def read_inputs(grids: Grids) -> tuple[DataSet, Settings]:
     rules = settings or Settings()  # 参数's timezone says which day is today; its clock rows measure minutes
     ds = load_grids(grids, today=rules.today(), clock=rules.clock())
     ds.quality.issues.extend(log_issues(grids))  # what an import left out stays on 数据质量
-    return ds, settings if settings is not None else Settings(lang=report.detect_lang(ds))
+    return ds, settings if settings is not None else Settings(lang=detect_lang(ds))
 
 
 def read_path(path) -> tuple[DataSet, Settings]:
@@ -50,5 +53,6 @@ def scope(ds: DataSet, settings: Settings, where: dict | None = None) -> DataSet
 def build(ds: DataSet, settings: Settings, scoped: DataSet | None = None,
           on_sheet: Callable[[str], None] = lambda name: None) -> report.Report:
     """The report model of every generated sheet, dated by the settings' clock."""
+    from . import report  # imported on first use: `cs-xl kpis` builds no report
     return report.build_report(ds, settings, lang=settings.lang, scoped=scoped, on_sheet=on_sheet,
                                today=settings.today())

@@ -155,3 +155,20 @@ def test_the_layout_and_its_rules_load_no_excel_library():
     the model, analysis and pipeline have their own check in test_analysis."""
     for name in ("cs_xl.values", "cs_xl.render.cells", "cs_xl.render.styles", "cs_xl.render.layout"):
         assert loads_excel_library(name) == set(), name
+
+
+def test_cs_xl_kpis_starts_without_the_report_or_heavy_libraries(tmp_path):
+    """`cs-xl kpis` on a workbook (the benchmarked command) loads neither the report builders and
+    analyses nor openpyxl, xlwings or scipy: start-up is part of its time (issue 7)."""
+    import openpyxl  # the test writes the book; the command under test must not need it
+    wb = openpyxl.Workbook()
+    wb.active.title = "响应时间统计表"
+    wb.active.append(["日期", "客服工号", "首次响应时间(分钟)"])
+    wb.active.append(["2024-03-01", "C001", 2])
+    wb.save(tmp_path / "book.xlsx")
+    heavy = ("openpyxl", "xlwings", "scipy", "xlsxwriter", "cs_xl.report", "cs_xl.analysis", "cs_xl.render")
+    code = (f"import sys, contextlib, io; from cs_xl import cli\n"
+            f"with contextlib.redirect_stdout(io.StringIO()): cli.main(['kpis', {str(tmp_path / 'book.xlsx')!r}, '--json'])\n"
+            f"print(' '.join(sorted(m for m in sys.modules if m.startswith({heavy!r}))))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert proc.stdout.split() == []

@@ -26,7 +26,8 @@ import pandas as pd
 from .. import catalogue, kpis, periods
 from ..analysis import alerts, audit, run, staffing, trends
 from ..analysis.findings import Finding
-from ..dataset import ROW, DataSet
+from ..dataset import (ROW, DataSet, detect_lang, dropped_records, dropped_rows,  # noqa: F401 (the report's names)
+                       quality_counts, quality_counts_text)
 from ..params import LEVEL_EN, LEVEL_ZH
 from ..schema import TABLES
 from ..settings import Settings
@@ -207,42 +208,6 @@ def kpi_cards(ctx: Context) -> list[KpiCard]:
 
 def _frame_len(frame) -> int:
     return 0 if frame is None else len(frame)
-
-
-def dropped_records(ds: DataSet) -> int:
-    """Records the loader left out: rows with a quality issue that are not in the loaded frames."""
-    return len(dropped_rows(ds))
-
-
-def dropped_rows(ds: DataSet) -> set[tuple[str, int]]:
-    """(sheet, Excel row) of every record the loader left out."""
-    kept: dict[str, set] = {}
-    for table, sheet in ds.sheets.items():
-        frame = ds.table(table)
-        kept[sheet] = set(frame[ROW].tolist()) if frame is not None and ROW in frame.columns else set()
-    return {(i.sheet, i.row) for i in ds.quality.issues
-            if i.row is not None and (i.sheet in kept and i.row not in kept[i.sheet]
-                                      # a source record an import left out (导入日志): never in the book
-                                      or i.sheet not in kept and i.action == "dropped" and i.column is None)}
-
-
-def quality_counts(ds: DataSet) -> dict[str, int]:
-    """The issues the way a user reconciles them with the sheets: records dropped (rows left
-    out of every metric) apart from the cells of the records kept — repaired, dropped (the
-    value is ignored, the record counts) or flagged."""
-    gone = dropped_rows(ds)
-    counts = {"issues": len(ds.quality), "records_dropped": len(gone),
-              "cells_repaired": 0, "cells_dropped": 0, "flagged": 0}
-    for issue in ds.quality.issues:
-        if (issue.sheet, issue.row) not in gone:
-            key = "flagged" if issue.action == "flagged" else f"cells_{issue.action}"
-            counts[key] = counts.get(key, 0) + 1
-    return counts
-
-
-def quality_counts_text(ds: DataSet, lang: str) -> str:
-    """「剔除记录 1; 单元格 已修正 9, 已剔除 6; 已标记 0」: the same words in the CLI, the README and 数据质量."""
-    return word("quality_counts", lang).format(**quality_counts(ds))
 
 
 def _period_bounds(ctx: Context) -> tuple[Any, Any]:
@@ -823,12 +788,6 @@ BUILDERS: dict[str, Callable[[Context], SheetModel]] = {
     "trends": build_trends, "load": build_load, "alerts": build_alerts, "staffing": build_staffing,
     "quality": build_quality,
 }
-
-
-def detect_lang(ds: DataSet) -> str:
-    """English when the input sheets carry the English template's names, else Chinese."""
-    english = {t.sheet_en for t in TABLES.values()}
-    return "en" if ds.sheets and all(s in english for s in ds.sheets.values()) else "zh"
 
 
 def build_report(ds: DataSet, settings: Settings | None = None, lang: str | None = None,
