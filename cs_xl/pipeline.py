@@ -22,6 +22,7 @@ from .load import load_grids
 from .params import read_params_from_grids
 from .read_files import Grids, read_grids
 from .settings import Settings
+from .words import generated_sheet_names
 
 if TYPE_CHECKING:
     from . import report
@@ -40,9 +41,14 @@ def read_inputs(grids: Grids) -> tuple[DataSet, Settings]:
     return ds, settings if settings is not None else Settings(lang=detect_lang(ds))
 
 
+# the report's own sheets, in either language: no input, so never parsed (a refreshed 100k book's
+# 数据质量, 按维度 … would otherwise be read cell by cell and could even pass for an input table)
+REPORT_SHEETS = (*generated_sheet_names("zh"), *generated_sheet_names("en"))
+
+
 def read_path(path) -> tuple[DataSet, Settings]:
-    """:func:`read_inputs` of a workbook or CSV file, read once."""
-    return read_inputs(read_grids(Path(path)))
+    """:func:`read_inputs` of a workbook or CSV file, read once (its generated sheets are not read)."""
+    return read_inputs(read_grids(Path(path), skip=REPORT_SHEETS))
 
 
 def scope(ds: DataSet, settings: Settings, where: dict | None = None) -> DataSet:

@@ -77,6 +77,26 @@ def test_no_input_sheet_in_grids_names_the_source():
         load_grids(grids)
 
 
+def test_read_path_leaves_the_report_sheets_unread(tmp_path):
+    """A refreshed book's generated sheets are no input: a 按客服 sheet that looks like a ticket
+    sheet and carries an error cell neither becomes the tickets nor reaches 数据质量."""
+    path = saved_book(tmp_path / "book.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb["响应时间统计表"].title = "工单备份"  # not a ticket sheet's name: placed by its headers alone
+    report_sheet = wb.create_sheet("按客服")
+    for row in ([*HEADER, "工单编号"], [dt.datetime(2024, 3, 9), "Z99", "某人", "咨询", 99, 99, "X1"],
+                [dt.datetime(2024, 3, 9), "Z99", "某人", "咨询", 98, "#N/A", "X2"]):
+        report_sheet.append(row)
+    report_sheet["F3"].data_type = "e"
+    wb.save(path)
+    ds, _settings = pipeline.read_path(path)
+    assert ds.sheets == {"tickets": "工单备份"}
+    assert ds.tickets["frt_min"].dropna().tolist() == FRT_KEPT
+    assert {issue.sheet for issue in ds.quality.issues} == {"工单备份"}
+    # read with every sheet, the report sheet (more ticket headers) would have been taken for the tickets
+    assert load_grids(read_grids(path), today=dt.date(2024, 6, 30)).sheets == {"tickets": "按客服"}
+
+
 def test_pipeline_reads_params_from_the_same_grids(tmp_path):
     params = [["参数", "值", "方向", "说明", "key"], ["首次响应达标阈值(分钟)", 5, None, None, "frt_threshold_min"]]
     ds, settings = pipeline.read_path(saved_book(tmp_path / "book.xlsx", params=params))
@@ -102,7 +122,7 @@ def test_refresh_reads_the_book_once(tmp_path, monkeypatch):
     from cs_xl.refresh import read_inputs
     calls = []
     real = read_files.read_grids
-    monkeypatch.setattr(read_files, "read_grids", lambda path: calls.append(path) or real(path))
+    monkeypatch.setattr(read_files, "read_grids", lambda path, **options: calls.append(path) or real(path, **options))
     read_inputs(saved_book(tmp_path / "book.xlsx"))
     assert len(calls) == 1
 
