@@ -22,7 +22,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .settings import DEFAULT_RESOLVE_DEADLINE_MIN
+from .settings import DEFAULT_RESOLVE_DEADLINE_MIN, Change, Settings
 
 DEFAULT_START = "2024-03-01"
 DEFAULT_MONTHS = 3
@@ -93,6 +93,18 @@ def optimisation_date(start=DEFAULT_START, months: int = DEFAULT_MONTHS) -> dt.d
 
 
 OPTIMISATION_DATE = optimisation_date()
+
+
+def demo_changes(lang: str = "zh", start=DEFAULT_START, months: int = DEFAULT_MONTHS) -> tuple[Change, ...]:
+    """The demo's 参数 → 优化记录: the planted optimisation judged on the two things it changed
+    (first responses, call waits), and a knowledge-base update for 物流咨询 that planted
+    nothing — a manager sees 显著改善 next to 无显著变化."""
+    day = optimisation_date(start, months)
+    zh = lang == "zh"
+    return (Change("响应流程优化(话术模板)" if zh else "Response process (reply templates)", day, "frt_rate"),
+            Change("IVR 分流与排班优化" if zh else "IVR routing and rota", day, "avg_wait"),
+            Change("物流知识库更新" if zh else "Logistics knowledge base", day, "fcr_rate",
+                   (("issue_type", ("物流咨询",)),)))
 
 
 class DirtyRow(NamedTuple):
@@ -471,5 +483,6 @@ def write_demo_inputs(path, seed: int = 7, lang: str = "zh") -> Path:
     from .input_stream import save_filled
     from .template import build_template
 
-    save_filled(build_template(lang), generate(seed), Path(path), lang)  # records streamed, not cell by cell
+    settings = Settings(lang=lang, changes=demo_changes(lang))  # 参数 as shipped, plus the demo's 优化记录
+    save_filled(build_template(lang, settings), generate(seed), Path(path), lang)  # records streamed, not cell by cell
     return Path(path)

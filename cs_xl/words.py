@@ -146,6 +146,7 @@ SHEET_NAMES: dict[str, tuple[str, str]] = {
     "load": ("时段负荷", "Load"),
     "alerts": ("预警", "Alerts"),
     "staffing": ("人力建议", "Staffing advice"),
+    "compare": ("优化前后", "Before-after"),
     "quality": ("数据质量", "Data quality"),
 }
 
@@ -327,6 +328,36 @@ REPORT.update({
     "rule_staffing": ("增派建议: 缺口 ≥ {gap} 人且每小时来电 ≥ {calls} 的时段, 相邻小时合并。",
                       "Advice: slots {gap} or more agents short with {calls} or more calls an hour, adjacent hours "
                       "merged."),
+    # 优化前后 (issue 12): each 优化记录 row of 参数 on equal windows before and after its date
+    "compare_title": ("优化前后对比 (参数 → 优化记录 逐项评估)", "Before and after each optimisation (Settings → "
+                      "Optimisation log)"),
+    "compare_note": ("每项措施: 生效日期前后各 {days} 天的记录比较 (数据不足时两侧同样缩短); 比率用 Newcombe 区间, "
+                     "平均值/中位数用自助抽样 ({resamples} 次, 固定种子); {confidence} 置信区间不含 0 才判为显著, "
+                     "方向按指标 (越高越好 / 越低越好)。任一窗口少于 {records} 条记录时不下结论。",
+                     "Each measure: {days} days of records before its effective date against as many from it on "
+                     "(both shortened alike where the data ends); rates get Newcombe's interval, means and medians a "
+                     "bootstrap ({resamples} resamples, fixed seed); significant only when the {confidence} interval "
+                     "excludes 0, read in the metric's direction. No verdict with fewer than {records} records in "
+                     "either window."),
+    "no_changes": ("参数 → 优化记录 中还没有措施: 填写 措施、生效日期、指标 (可选 范围, 如 问题类型=物流咨询) 后刷新。",
+                   "Settings → Optimisation log has no measure yet: enter measure, effective date and metric "
+                   "(optionally a scope such as Issue type=Logistics) and refresh."),
+    "measure": ("措施", "Measure"), "effective": ("生效日期", "Effective"), "scope": ("范围", "Scope"),
+    "window_days": ("窗口天数", "Days each side"), "before": ("优化前", "Before"), "after": ("优化后", "After"),
+    "records_ba": ("记录数 前/后", "Records before/after"), "ci_low": ("区间下限", "Interval low"),
+    "ci_high": ("区间上限", "Interval high"), "verdict": ("结论", "Verdict"), "param_row": ("参数行", "Settings row"),
+    "before_window": ("优化前窗口", "Before window"), "after_window": ("优化后窗口", "After window"),
+    "compare_block": ("{label}: 优化前后", "{label}: before and after"),
+    "compare_chart": ("{label}: 优化前 vs 优化后", "{label}: before vs after"),
+    "verdict_improved": ("显著改善", "significant improvement"),
+    "verdict_no_change": ("无显著变化", "no significant change"),
+    "verdict_worse": ("显著恶化", "significantly worse"),
+    "verdict_not_judged": ("无法判断: {why}", "no verdict: {why}"),
+    "why_no_data": ("生效日期前后没有数据", "no data on both sides of the date"),
+    "why_too_few": ("窗口记录少于 {n} 条", "fewer than {n} records in a window"),
+    "why_scope_column": ("数据中没有范围所指的列", "the data lacks the scope's column"),
+    "all_records": ("全部", "all"),
+    "unit_pp": (" 个百分点", " pp"),
     "charts_missing": ("图表需要 matplotlib: pip install 'cs-xl[charts]'", "Charts need matplotlib: pip install 'cs-xl[charts]'"),
 })
 
@@ -360,6 +391,18 @@ FINDINGS: dict[str, tuple[str, str]] = {
                      "(达到 {sl} 在 {secs} 秒内接通), 实际平均在线 {working} 人。",
                      "{weekday} {first_hour}–{end_hour}: add {extra} agent(s): {needed} needed to answer {sl} "
                      "within {secs} s, {working} working on average."),
+    "change_improved": ("{measure} ({effective} 生效) 后{scope}{metric}由 {before} 变为 {after} ({diff}, 相对 {relative}), "
+                        "{confidence} 置信区间 {low} ~ {high}: 显著改善。",
+                        "After {measure} (effective {effective}){scope} {metric} went from {before} to {after} ({diff}, "
+                        "{relative} relative; {confidence} interval {low} to {high}): a significant improvement."),
+    "change_worse": ("{measure} ({effective} 生效) 后{scope}{metric}由 {before} 变为 {after} ({diff}, 相对 {relative}), "
+                     "{confidence} 置信区间 {low} ~ {high}: 显著恶化。",
+                     "After {measure} (effective {effective}){scope} {metric} went from {before} to {after} ({diff}, "
+                     "{relative} relative; {confidence} interval {low} to {high}): significantly worse."),
+    "change_flat": ("{measure} ({effective} 生效) 后{scope}{metric}由 {before} 变为 {after} ({diff}), "
+                    "{confidence} 置信区间 {low} ~ {high} 含 0: 无显著变化。",
+                    "After {measure} (effective {effective}){scope} {metric} went from {before} to {after} ({diff}; "
+                    "{confidence} interval {low} to {high} includes 0): no significant change."),
 }
 
 # what to do about a finding (the 建议 section); codes without a line give no recommendation
@@ -377,6 +420,11 @@ RECOMMENDATIONS: dict[str, tuple[str, str]] = {
     "streak": ("请客服 {agent} 分享{metric}方面的经验。", "Ask agent {agent} to share what works for {metric}."),
     "staffing_gap": ("{weekday} {first_hour}–{end_hour} 增派 {extra} 名客服。",
                      "Add {extra} agent(s) on {weekday} {first_hour}–{end_hour}."),
+    "change_worse": ("复盘「{measure}」: {metric}在生效后变差, 考虑调整或回退该措施。",
+                     "Review {measure}: {metric} got worse after it took effect; adjust or roll it back."),
+    "change_flat": ("「{measure}」未见{metric}的显著变化: 确认措施已落实, 或延长观察期后再评估。",
+                    "{measure} shows no significant change in {metric}: check it is in place, or judge it again "
+                    "after a longer period."),
 }
 
 DIM_WORDS = {

@@ -377,3 +377,35 @@ def test_analyze_returns_the_same_plain_results_as_json():
     assert [(a["weekday"], a["first_hour"], a["end_hour"]) for a in advice] == [(2, 14, 17)]
     assert {"missed", "hourly", "audit_weeks"} <= set(results["alerts"])
     assert set(results["trends"]) == {"falling", "agent_shifts", "agent_streaks"}
+
+
+def test_demo_report_states_the_planted_optimisation_with_the_evidence_numbers(demo_book):
+    """The demo's 参数 → 优化记录 names the planted optimisation: 分析报告 calls it 显著改善 with the
+    numbers of 优化前后, and those are plain pandas over the 话务记录 rows of the two windows."""
+    wb = openpyxl.load_workbook(demo_book)
+    text = "\n".join(r[0] for r in sheet_rows(wb, "分析报告") if r and r[0])
+    claim = re.search(r"IVR 分流与排班优化 \((\S+) 生效\) 后平均等待时长由 ([\d.]+) 秒 变为 ([\d.]+) 秒 "
+                      r"\(-([\d.]+) 秒, 相对 -([\d.]+)%\), 95% 置信区间 .* 秒: 显著改善。 \(依据: 「优化前后」\)", text)
+    assert claim, text
+    assert re.search(r"响应流程优化\(话术模板\) \(\S+ 生效\) 后首次响应达标率由 [\d.]+% 变为 [\d.]+% \(\+[\d.]+ 个百分点", text)
+    evidence = sheet_rows(wb, "优化前后")
+
+    def table_under(title: str) -> list[dict]:
+        return find_table(evidence[[r[0] for r in evidence].index(title):], "措施", "结论")
+    assert table_under("首次响应达标率(≤3分钟): 优化前后")[0]["结论"] == "显著改善"
+    row = table_under("平均等待时长(秒): 优化前后")[0]
+    calls = pd.read_excel(demo_book, sheet_name="话务记录", header=1, engine="openpyxl")
+    queued = calls[calls["IVR分流"].astype(str) != "是"]
+    wait = pd.to_numeric(queued["等待时长(秒)"], errors="coerce").where(lambda x: x >= 0)
+    day = pd.to_datetime(queued["呼入时间"]).dt.normalize()
+
+    def mean_in(span: str) -> float:
+        first, last = (pd.Timestamp(d) for d in span.split(" – "))
+        return wait[(day >= first) & (day <= last)].mean()
+    before, after = mean_in(row["优化前窗口"]), mean_in(row["优化后窗口"])
+    assert row["优化前"] == pytest.approx(before, abs=1e-9) and row["优化后"] == pytest.approx(after, abs=1e-9)
+    assert (claim.group(2), claim.group(3)) == (f"{before:.1f}", f"{after:.1f}")
+    assert claim.group(5) == f"{(1 - after / before) * 100:.1f}" and row["结论"] == "显著改善"
+    assert claim.group(1) == f"{row['生效日期']:%Y-%m-%d}"
+    logistics = table_under("一次解决率: 优化前后")[0]
+    assert logistics["范围"] == "问题类型=物流咨询" and logistics["结论"] == "无显著变化"

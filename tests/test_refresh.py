@@ -415,6 +415,12 @@ def set_param(path: Path, key: str, value, direction=None) -> None:
     wb = openpyxl.load_workbook(path)
     ws = wb["参数"]
     row = next(c.row for c in ws["E"] if c.value == key)
+    if isinstance(value, list):  # a table's rows: typed under its header row
+        for r, cells in enumerate(value, start=row + 2):
+            for c, cell in enumerate(cells, start=1):
+                ws.cell(r, c).value = cell
+        wb.save(path)
+        return
     ws.cell(row, 2).value = value
     if direction:
         ws.cell(row, 3).value = direction
@@ -730,6 +736,13 @@ PARAM_CASES.update({
     "streak_months": (2, _line_on("按客服", "连续 2 个月位列团队第一")),
     "staffing_gap_min": (0.5, _line_on("人力建议", "缺口 ≥ 0.5 人")),
     "staffing_min_calls": (3, _line_on("人力建议", "每小时来电 ≥ 3 的时段")),
+    "compare_window_days": (7, _line_on("优化前后", "前后各 7 天")),
+    "compare_confidence": (0.9, _line_on("优化前后", "90% 置信区间")),
+    "compare_resamples": (500, _line_on("优化前后", "(500 次")),
+    "compare_min_records": (7, _line_on("优化前后", "少于 7 条记录")),
+    # 优化记录: one typed row → its windows' values on 优化前后 are plain pandas over the same days
+    "changes": ([["知识库更新", dt.datetime(2024, 1, 18), "平均首次响应时间", None]],
+                lambda run: run.compare_row_matches(dt.date(2024, 1, 18))),
 })
 # a new target for each default target, on the other side of its default
 TARGET_VALUES = {"avg_wait": 30, "nps": 0, "complaint_rate": 0.5, "abandon_rate": 0.5}
@@ -776,6 +789,19 @@ class ParamRun:
         shown = [(r[0], r[2]) for r in rule_day_rows(self.wb) if r[1].startswith("平均等待时长")]
         return fired == (q["等待时长(秒)"].mean() > limit) and [d for d, _ in shown] == [d for d, _ in days] \
             and all(close(a, b) for (_, a), (_, b) in zip(shown, days))
+
+    def compare_row_matches(self, effective: dt.date) -> bool:
+        """优化前后 shows the mean FRT of equal windows around ``effective``, clipped to the data
+        (2024-01-01 … 02-04: 17 days before the 18th, so 01-01–01-17 against 01-18–02-03)."""
+        t = self.ref["t"]
+        when = pd.to_datetime(t["创建时间"]).fillna(pd.to_datetime(t["日期"])).dt.normalize()
+        frt = pd.to_numeric(t["首次响应时间(分钟)"], errors="coerce").where(lambda x: x >= 0)
+        days = (pd.Timestamp(effective) - when.min()).days
+        before = frt[(when >= pd.Timestamp(effective) - pd.Timedelta(days=days)) & (when < pd.Timestamp(effective))]
+        after = frt[(when >= pd.Timestamp(effective)) & (when < pd.Timestamp(effective) + pd.Timedelta(days=days))]
+        row = read_table(self.wb["优化前后"], "措施").iloc[0]
+        return (row["措施"] == "知识库更新" and row["窗口天数"] == days == 17 and close(row["优化前"], before.mean())
+                and close(row["优化后"], after.mean()) and row["结论"] in ("显著改善", "无显著变化", "显著恶化"))
 
     def queue_rule_matches(self, limit: int) -> bool:
         q = queued_calls(self.ref["c"]).dropna(subset=["等待时长(秒)"])

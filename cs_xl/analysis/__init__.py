@@ -7,5 +7,7 @@ workbook; the report only arranges them into tables and sentences.
 * :mod:`.alerts`   — seed 001's alert rules (avg wait > target × factor, queue > limit)
 * :mod:`.staffing` — agents needed per weekday × hour (Erlang C)
 * :mod:`.audit`    — the weekly audit list of unfinished tickets
+* :mod:`.compare`  — 优化前后: each 优化记录 row on equal windows before/after its date
+* :mod:`.intervals` — confidence intervals of a change (Newcombe for rates, bootstrap otherwise)
 * :mod:`.run`      — every analysis in one dict of plain results (``cs-xl analyze``)
 """

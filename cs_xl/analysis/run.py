@@ -24,7 +24,7 @@ from .. import kpis
 from ..dataset import ROW, DataSet
 from ..settings import Settings
 from ..values import json_number, plain
-from . import alerts, audit, staffing, trends
+from . import alerts, audit, compare, staffing, trends
 from .findings import Finding
 
 Analysis = Callable[[DataSet, Settings, dict], Any]
@@ -65,6 +65,7 @@ ANALYSES: dict[str, Analysis] = {
     "staffing": staffing_result,
     "audit": audit_result,
     "trends": lambda scoped, settings, headline: trends.trends(scoped, settings),
+    "compare": compare.result,
 }
 
 # name → the function turning that analysis's result into findings for the written report
@@ -72,6 +73,7 @@ FINDINGS: dict[str, Callable[[Any, Settings], list[Finding]]] = {
     "alerts": alerts.findings,
     "staffing": staffing.findings,
     "trends": trends.findings,
+    "compare": compare.findings,
 }
 
 

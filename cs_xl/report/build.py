@@ -24,8 +24,9 @@ from typing import Any, Callable
 import pandas as pd
 
 from .. import catalogue, kpis, periods
-from ..analysis import alerts, audit, run, staffing, trends
+from ..analysis import alerts, audit, compare, run, staffing, trends
 from ..analysis.findings import Finding
+from .. import params
 from ..dataset import (ROW, DataSet, detect_lang, dropped_records, dropped_rows,  # noqa: F401 (the report's names)
                        quality_counts, quality_counts_text)
 from ..params import LEVEL_EN, LEVEL_ZH
@@ -36,7 +37,7 @@ from ..values import plain as clean  # NaN / NaT / numpy scalars → plain Pytho
 from ..words import DIM_WORDS, action_text, sheet_name, word
 from .model import (ChartSpec, ColumnSpec, HeatmapBlock, KpiCard, KpiCards, KpiTiles, Report, SheetModel,
                     TableBlock, TextBlock)
-from .narrative import Overview, paragraphs
+from .narrative import Overview, confidence_text, paragraphs
 
 # ---------------------------------------------------------------- what each sheet shows
 
@@ -743,6 +744,63 @@ def build_staffing(ctx: Context) -> SheetModel:
                       freeze_table="plan")
 
 
+def verdict_text(ctx: Context, c) -> str:
+    """显著改善 / 无显著变化 / 显著恶化, or why there is no verdict."""
+    if c.verdict != "not_judged":
+        return ctx.w(f"verdict_{c.verdict}")
+    why = ctx.w(f"why_{c.why}").format(n=max(2, ctx.settings.compare_min_records))
+    return ctx.w("verdict_not_judged").format(why=why)
+
+
+def _window_text(window) -> str | None:
+    return None if window is None else f"{window.start:%Y-%m-%d} – {window.end:%Y-%m-%d}"
+
+
+def compare_blocks(ctx: Context, key: str, rows: list) -> list:
+    """One table per metric (each column keeps the metric's format) and its before/after bars."""
+    fmt, label = metric_fmt(key), ctx.label(key)
+    change_fmt = delta_fmt(key) if fmt != "count" else "delta_num"
+    name = f"compare_{key}"
+    table = TableBlock(name, ctx.w("compare_block").format(label=label), [
+        ColumnSpec("measure", ctx.w("measure"), "text"), ColumnSpec("effective", ctx.w("effective"), "date"),
+        ColumnSpec("scope", ctx.w("scope"), "text"), ColumnSpec("days", ctx.w("window_days"), "int"),
+        ColumnSpec("before", ctx.w("before"), fmt), ColumnSpec("after", ctx.w("after"), fmt),
+        ColumnSpec("change", ctx.w("change"), change_fmt), ColumnSpec("relative", ctx.w("relative"), "growth"),
+        ColumnSpec("low", ctx.w("ci_low"), change_fmt), ColumnSpec("high", ctx.w("ci_high"), change_fmt),
+        ColumnSpec("verdict", ctx.w("verdict"), "text"), ColumnSpec("records", ctx.w("records_ba"), "text"),
+        ColumnSpec("before_window", ctx.w("before_window"), "text"),
+        ColumnSpec("after_window", ctx.w("after_window"), "text"),
+        ColumnSpec("param_row", ctx.w("param_row"), "int")],
+        [[c.measure, c.effective, params.scope_text(c.scope.items(), ctx.lang) or ctx.w("all_records"), c.days or None,
+          c.before and c.before.value, c.after and c.after.value, c.change, c.relative, c.low, c.high,
+          verdict_text(ctx, c), None if c.before is None else
+          f"{number_text(c.before.records, 'count')} / {number_text(c.after.records, 'count')}",
+          _window_text(c.before), _window_text(c.after), c.row] for c in rows])
+    # below its table: the table is wide (windows, records and the 参数 row sit at its right end)
+    chart = ChartSpec("col", ctx.w("compare_chart").format(label=label), name, "measure", ["before", "after"],
+                      anchor="below")
+    return [table, chart] if any(c.before is not None for c in rows) else [table]
+
+
+def build_compare(ctx: Context) -> SheetModel:
+    """优化前后: each 优化记录 row of 参数 — both windows' values, the change, its interval and the verdict."""
+    s = ctx.settings
+    note = ctx.w("compare_note").format(days=s.compare_window_days, resamples=s.compare_resamples,
+                                        confidence=confidence_text(s.compare_confidence),
+                                        records=s.compare_min_records)
+    blocks: list = [TextBlock([note])]
+    result = ctx.result("compare")
+    if not result:
+        blocks.append(TextBlock([ctx.w("no_changes")], "alert"))
+    else:
+        lines = [sentence_of(ctx, f) for f in compare.findings(result, s)]
+        if lines:
+            blocks.append(TextBlock(lines, "body"))
+        for key in dict.fromkeys(c.metric for c in result):
+            blocks += compare_blocks(ctx, key, [c for c in result if c.metric == key])
+    return SheetModel("compare", sheet_name("compare", ctx.lang), ctx.w("compare_title"), blocks)
+
+
 def agent_trend_blocks(ctx: Context) -> list:
     """按客服's agent trends (seed 000): streaks at the top, and moves against their own baseline."""
     names = agent_names(ctx.scoped, ctx.settings.mask_names)
@@ -786,7 +844,7 @@ def build_analysis(ctx: Context) -> SheetModel:
 BUILDERS: dict[str, Callable[[Context], SheetModel]] = {
     "summary": build_summary, "analysis": build_analysis, "agents": build_agents, "breakdowns": build_breakdowns,
     "trends": build_trends, "load": build_load, "alerts": build_alerts, "staffing": build_staffing,
-    "quality": build_quality,
+    "compare": build_compare, "quality": build_quality,
 }
 
 

@@ -20,7 +20,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .. import catalogue
+from .. import catalogue, params
 from ..analysis.findings import Finding, strongest
 from ..settings import Settings
 from ..values import number_text
@@ -54,6 +54,8 @@ METRIC_VALUED = {"value", "target", "first", "last", "latest", "baseline", "befo
 HOURS = {"hour", "first_hour", "end_hour"}
 SECONDS = {"secs", "wait_limit", "worst_wait"}
 SHARES = {"sl", "share"}
+DIFFERENCES = {"diff", "low", "high"}  # a change of the finding's metric, with its unit (percentage points for a rate)
+DIFFERENCE_FMT = {"pct": "pp", "min": "delta_min", "sec": "delta_sec"}
 
 
 def _metric_fmt(args: Mapping) -> str:
@@ -77,12 +79,19 @@ def arg_text(name: str, value: Any, args: Mapping, lang: str, names: Mapping | N
     if name == "agent":
         name_of = (names or {}).get(value)
         return f"{name_of}({value})" if name_of and lang == "zh" else f"{name_of} ({value})" if name_of else str(value)
+    if name == "scope":
+        return scope_phrase(value, lang)
     if isinstance(value, str):
         return value
+    if name in DIFFERENCES:
+        unit = {"pct": "unit_pp", "min": "unit_min", "sec": "unit_sec"}.get(fmt)
+        return number_text(value, DIFFERENCE_FMT.get(fmt, "delta_num")) + (word(unit, lang) if unit else "")
     if name == "change":
         return number_text(value, "pp" if fmt == "pct" else "delta_num")
     if name == "relative":
         return number_text(value, "growth")
+    if name == "confidence":
+        return confidence_text(value)
     if name in SHARES:
         return number_text(value, "pct")
     if name in METRIC_VALUED:
@@ -100,6 +109,19 @@ def arg_text(name: str, value: Any, args: Mapping, lang: str, names: Mapping | N
     if isinstance(value, float):
         return number_text(value, "num")
     return str(value)
+
+
+def confidence_text(level: float) -> str:
+    """0.95 → 95%, 0.975 → 97.5% (a confidence level reads without trailing zeros)."""
+    return f"{level * 100:g}%"
+
+
+def scope_phrase(scope, lang: str) -> str:
+    """An 优化记录 scope inside a sentence: 「 问题类型=物流咨询 的」/ " for Issue type=…,"; nothing for all records."""
+    if not scope:
+        return ""
+    text = params.scope_text(scope, lang)
+    return f" {text} 的" if lang == "zh" else f" for {text},"
 
 
 def evidence(sheet: str, lang: str) -> str:
