@@ -412,7 +412,7 @@ def chart_layout(spec: ChartSpec, placed: Placed, anchor: tuple[int, int]) -> Ch
     """A native chart over the table's cells (series names from the header row).
 
     Readability rules: rate axes run 0–100 % (a bar from 66 % to 69 % would
-    exaggerate a 3-point difference); every category gets its label (bar
+    exaggerate a 3-point difference) and every bar axis starts at 0; every category gets its label (bar
     charts grow with their categories instead of skipping labels); lines are
     straight with markers on short series; the category axis is titled with
     the table's header, the value axis with ``spec.y_title`` or the series'
@@ -433,7 +433,9 @@ def chart_layout(spec: ChartSpec, placed: Placed, anchor: tuple[int, int]) -> Ch
         height_cm=max(CHART_HEIGHT_CM, 3.0 + per_category * n) if spec.kind == "bar" else CHART_HEIGHT_CM,
         series=series, categories=Area(placed.first_row, cat_col, placed.last_row, cat_col),
         gap_width=50 if bars else None, overlap=(-10 if not one_series else 0) if bars else None,
-        y_format=AXIS_FORMATS.get(fmt), y_min=0 if fmt == "pct" else None, y_max=1 if fmt == "pct" else None,
+        # a bar's length is its value: bar axes start at 0 (优化前后's 34.7 s against 28.9 s drawn from 25 s
+        # would look like a halving)
+        y_format=AXIS_FORMATS.get(fmt), y_min=0 if fmt == "pct" or bars else None, y_max=1 if fmt == "pct" else None,
         markers=None if bars else ("circle" if n <= 31 else "none"), marker_size=None if bars else 5,
         # names on a bar chart's side explain themselves; periods and hours need a word
         x_title=None if spec.kind == "bar" else (placed.headers.get(spec.category_col) or None),
