@@ -26,8 +26,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
-import pandas as pd
-
 from . import metrics, sql_forms
 from .dataset import ROW
 from .schema import PRIORITIES
@@ -487,6 +485,7 @@ def comparable(key: str) -> bool:
     >>> comparable("frt_rate"), comparable("frt_median"), comparable("volume"), comparable("nps")
     (True, True, False, False)
     """
+    import pandas as pd  # lazily: naming and listing metrics (cs-xl --help) loads no pandas
     m = get(key)
     if m.rule is not None:
         return False
