@@ -23,10 +23,9 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from .. import catalogue, kpis, periods
+from .. import catalogue, kpis, params, periods
 from ..analysis import alerts, audit, compare, run, staffing, trends
 from ..analysis.findings import Finding
-from .. import params
 from ..dataset import (ROW, DataSet, detect_lang, dropped_records, dropped_rows,  # noqa: F401 (the report's names)
                        quality_counts, quality_counts_text)
 from ..params import LEVEL_EN, LEVEL_ZH
