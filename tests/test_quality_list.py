@@ -12,7 +12,7 @@ import openpyxl
 from cs_xl.refresh import refresh
 from cs_xl.report.build import ISSUES_LISTED_PER_REASON
 from cs_xl.template import build_template, fill_inputs
-from test_refresh import frames, quiet
+from test_refresh import frames, quiet, table_at
 
 ROOT = Path(__file__).resolve().parents[1]
 PLANTED = ISSUES_LISTED_PER_REASON + 60   # tickets typed with a negative first response
@@ -33,17 +33,7 @@ def book_with_negative_times(path: Path) -> Path:
 
 def tables(ws) -> list[tuple[list, list[list]]]:
     """(header, rows) of every table on the sheet whose header row starts with 工作表."""
-    out = []
-    for start in (c.row for c in ws["A"] if c.value == "工作表"):
-        header = [c.value for c in ws[start] if c.value is not None]
-        rows = []
-        for r in range(start + 1, ws.max_row + 1):
-            values = [ws.cell(r, j).value for j in range(1, len(header) + 1)]
-            if values[0] is None:
-                break
-            rows.append(values)
-        out.append((header, rows))
-    return out
+    return [table_at(ws, c.row) for c in ws["A"] if c.value == "工作表"]
 
 
 def test_quality_sheet_lists_the_first_issues_of_a_reason_and_counts_the_rest(tmp_path):

@@ -127,7 +127,11 @@ def all_values(wb, names=None) -> dict:
 def table_rows(ws, first_header: str) -> tuple[list, list[list]]:
     """Header and raw cell values of the generated table whose header row starts
     with ``first_header`` (rows until a blank first cell)."""
-    start = next(c.row for c in ws["A"] if c.value == first_header)
+    return table_at(ws, next(c.row for c in ws["A"] if c.value == first_header))
+
+
+def table_at(ws, start: int) -> tuple[list, list[list]]:
+    """Header and raw cell values of the generated table whose header row is ``start``."""
     header = [c.value for c in ws[start] if c.value is not None]
     rows = []
     for r in range(start + 1, ws.max_row + 1):
