@@ -30,10 +30,6 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
-import openpyxl
-from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.workbook.workbook import Workbook
-
 try:
     import fcntl
 except ImportError:  # Windows
@@ -42,6 +38,9 @@ except ImportError:  # Windows
 from . import zipcheck
 
 if TYPE_CHECKING:  # the layouts are plain data; book needs their type for the signature only
+    from openpyxl.workbook.workbook import Workbook  # imported where a book is opened: a refresh never
+    #                                                  loads openpyxl (over a second of its start-up)
+
     from .render.layout import SheetLayout
 
 MACRO_SUFFIXES = (".xlsm", ".xltm")
@@ -94,6 +93,8 @@ def open_book(path) -> Workbook:
     if not path.exists():
         raise BookError(f"{path}: no such workbook")
     zipcheck.check(path, BookError)  # zip bombs, DOCTYPEs: refused before openpyxl inflates anything
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
     keep_vba = path.suffix.lower() in MACRO_SUFFIXES
     try:
         return openpyxl.load_workbook(path, keep_vba=keep_vba, keep_links=True)
