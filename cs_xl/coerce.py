@@ -392,11 +392,13 @@ class Coerced(NamedTuple):
     typed: pd.Series                          # positional index
     problems: list[tuple[int, Any, Problem]]  # (position, original cell, problem), by position
     missing: np.ndarray                       # per cell: the typed value is blank
-    codes: np.ndarray                         # per cell: index of its distinct value (len(uniques): blank)
-    uniques: np.ndarray                       # the distinct cells
+    codes: np.ndarray | None                  # per cell: index of its distinct value (len(uniques): blank)
+    uniques: np.ndarray | None                # the distinct cells (None: a column of numbers or dates only)
 
     def cells_in(self, texts: frozenset[str]) -> np.ndarray:
         """Per cell: the cell, as typed, is one of ``texts`` (decided once per distinct value)."""
+        if self.codes is None:  # numbers or dates and blanks only: no text at all
+            return np.zeros(len(self.missing), dtype=bool)
         try:
             hit = pd.Series(self.uniques, dtype=object, copy=False).isin(list(texts)).to_numpy()
         except TypeError:  # unhashable cells
@@ -434,6 +436,9 @@ def coerce_cells(values, kind: str) -> Coerced:
     parsers' rules, the others go through the parser one by one.  So a
     100k-row column costs one hashing pass plus its distinct values."""
     cells = values if isinstance(values, np.ndarray) and values.dtype == object else _object_array(values)
+    whole = _one_class_column(cells, kind)
+    if whole is not None:
+        return whole
     try:
         codes, uniques = pd.factorize(cells)  # blanks (None, NaN, NaT, NA) get code -1
     except TypeError:  # unhashable cells (lists …): each cell is its own value
@@ -449,6 +454,33 @@ def coerce_cells(values, kind: str) -> Coerced:
     missing = (np.equal(values_u, None) if kind == "text" else np.isnan(values_u) if values_u.dtype == float
                else np.isnat(values_u))[codes]
     return Coerced(_series(typed, kind), problems, missing, codes, uniques)
+
+
+def _one_class_column(cells: np.ndarray, kind: str) -> Coerced | None:
+    """A number column holding only Python floats/ints, or a date column only ``datetime`` (or
+    only ``date``) objects, besides blank cells (None, ''): converted in one vectorised step by the
+    group converters' rules, without hashing every cell — the usual shape of a column Excel typed.
+    None: the column needs :func:`coerce_cells`' general path."""
+    if kind in _NUMERIC_KINDS:
+        allowed, convert = _NUMBER_CLASSES, _number_cells
+    elif kind in ("date", "datetime"):
+        allowed, convert = _DATE_CLASSES, _date_cells
+    else:
+        return None
+    types = _TYPE_OF(cells)
+    texts = types == str
+    if texts.any() and not (cells[texts] == "").all():  # text other than empty cells: parse it
+        return None
+    filled = np.flatnonzero(~(texts | (types == type(None))))
+    present = cells[filled]
+    classes = set(types[filled])
+    if not classes or not classes <= set(allowed) or (convert is _date_cells and len(classes) > 1):
+        return None
+    typed = _blank_storage(kind, len(cells))
+    typed[filled], found = convert(present, kind)
+    problems = [(int(filled[pos]), present[pos], problem) for pos, problem in found]
+    missing = np.isnan(typed) if typed.dtype == float else np.isnat(typed)
+    return Coerced(_series(typed, kind), problems, missing, None, None)
 
 
 def _object_array(values) -> np.ndarray:

@@ -196,3 +196,30 @@ def test_grouped_by_agent_equals_the_headline_of_each_agents_records(demo):
                 assert math.isnan(got.loc[agent, key]), key
             else:
                 assert got.loc[agent, key] == pytest.approx(value, rel=1e-12, nan_ok=True), key
+
+
+def test_columns_of_numbers_or_dates_only_are_the_parser_cell_by_cell():
+    """A column Excel typed (floats and ints, or datetimes, or dates, with blank cells) skips
+    hashing its cells: the values and problems are still the parser's, cell by cell."""
+    rng = random.Random(3)
+    columns = {
+        "minutes": [rng.choice([1.5, 0, -0.0, 3, -2, 7.25, 10 ** 6, None, "", 2.0]) for _ in range(300)],
+        "count": [rng.choice([1, 2.0, 2.5, -1, 0, None, ""]) for _ in range(300)],
+        "seconds": [float(i) for i in range(300)],
+        "datetime": [rng.choice([dt.datetime(2024, 3, 1, 8, 30), dt.datetime(1850, 1, 1), dt.datetime(2030, 5, 5, 1, 2),
+                                 None, ""]) for _ in range(300)],
+        "date": [rng.choice([dt.date(2024, 2, 29), dt.date(1800, 1, 1), None, ""]) for _ in range(300)],
+    }
+    for kind, cells in columns.items():
+        coerced = coerce.coerce_cells(cells, kind)
+        assert coerced.codes is None, kind  # the one-class path was taken
+        expected = [coerce.PARSERS[kind](cell) for cell in cells]
+        for i, (value, _) in enumerate(expected):
+            got = coerced.typed.iloc[i]
+            assert (pd.isna(got) if value is None else got == value), (kind, i, cells[i])
+            if isinstance(value, float) and value == 0:
+                assert math.copysign(1, got) == math.copysign(1, value)
+        assert [(i, cell, p) for i, cell, p in coerced.problems] == \
+               [(i, cells[i], p) for i, (_, p) in enumerate(expected) if p]
+        assert coerced.missing.tolist() == [value is None for value, _ in expected]
+        assert not coerced.cells_in(frozenset({"合计"})).any()
