@@ -38,6 +38,7 @@ class Dialect(Protocol):
     def num(self, value: float) -> str: ...                       # an exact DOUBLE literal
     def text(self, value: str) -> str: ...                        # a string literal
     def quantile(self, expr: str, p: float) -> str: ...           # PERCENTILE.INC (linear interpolation)
+    def quantiles(self, expr: str, ps: str) -> str: ...           # the same at each of a list literal's fractions
     def days_between(self, earlier: str, later: str) -> str: ...  # whole days from DATE to DATE
     def epoch_ms(self, moment: str) -> str: ...
     def round_even(self, expr: str) -> str: ...                   # numpy's round half to even
@@ -94,8 +95,20 @@ def mean(expr: str) -> Form:
     return Form({"v": f"avg({expr})"}, finish=lambda p, ctx: _float(p["v"]))
 
 
+class Quantile(str):
+    """A percentile part: its SQL, plus the column and fraction, so an engine can compute every
+    percentile of one column in one aggregate (``quantile_cont(x, [0.5, 0.9])``, one sort)."""
+    expr: str
+    p: float
+
+    def __new__(cls, d: Dialect, expr: str, p: float) -> "Quantile":
+        part = super().__new__(cls, d.quantile(expr, p))
+        part.expr, part.p = expr, p
+        return part
+
+
 def quantile(d: Dialect, expr: str, p: float) -> Form:
-    return Form({"v": d.quantile(expr, p)}, finish=lambda parts, ctx: _float(parts["v"]))
+    return Form({"v": Quantile(d, expr, p)}, finish=lambda parts, ctx: _float(parts["v"]))
 
 
 def _float(value) -> float:

@@ -38,6 +38,7 @@ class SparkDialect(Dialect):
     varchar = "STRING"
     templates = {
         "quantile": "percentile({0}, {1!r})",  # exact, linear interpolation at p·(n−1): PERCENTILE.INC
+        "quantiles": "percentile({0}, array({1}))",
         "days_between": "datediff({1}, {0})",
         "epoch_ms": "unix_millis({0})",
         "epoch_us": "unix_micros({0})",

@@ -43,7 +43,7 @@ from ..dataset import ROW
 from ..read_files import LoadError
 from ..schema import TABLES, normalize_header
 from ..settings import Settings
-from ..sql_forms import GROUP, Form, count_if, holds
+from ..sql_forms import GROUP, Form, Quantile, count_if, holds
 from ..words import reason
 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".tsv": "csv", ".txt": "csv"}
@@ -657,24 +657,27 @@ class SqlKpis:
     def _aggregate(self, table: str, relation: str, grouped: bool) -> dict:
         """group label → {part name: value} of every metric of ``table``, plus the row count.
 
-        The streaming aggregates (counts, sums) share one scan; each holistic one (a percentile,
-        a distinct count keeps every value of a group) gets a scan of its own, so the memory of
-        one query holds one column's values at most, not all of them at once."""
+        One scan computes every part: the percentiles of one column share one list aggregate
+        (one sort of its values per group, however many fractions the metrics ask for)."""
         parts = {f"{key}__{name}": expr for key, form in self.forms.items()
                  if catalogue.get(key).table == table for name, expr in form.parts.items()}
-        streaming = {"_rows": "count(*)", **{n: e for n, e in parts.items() if not self._holistic(e)}}
-        batches = [streaming] + [{n: e} for n, e in parts.items() if self._holistic(e)]
+        plain = {"_rows": "count(*)", **{n: e for n, e in parts.items() if not isinstance(e, Quantile)}}
+        by_column: dict[str, dict[str, float]] = {}
+        for name, expr in parts.items():
+            if isinstance(expr, Quantile):
+                by_column.setdefault(expr.expr, {})[name] = expr.p
+        lists = [self.d.quantiles(column, ", ".join(repr(float(p)) for p in fractions.values()))
+                 for column, fractions in by_column.items()]
+        select = ", ".join([*plain.values(), *lists])
+        sql = (f"SELECT {GROUP}, {select} FROM {relation} GROUP BY {GROUP}" if grouped
+               else f"SELECT 0, {select} FROM {relation}")
         out: dict = {}
-        for batch in batches:
-            select = ", ".join(batch.values())
-            sql = (f"SELECT {GROUP}, {select} FROM {relation} GROUP BY {GROUP}" if grouped
-                   else f"SELECT 0, {select} FROM {relation}")
-            for row in self.engine.stream(sql):
-                out.setdefault(row[0], {}).update(zip(batch, row[1:]))
+        for row in self.engine.stream(sql):
+            values = dict(zip(plain, row[1:]))
+            for fractions, found in zip(by_column.values(), row[1 + len(plain):]):
+                values.update(zip(fractions, found if found is not None else [None] * len(fractions)))
+            out[row[0]] = values
         return out
-
-    def _holistic(self, expr: str) -> bool:
-        return "DISTINCT" in expr or expr.startswith(self.d.quantile("", 0).split("(")[0] + "(")
 
     def _windows(self, table: str, relation: str) -> dict:
         """(metric, window) → group label → its result rows."""
