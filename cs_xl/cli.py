@@ -4,7 +4,7 @@
     cs-xl kpis HISTORY [--engine duckdb|spark] [--params BOOK] [--map MAP] [--master URL] [same flags]
     cs-xl demo [--out cs_demo.xlsx] [--seed N] [--lang zh|en]
     cs-xl template [--lang zh|en] [--out PATH] [--xlsm]
-    cs-xl refresh BOOK [--out PATH]
+    cs-xl refresh BOOK [--out PATH] [--data HISTORY [--engine duckdb|spark] [--map MAP] [--master URL]]
     cs-xl calc BOOK [--out PATH]
     cs-xl analyze BOOK [--json] [--threshold T] [--from D] [--to D] [--where KEY=VALUE …]
     cs-xl import FORMAT SRC… [--map MAP.toml] [--out BOOK.xlsx] [--append] [--clock calendar|business] [--json]
@@ -446,7 +446,19 @@ def cmd_refresh(args) -> int:
     if not path.exists():
         raise CliError(f"no such file: {path}")
     _refuse_if_open(Path(args.out) if args.out else path, args.force)  # the book read is only read
-    result = _refresh(path, Path(args.out) if args.out else None)
+    if args.data is None:
+        if args.engine or args.map or args.master:
+            raise CliError("--engine, --map and --master go with --data (a Parquet/CSV/DuckDB history)")
+        print(_refresh(path, Path(args.out) if args.out else None))
+        return 0
+    from .backends.sql import read_map
+    from .refresh import refresh
+    engine = args.engine or "duckdb"
+    try:
+        result = refresh(path, out=Path(args.out) if args.out else None, data=args.data, engine=engine,
+                         column_map=read_map(args.map) if args.map else None, master=args.master)
+    except ImportError as exc:
+        raise CliError(f"--engine {engine} needs {exc.name}: pip install 'cs_xl[{engine}]'") from None
     print(result)
     return 0
 
@@ -642,6 +654,14 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("refresh", help="rebuild every summary sheet of a workbook (headless 刷新报表)")
     r.add_argument("book", help="the workbook to refresh")
     r.add_argument("--out", help="write the refreshed workbook here instead of in place")
+    r.add_argument("--data", metavar="PATH", help="compute the sheets from this history instead of the book's input "
+                   "sheets: a Parquet/CSV file, a glob, a folder (Hive partitions too) or a .duckdb file; "
+                   "the book's 参数 apply (aggregates only: see README, Past a sheet's rows)")
+    r.add_argument("--engine", choices=("duckdb", "spark"), help="with --data: the SQL engine (default duckdb)")
+    r.add_argument("--map", metavar="MAP", help="with --data: an importer map (preset such as zendesk, or a .toml "
+                   "file) naming the history's columns")
+    r.add_argument("--master", metavar="URL", help="with --data --engine spark: the Spark master (spark://host:7077, "
+                   "yarn, local[4]; default $SPARK_MASTER, else local[*])")
     _add_force(r)
     r.set_defaults(func=cmd_refresh)
 

@@ -21,7 +21,7 @@ from .book import replace_sheets
 from .render.layout import report_layouts
 from .dataset import DataSet
 from .settings import Settings
-from .words import former_sheet_names
+from .words import former_sheet_names, word
 
 Progress = Callable[[int, int, str], None]  # (step done, steps in all, message)
 
@@ -88,8 +88,13 @@ def read_inputs(path: Path, on_step: Callable[[str], None] = lambda message: Non
     return pipeline.read_inputs(grids)
 
 
-def refresh(path, out=None, progress: Progress | None = None) -> RefreshResult:
+def refresh(path, out=None, progress: Progress | None = None, data=None, engine: str = "duckdb",
+            column_map: dict | None = None, master: str | None = None) -> RefreshResult:
     """Rebuild every generated sheet of the workbook ``path``; write to ``out`` (default: in place).
+
+    ``data``: a Parquet / CSV / DuckDB history (file, glob or folder) the generated sheets are
+    computed from instead of the book's input sheets, through the SQL ``engine`` (duckdb, spark;
+    ``column_map`` an importer map, ``master`` the Spark master); the book gives its 参数.
 
     ``progress(done, total, message)`` is called per step (default: a
     :class:`ConsoleProgress`: a bar on a terminal, else lines on stdout).  Raises ``load.LoadError`` for
@@ -117,6 +122,9 @@ def refresh(path, out=None, progress: Progress | None = None) -> RefreshResult:
     t0 = time.perf_counter()
     ds, settings = read_inputs(path, on_step=tick)
     timed("load", t0)
+    if data is not None:
+        return _refresh_from_history(path, target, ds, settings, data, engine, column_map, master,
+                                     tick, say_line, timings, started)
     t0 = time.perf_counter()
     tick("筛选范围 / applying period and scope")
     scoped = pipeline.scope(ds, settings)
@@ -129,15 +137,51 @@ def refresh(path, out=None, progress: Progress | None = None) -> RefreshResult:
     t0 = time.perf_counter()
     model = pipeline.build(ds, settings, scoped, on_sheet=lambda name: tick(f"计算 / building {name}"))
     timed("build", t0)
+    drawn = _draw(path, target, model, tick, timings)
+    return RefreshResult(target, drawn, used, loaded, dropped, len(ds.quality), model.lang,
+                         time.perf_counter() - started, timings)
 
+
+def _draw(path: Path, target: Path, model, tick, timings: dict) -> list[str]:
+    """Lay out the report and write its sheets into a copy of the book (the rest copied as is)."""
     t0 = time.perf_counter()
     layouts = report_layouts(model)
-    timed("layout", t0)
+    timings["layout"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     names = report.generated_sheet_names("zh") + report.generated_sheet_names("en")
     drawn = replace_sheets(path, target, layouts, names, former_sheet_names(model.lang),
                            on_sheet=lambda name: tick(f"绘制 / drawing {name}"),
                            on_save=lambda: tick(f"保存 / saving {target.name}"))
-    timed("write", t0)  # the part writer: the generated sheets' parts, the rest copied
-    return RefreshResult(target, drawn, used, loaded, dropped, len(ds.quality), model.lang,
+    timings["write"] = time.perf_counter() - t0  # the part writer: the generated sheets' parts, the rest copied
+    return drawn
+
+
+def _refresh_from_history(path: Path, target: Path, ds: DataSet, settings, data, engine_name: str,
+                          column_map, master, tick, say_line, timings: dict, started: float) -> RefreshResult:
+    """The generated sheets from a history through a SQL engine: aggregates only, the book's 参数
+    (its input sheets' own rows, none or a sample, are not used)."""
+    from .backends import open_engine
+    from .backends.figures import SqlFigures
+    from .backends.sql import SqlKpis
+    t0 = time.perf_counter()
+    tick(f"扫描 / scanning {data} ({engine_name})")
+    engine = open_engine(engine_name, data, master=master, progress=say_line)
+    try:
+        sql = SqlKpis(engine, settings, column_map=column_map)
+        figures = SqlFigures(sql, settings)
+        loaded, used = figures.counts("loaded"), figures.counts("scoped")
+        quality = figures.quality_counts()
+        say_line("records used " + ", ".join(f"{k} {used[k]:,} of {loaded[k]:,}" for k in sql.clean)
+                 + "; data quality: " + word("quality_counts", "en").format(**quality))
+        timings["scope"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        lang = settings.lang or report.detect_lang(ds)
+        model = report.build_report_of(figures, settings, lang, on_sheet=lambda name: tick(f"计算 / building {name}"),
+                                       today=settings.today())
+        timings["build"] = time.perf_counter() - t0
+    finally:
+        engine.close()
+    drawn = _draw(path, target, model, tick, timings)
+    return RefreshResult(target, drawn, {k: used[k] for k in sql.clean}, {k: loaded[k] for k in sql.clean},
+                         quality["records_dropped"], quality["issues"], model.lang,
                          time.perf_counter() - started, timings)

@@ -367,21 +367,45 @@ def ivr_rate(m, shape, s, d) -> Form:
     return share(is_true("ivr_selfserved"), "TRUE")
 
 
+def queue_levels(queued_: str, source: str, d: Dialect) -> str:
+    """Rows (group, t in epoch ms, step, level) of the queue reconstructed from call start + wait:
+    +1 at each join, −1 at each leave, the level a running sum ordered by time with leaves first
+    at equal times (metrics.queue_at_joins)."""
+    stays = (f"SELECT {GROUP}, {d.epoch_ms('start')} AS t0, "
+             f"CAST({d.round_even('wait_s * 1000')} AS BIGINT) AS dur FROM {source} "
+             f"WHERE {queued_} AND start IS NOT NULL AND wait_s IS NOT NULL")
+    events = (f"SELECT {GROUP}, t0 AS t, 1 AS step FROM stays "
+              f"UNION ALL SELECT {GROUP}, t0 + dur AS t, -1 AS step FROM stays")
+    level = f"sum(step) OVER (PARTITION BY {GROUP} ORDER BY t, step ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
+    return (f"WITH stays AS ({stays}), events AS ({events}) "
+            f"SELECT {GROUP}, t, step, {level} AS level FROM events")
+
+
 def peak_queue(m, shape, s, d) -> Form:
-    """Most queued calls waiting at one moment: +1 at each join, −1 at each leave, a running sum
-    ordered by time with leaves first at equal times (metrics.peak_queue)."""
+    """Most queued calls waiting at one moment (metrics.peak_queue): the top of :func:`queue_levels`."""
     queued_ = _queued(shape)
 
     def peak(source: str, dialect: Dialect) -> str:
-        stays = (f"SELECT {GROUP}, {dialect.epoch_ms('start')} AS t0, "
-                 f"CAST({dialect.round_even('wait_s * 1000')} AS BIGINT) AS dur FROM {source} "
-                 f"WHERE {queued_} AND start IS NOT NULL AND wait_s IS NOT NULL")
-        events = (f"SELECT {GROUP}, t0 AS t, 1 AS step FROM stays "
-                  f"UNION ALL SELECT {GROUP}, t0 + dur AS t, -1 AS step FROM stays")
-        level = f"sum(step) OVER (PARTITION BY {GROUP} ORDER BY t, step ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
-        return (f"WITH stays AS ({stays}), events AS ({events}) "
-                f"SELECT {GROUP}, max(level) FROM (SELECT {GROUP}, {level} AS level FROM events) AS q GROUP BY {GROUP}")
+        return f"SELECT {GROUP}, max(level) FROM ({queue_levels(queued_, source, dialect)}) AS q GROUP BY {GROUP}"
     return Form(windows={"peak": peak}, finish=lambda p, ctx: float(p["peak"][0][0]) if p["peak"] else math.nan)
+
+
+def slot_calls(queued_: str, source: str, d: Dialect) -> str:
+    """(group, weekday, hour, queued calls) per weekday × hour slot (metrics.slot_arrivals' numerators)."""
+    return (f"SELECT {GROUP}, {d.weekday('start')} AS wd, {d.hour('start')} AS hr, count(*) "
+            f"FROM {source} WHERE {queued_} GROUP BY {GROUP}, {d.weekday('start')}, {d.hour('start')}")
+
+
+def weekday_days(queued_: str, source: str, d: Dialect) -> str:
+    """(group, weekday, days of that weekday with a queued call): the slots' denominators."""
+    day = "CAST(start AS DATE)"
+    return (f"SELECT {GROUP}, {d.weekday(day)} AS wd, count(DISTINCT {day}) "
+            f"FROM {source} WHERE {queued_} GROUP BY {GROUP}, {d.weekday(day)}")
+
+
+def queued_calls(shape: Shape) -> str:
+    """Calls that asked for an agent and have a start time (the staffing views count these)."""
+    return f"{_queued(shape)} AND start IS NOT NULL"
 
 
 def agents_needed(m, shape, s, d) -> Form | None:
@@ -389,16 +413,13 @@ def agents_needed(m, shape, s, d) -> Form | None:
     weekday × hour slot and days per weekday with any (metrics.peak_hourly_arrivals), and the AHT."""
     if not shape.has("start"):
         return None
-    queued_ = f"{_queued(shape)} AND start IS NOT NULL"
+    queued_ = queued_calls(shape)
 
     def slots(source: str, dialect: Dialect) -> str:
-        return (f"SELECT {GROUP}, {dialect.weekday('start')} AS wd, {dialect.hour('start')} AS hr, count(*) "
-                f"FROM {source} WHERE {queued_} GROUP BY {GROUP}, {dialect.weekday('start')}, {dialect.hour('start')}")
+        return slot_calls(queued_, source, dialect)
 
     def days(source: str, dialect: Dialect) -> str:
-        day = "CAST(start AS DATE)"
-        return (f"SELECT {GROUP}, {dialect.weekday(day)} AS wd, count(DISTINCT {day}) "
-                f"FROM {source} WHERE {queued_} GROUP BY {GROUP}, {dialect.weekday(day)}")
+        return weekday_days(queued_, source, dialect)
 
     def finish(p, ctx):
         aht_s = ctx.value("aht")

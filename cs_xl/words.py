@@ -245,6 +245,14 @@ REPORT: dict[str, tuple[str, str]] = {
     "audit": ("每周核查: 未完成记录", "Weekly audit: incomplete records"),
     "audit_note": ("状态为 处理中/待确认, 或缺少解决时间的记录; 行号为 Excel 行号。",
                    "Records with an open status (处理中/待确认) or no resolution; row numbers as shown in Excel."),
+    "audit_sample_note": ("历史数据共 {n:,} 条未完成记录, 此处列出扫描到的前 {shown:,} 条 (各周数量见「预警」)。",
+                          "The history holds {n:,} open records; the first {shown:,} of the scan are listed "
+                          "(the count per week is on Alerts)."),
+    "history_issue_note": ("数据来自历史文件 (cs-xl refresh --data): 上表按原因统计全部问题; 逐个单元格的清单只在"
+                           "记录位于工作簿时列出 (可用 cs-xl kpis --engine duckdb --json 查看 data_quality)。",
+                           "Records read from a history (cs-xl refresh --data): the table above counts every issue "
+                           "by reason; the cell-by-cell list is drawn only when the records are in the workbook "
+                           "(cs-xl kpis --engine duckdb --json prints the same data_quality counts)."),
     "week": ("周", "Week"), "ticket_id": ("工单编号", "Ticket ID"), "date": ("日期", "Date"),
     "status": ("状态", "Status"), "issue_type": ("问题类型", "Issue type"),
     "resolve_min": ("问题解决时间(分钟)", "Resolution (min)"), "why": ("原因", "Why"),
@@ -356,6 +364,8 @@ REPORT.update({
     "why_no_data": ("生效日期前后没有数据", "no data on both sides of the date"),
     "why_too_few": ("窗口记录少于 {n} 条", "fewer than {n} records in a window"),
     "why_scope_column": ("数据中没有范围所指的列", "the data lacks the scope's column"),
+    "why_history": ("数据来自历史文件 (refresh --data): 前后比较的区间需要逐条记录, 请在含记录的工作簿中刷新",
+                    "records read from a history (refresh --data): the interval needs the records in a workbook"),
     "all_records": ("全部", "all"),
     "unit_pp": (" 个百分点", " pp"),
     "charts_missing": ("图表需要 matplotlib: pip install 'cs-xl[charts]'", "Charts need matplotlib: pip install 'cs-xl[charts]'"),

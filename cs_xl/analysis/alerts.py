@@ -96,14 +96,18 @@ def hourly_values(calls: pd.DataFrame | None) -> pd.DataFrame:
 def hourly_breaches(calls: pd.DataFrame | None, settings: Settings) -> list[SlotBreach]:
     """Every clock hour (in time order) that broke a rule of :func:`rule_limits` (seed 001's
     「平均等待时长超过目标值20%」或「排队人数超过50人」, per hour instead of over the period)."""
+    return breaches_of_hours(hourly_values(calls), settings)
+
+
+def breaches_of_hours(values: pd.DataFrame, settings: Settings) -> list[SlotBreach]:
+    """The hours of :func:`hourly_values` (from records or from SQL aggregates) that broke a rule."""
     limits = rule_limits(settings)
-    hourly = hourly_values(calls)
     # only the hours over a limit are looked at row by row (a year of calls has 8,760 hours)
-    over = np.zeros(len(hourly), dtype=bool)
+    over = np.zeros(len(values), dtype=bool)
     for k, limit in limits.items():
-        over |= (hourly[k] > limit).to_numpy(dtype=bool)
+        over |= (values[k] > limit).to_numpy(dtype=bool)
     out = []
-    for start, row in hourly[over].iterrows():
+    for start, row in values[over].iterrows():
         broken = tuple(k for k, limit in limits.items() if plain(row[k]) is not None and row[k] > limit)
         if broken:
             peak = plain(row["peak_queue"])

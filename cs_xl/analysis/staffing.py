@@ -28,10 +28,14 @@ def staffing_matrix(arrivals: pd.Series, settings: Settings, aht_s) -> list[list
 
 def agents_needed_by_slot(calls: pd.DataFrame | None, settings: Settings, aht_s) -> list[list] | None:
     """The staffing matrix of a call table, or None without a positive AHT or any queued call."""
+    return matrix_of_arrivals(kpis.slot_arrivals(calls), settings, aht_s)
+
+
+def matrix_of_arrivals(arrivals: pd.Series, settings: Settings, aht_s) -> list[list] | None:
+    """:func:`staffing_matrix`, or None without a positive AHT or any queued call."""
     aht_s = plain(aht_s)
     if aht_s is None or not aht_s > 0:
         return None
-    arrivals = kpis.slot_arrivals(calls)
     if not arrivals.size:
         return None
     return staffing_matrix(arrivals, settings, aht_s)
@@ -112,9 +116,14 @@ def slot_plan(calls: pd.DataFrame | None, settings: Settings, period_aht) -> lis
     if calls is None or "start" not in calls.columns:
         return []
     queued = _queued_calls(calls)
-    arrivals = kpis.slot_arrivals(calls)
-    ahts = slot_aht(queued)
     working = slot_working(queued) if "agent_id" in queued.columns else None
+    return plan_of_slots(kpis.slot_arrivals(calls), slot_aht(queued), working, settings, period_aht)
+
+
+def plan_of_slots(arrivals: pd.Series, ahts: pd.Series, working: pd.Series | None, settings: Settings,
+                  period_aht) -> list[Slot]:
+    """The plan from per-slot series (weekday, hour → value), from records or from SQL aggregates:
+    arrivals per hour, the slot's AHT (else the period's), agents working (None: calls carry no agent)."""
     period_aht = plain(period_aht)
     plan = []
     for (weekday, hour), rate in arrivals.items():
@@ -151,7 +160,10 @@ def advice(plan: list[Slot], settings: Settings) -> list[Advice]:
 
 def staffing_plan(calls: pd.DataFrame | None, settings: Settings, period_aht) -> dict:
     """人力建议 as one plain result: every slot, and the advice drawn from them."""
-    plan = slot_plan(calls, settings, period_aht)
+    return plan_result(slot_plan(calls, settings, period_aht), settings)
+
+
+def plan_result(plan: list[Slot], settings: Settings) -> dict:
     return {"plan": plan, "advice": advice(plan, settings)}
 
 

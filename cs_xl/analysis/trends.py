@@ -102,6 +102,40 @@ def back_from_latest(ds: DataSet, settings: Settings, grain: str, by: str, keys,
     return dict(reversed(frames.items()))
 
 
+def from_latest(frames: dict[str, pd.DataFrame], going) -> dict[str, pd.DataFrame]:
+    """The frames of :func:`back_from_latest` out of frames already computed for every period."""
+    kept: dict[str, pd.DataFrame] = {}
+    for label in reversed(list(frames)):
+        kept[label] = frames[label]
+        if not going(dict(reversed(kept.items()))):
+            break
+    return dict(reversed(kept.items()))
+
+
+class _Records:
+    """What the checks ask of the data, answered from a data set's records; a SQL history's
+    figures (:class:`cs_xl.backends.figures.SqlFigures`) answer the same questions from aggregates."""
+
+    def __init__(self, ds: DataSet, settings: Settings):
+        self.ds, self.settings = ds, settings
+
+    def has(self, table: str, column: str) -> bool:
+        return self.ds.has(table, column)
+
+    def has_column(self, key: str) -> bool:
+        return kpis.has_column(self.ds, key)
+
+    def per_period(self, grain: str, by: str, keys, last: int | None = None) -> dict[str, pd.DataFrame]:
+        return per_period(self.ds, self.settings, grain, by, keys, last)
+
+    def back_from_latest(self, grain: str, by: str, keys, going) -> dict[str, pd.DataFrame]:
+        return back_from_latest(self.ds, self.settings, grain, by, keys, going)
+
+
+def _source(ds, settings: Settings):
+    return ds if hasattr(ds, "per_period") else _Records(ds, settings)
+
+
 def worse(key: str, value, base) -> bool:
     """``value`` is worse than ``base`` for metric ``key`` (lower for a higher-is-better metric)."""
     return value < base if catalogue.get(key).higher_is_better else value > base
@@ -147,9 +181,9 @@ def falling(ds: DataSet, settings: Settings, dims=FALLING_DIMS, keys=FALLING_KEY
     def going(frames: dict[str, pd.DataFrame]) -> bool:  # a run as long as the months so far may go on
         return any(len(run) == len(frames) for _value, _key, run in runs(frames))
 
-    out = []
-    for dim in (d for d in dims if ds.has("tickets", d)):
-        frames = back_from_latest(ds, settings, "month", dim, (*keys, COUNT_KEY), going)
+    out, source = [], _source(ds, settings)
+    for dim in (d for d in dims if source.has("tickets", d)):
+        frames = source.back_from_latest("month", dim, (*keys, COUNT_KEY), going)
         for value, key, run in runs(frames):
             if len(run) > settings.trend_periods and abs(run[-1][1] - run[0][1]) >= settings.trend_min_change:
                 out.append(Falling(dim, plain(value), key, tuple(r[0] for r in run), tuple(r[1] for r in run)))
@@ -187,9 +221,10 @@ def agent_shifts(ds: DataSet, settings: Settings, keys=SHIFT_KEYS) -> list[Agent
     """Agents whose latest-week value moved ``agent_shift`` (relative) or more from their own
     baseline, worse first then better, the largest move first.  Weeks with fewer than
     ``agent_min_records`` tickets of the agent are not used."""
-    if not kpis.has_column(ds, "agent_id"):
+    source = _source(ds, settings)
+    if not source.has_column("agent_id"):
         return []
-    frames = per_period(ds, settings, "week", "agent_id", (*keys, COUNT_KEY), last=settings.agent_baseline_weeks + 1)
+    frames = source.per_period("week", "agent_id", (*keys, COUNT_KEY), last=settings.agent_baseline_weeks + 1)
     labels = list(frames)
     if len(labels) < 2:
         return []
@@ -236,14 +271,16 @@ def month_leaders(frame: pd.DataFrame, key: str, settings: Settings) -> set:
 
 def agent_streaks(ds: DataSet, settings: Settings, keys=STREAK_KEYS) -> list[Streak]:
     """Agents first on a metric ``streak_months`` months (or more) in a row up to the latest month."""
-    if not kpis.has_column(ds, "agent_id"):
+    source = _source(ds, settings)
+    if not source.has_column("agent_id"):
         return []
+
     def going(frames: dict[str, pd.DataFrame]) -> bool:  # a latest leader first in every month so far
         first = list(frames.values())
         return any(all(agent in month_leaders(f, key, settings) for f in first[:-1])
                    for key in keys for agent in month_leaders(first[-1], key, settings))
 
-    frames = back_from_latest(ds, settings, "month", "agent_id", (*keys, COUNT_KEY), going)
+    frames = source.back_from_latest("month", "agent_id", (*keys, COUNT_KEY), going)
     labels = list(frames)
     out = []
     for key in keys:

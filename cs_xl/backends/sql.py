@@ -533,10 +533,21 @@ class SqlKpis:
         for key, earlier, later in (("frt_min", created, first), ("resolve_min", first, resolved)):
             if earlier and later:
                 minutes = f"({self.d.epoch_us(later)} - {self.d.epoch_us(earlier)}) / 60000000.0"
+                clean.issues.append(self._filled_issue(key, cols.get(key), minutes))
                 cols[key] = f"coalesce({cols[key]}, {minutes})" if key in cols else minutes
         for key, expr in (("first_response_at", first), ("resolved_at", resolved)):
             if expr:
                 cols[key] = expr
+
+    @staticmethod
+    def _filled_issue(key: str, cell: str | None, minutes: str) -> Issue:
+        """The loader's count of minutes filled from timestamps: each blank cell filled is repaired;
+        without the column, one issue for the table (its rows computed)."""
+        filled = f"{minutes} IS NOT NULL" if cell is None else f"({cell}) IS NULL AND {minutes} IS NOT NULL"
+        if cell is None:
+            return Issue(reason("from_timestamps_absent"), "repaired",
+                         f"CASE WHEN {count_if(filled)} > 0 THEN 1 ELSE 0 END", column=key)
+        return Issue(reason("from_timestamps"), "repaired", count_if(filled), column=key)
 
     def _clean_view(self, table: str) -> None:
         """clean_<table>: the typed rows, blank rows skipped, one record per id (loader._dedupe:
@@ -706,28 +717,50 @@ class SqlKpis:
         values = _Values(self, rows, parts, windows, set())
         return {k: values.value(k) for k in keys}
 
-    def group_labels(self, by: str) -> dict[str, str | None]:
-        """Per table, a relation of its scoped rows with their group label ``_g`` (None: can't be grouped)."""
+    def group_labels(self, by: str, within: str | None = None) -> dict[str, str | None]:
+        """Per table, a relation of its scoped rows with their group label ``_g`` (None: can't be grouped).
+
+        ``within`` (a period grain): the label is ``period|value``, each table by its own moment and
+        feedback / calls joined to tickets of the same period (trends.within, then kpis.group_labels)."""
+        if within is not None and by in kpis.PERIODS:
+            raise ValueError(f"a period ({by}) within a period ({within})")
         out: dict[str, str | None] = {}
         for table in ("tickets", "feedback", "calls"):
             if table not in self.clean:
                 continue
             label = self._label(table, by)
-            out[table] = None if label is None else _labelled(f"SELECT *, {label} AS {GROUP} FROM scoped_{table}")
+            period = self._label(table, within) if within else "''"
+            out[table] = None if label is None or period is None else \
+                _labelled(f"SELECT *, {self._pair(period, label)} AS {GROUP} FROM scoped_{table}")
+        p_feedback = self._label("feedback", within) if within else "''"
+        f_p, c_p = ("f._p", "c._p") if within else ("''", "''")
+        p_tickets = self._label("tickets", within) if within else "''"
         if out.get("feedback") is None and "feedback" in self.clean and self.has("tickets", by) \
-                and self.has("tickets", "ticket_id") and self.has("feedback", "ticket_id"):
+                and self.has("tickets", "ticket_id") and self.has("feedback", "ticket_id") and p_feedback and p_tickets:
             # feedback has no group column of its own: it belongs to its ticket's group
-            out["feedback"] = _labelled(f"SELECT f.*, t.{GROUP} FROM scoped_feedback AS f JOIN "
-                                        f"(SELECT ticket_id, max({by}) AS {GROUP} FROM scoped_tickets "
-                                        f"WHERE ticket_id IS NOT NULL GROUP BY ticket_id) AS t ON f.ticket_id = t.ticket_id")
-        if out.get("calls") is None and "calls" in self.clean and by not in kpis.PERIODS \
+            out["feedback"] = _labelled(
+                f"SELECT f.*, {self._pair(f_p, 't._v')} AS {GROUP} FROM "
+                f"(SELECT *, {p_feedback} AS _p FROM scoped_feedback) AS f JOIN "
+                f"(SELECT ticket_id, {p_tickets} AS _p, max({by}) AS _v FROM scoped_tickets "
+                f"WHERE ticket_id IS NOT NULL GROUP BY ticket_id, {p_tickets}) AS t "
+                f"ON f.ticket_id = t.ticket_id AND f._p = t._p")
+        p_calls = self._label("calls", within) if within else "''"
+        if out.get("calls") is None and "calls" in self.clean and by not in kpis.PERIODS and p_calls and p_tickets \
                 and self.has("tickets", by) and self.has("tickets", "agent_id") and self.has("calls", "agent_id"):
             # agent attributes reach calls through the agent id, when each agent has one value
-            out["calls"] = _labelled(f"SELECT c.*, a.{GROUP} FROM scoped_calls AS c JOIN "
-                                     f"(SELECT agent_id, min({by}) AS {GROUP} FROM scoped_tickets "
-                                     f"WHERE agent_id IS NOT NULL AND {by} IS NOT NULL GROUP BY agent_id "
-                                     f"HAVING count(DISTINCT {by}) = 1) AS a ON c.agent_id = a.agent_id")
+            out["calls"] = _labelled(
+                f"SELECT c.*, {self._pair(c_p, 'a._v')} AS {GROUP} FROM "
+                f"(SELECT *, {p_calls} AS _p FROM scoped_calls) AS c JOIN "
+                f"(SELECT agent_id, {p_tickets} AS _p, min({by}) AS _v FROM scoped_tickets "
+                f"WHERE agent_id IS NOT NULL AND {by} IS NOT NULL GROUP BY agent_id, {p_tickets} "
+                f"HAVING count(DISTINCT {by}) = 1) AS a ON c.agent_id = a.agent_id AND c._p = a._p")
         return out
+
+    def _pair(self, period: str, label: str) -> str:
+        """The group label: the value itself, or ``period|value`` inside a period (a value's text)."""
+        if period == "''":
+            return label
+        return f"CASE WHEN {label} IS NOT NULL THEN ({period}) || '|' || CAST({label} AS {self.d.varchar}) END"
 
     def _label(self, table: str, by: str) -> str | None:
         if by in kpis.PERIODS:
@@ -741,13 +774,14 @@ class SqlKpis:
             return by
         return None
 
-    def grouped(self, by: str, keys=None) -> list[tuple[Any, dict[str, float]]]:
+    def grouped(self, by: str, keys=None, within: str | None = None) -> list[tuple[Any, dict[str, float]]]:
         """(group label, KPIs) per value of ``by`` (kpis.grouped): a group missing from a table
-        counts zero records there (counts 0, rates undefined)."""
+        counts zero records there (counts 0, rates undefined).  ``within`` a period grain: per
+        period and value, labelled ``period|value`` (see :meth:`group_labels`)."""
         if not self.has_column(by):
             raise KeyError(by)
         keys = kpis.metric_keys(keys)
-        relations = self.group_labels(by)
+        relations = self.group_labels(by, within)
         undefined = {k for k in keys if by in kpis.AGENT_KEYS and catalogue.get(k).queue}
         parts, windows, empty = {}, {}, {}
         for table, relation in relations.items():

@@ -4,12 +4,13 @@
 builders; the names below are the package's public face.
 """
 from ..words import SHEET_NAMES, generated_sheet_names, sheet_name
-from .build import (build_report, detect_lang, difference, dropped_records, growth, mask_name, meets,
-                    metric_label, quality_counts, quality_counts_text, ranks)
+from .build import (build_report, build_report_of, detect_lang, difference, dropped_records, growth, mask_name,
+                    meets, metric_label, quality_counts, quality_counts_text, ranks)
 from .model import (ChartSpec, ColumnSpec, HeatmapBlock, KpiCard, KpiCards, KpiTiles, Report, SheetModel,
                     TableBlock, TextBlock)
 
-__all__ = ["SHEET_NAMES", "generated_sheet_names", "sheet_name", "build_report", "detect_lang", "difference",
+__all__ = ["SHEET_NAMES", "generated_sheet_names", "sheet_name", "build_report", "build_report_of", "detect_lang",
+           "difference",
            "dropped_records", "growth", "mask_name", "meets", "metric_label", "quality_counts",
            "quality_counts_text", "ranks", "ChartSpec", "ColumnSpec",
            "HeatmapBlock", "KpiCard", "KpiCards", "KpiTiles", "Report", "SheetModel", "TableBlock", "TextBlock"]

@@ -24,16 +24,16 @@ from typing import Any, Callable
 import pandas as pd
 
 from .. import catalogue, kpis, params, periods
-from ..analysis import alerts, audit, compare, run, staffing, trends
+from ..analysis import alerts, compare, run, staffing, trends
 from ..analysis.findings import Finding
 from ..dataset import (ROW, DataSet, detect_lang, dropped_records, dropped_rows,  # noqa: F401 (the report's names)
                        quality_counts, quality_counts_text)
 from ..params import LEVEL_EN, LEVEL_ZH
-from ..schema import TABLES
 from ..settings import Settings
 from ..values import number_text
 from ..values import plain as clean  # NaN / NaT / numpy scalars → plain Python; undefined → None (never 0)
 from ..words import DIM_WORDS, action_text, sheet_name, word
+from .figures import DataSetFigures
 from .model import (ChartSpec, ColumnSpec, HeatmapBlock, KpiCard, KpiCards, KpiTiles, Report, SheetModel,
                     TableBlock, TextBlock)
 from .narrative import Overview, confidence_text, paragraphs
@@ -157,8 +157,7 @@ def delta(key: str, value, base) -> float | None:
 @dataclass
 class Context:
     """Everything a sheet builder needs; built once per report."""
-    loaded: DataSet            # as loaded (for record counts and the quality report)
-    scoped: DataSet            # inside the period and scope of the settings
+    figures: Any               # where every number comes from (.figures: records or a SQL history)
     settings: Settings
     lang: str
     headline: dict[str, float]
@@ -170,19 +169,23 @@ class Context:
         """An analysis of :data:`cs_xl.analysis.run.ANALYSES` on the scoped data, computed once per
         report (the 预警, 人力建议, 按客服 and 分析报告 sheets share them; ``cs-xl analyze`` prints them)."""
         if name not in self._results:
-            self._results[name] = run.ANALYSES[name](self.scoped, self.settings, self.headline)
+            self._results[name] = self.figures.result(name, self.headline)
         return self._results[name]
 
     def w(self, key: str):
         return word(key, self.lang)
 
+    def names(self) -> dict:
+        """agent_id → name as the sheets show it (masked on request)."""
+        return masked_names(self.figures.agent_names(), self.settings.mask_names)
+
     def label(self, key: str) -> str:
         return metric_label(key, self.lang, self.settings)
 
     def grouped(self, by: str) -> pd.DataFrame:
-        """kpis.grouped of the scoped data by a period, computed once per report (the trend tables)."""
+        """KPIs per group of the scoped data by a period, computed once per report (the trend tables)."""
         if by not in self._grouped:
-            self._grouped[by] = kpis.grouped(self.scoped, self.settings, by, keys=GROUPED_KEYS)
+            self._grouped[by] = self.figures.grouped(by, GROUPED_KEYS)
         return self._grouped[by]
 
 
@@ -215,20 +218,18 @@ def _period_bounds(ctx: Context) -> tuple[Any, Any]:
     start, end = ctx.settings.period_start, ctx.settings.period_end
     if start is not None and end is not None:
         return start, end
-    stamps = [when.dropna() for table in ("tickets", "feedback", "calls")
-              if (frame := ctx.scoped.table(table)) is not None
-              and (when := kpis.record_moment(frame, table)) is not None]
-    if stamps and sum(len(s) for s in stamps):
-        when = pd.concat(stamps)
-        start = start or when.min().date()
-        end = end or when.max().date()
+    span = ctx.figures.moment_range()
+    if span is not None:
+        start = start or span[0].date()
+        end = end or span[1].date()
     return start, end
 
 
 def period_table(ctx: Context) -> TableBlock:
     start, end = _period_bounds(ctx)
-    used = [_frame_len(ctx.scoped.table(t)) for t in ("tickets", "feedback", "calls")]
-    loaded = sum(_frame_len(ctx.loaded.table(t)) for t in ("tickets", "feedback", "calls"))
+    used = list(ctx.figures.counts("scoped").values())
+    loaded = sum(ctx.figures.counts("loaded").values())
+    quality = ctx.figures.quality_counts()
     cols = [ColumnSpec("period_start", ctx.w("period_start"), "date"),
             ColumnSpec("period_end", ctx.w("period_end"), "date"),
             ColumnSpec("used_tickets", ctx.w("used_tickets"), "count"),
@@ -242,7 +243,7 @@ def period_table(ctx: Context) -> TableBlock:
             ColumnSpec("as_of", ctx.w("as_of"), "date"),
             ColumnSpec("timezone", ctx.w("timezone"), "text"),
             ColumnSpec("clock", ctx.w("clock"), "text")]  # how minutes from timestamps are counted (issue 11)
-    row = [start, end, *used, loaded - sum(used), dropped_records(ctx.loaded), len(ctx.loaded.quality),
+    row = [start, end, *used, loaded - sum(used), quality["records_dropped"], quality["issues"],
            clean(ctx.headline.get("volume")), clean(ctx.headline.get("offered")),
            ctx.today if loaded else None,  # no records: no 数据截至 (the committed template has no build day)
            ctx.settings.timezone, ctx.settings.clock().describe(ctx.lang)]
@@ -280,7 +281,7 @@ def rule_sentence(ctx: Context, key: str, value: float, limit: float) -> str:
 
 def rule_days(ctx: Context) -> list[list]:
     """[date, rule, value, limit] for every day (in date order) that broke an alert rule."""
-    if ctx.scoped.calls is None:  # both rules watch the call queue
+    if not ctx.figures.has("calls"):  # both rules watch the call queue
         return []
     # the alerts analysis has grouped the days by the rules' metrics already (预警 shows them too)
     return [[b.day, ctx.w("rule_wait" if b.key == "avg_wait" else "rule_queue"), b.value, b.limit]
@@ -328,11 +329,10 @@ def build_summary(ctx: Context) -> SheetModel:
 
 def agent_names(ds: DataSet, mask: bool) -> dict:
     """agent_id → name (the last name typed for that id), masked on request."""
-    t = ds.tickets
-    if t is None or "agent_id" not in t.columns or "agent_name" not in t.columns:
-        return {}
-    names = t.dropna(subset=["agent_id", "agent_name"]).drop_duplicates("agent_id", keep="last")
-    pairs = dict(zip(names["agent_id"], names["agent_name"]))
+    return masked_names(DataSetFigures(ds, ds, Settings()).agent_names(), mask)
+
+
+def masked_names(pairs: dict, mask: bool) -> dict:
     return {k: mask_name(v) for k, v in pairs.items()} if mask else pairs
 
 
@@ -342,12 +342,12 @@ def _group_rows(frame: pd.DataFrame, keys, label=lambda v: v) -> list[list]:
 
 def build_agents(ctx: Context) -> SheetModel:
     blocks: list = []
-    if not kpis.has_column(ctx.scoped, "agent_id"):
+    if not ctx.figures.has_column("agent_id"):
         blocks.append(TextBlock([ctx.w("no_dims")]))
         return SheetModel("agents", sheet_name("agents", ctx.lang), ctx.w("agents_title"), blocks)
     keys = list(AGENT_KEYS)
-    frame = kpis.grouped(ctx.scoped, ctx.settings, "agent_id", keys=keys)
-    names = agent_names(ctx.scoped, ctx.settings.mask_names)
+    frame = ctx.figures.grouped("agent_id", keys)
+    names = ctx.names()
     rank_values = frame[RANK_KEY].tolist() if RANK_KEY in frame.columns else [None] * len(frame)
     rank = ranks(rank_values, catalogue.get(RANK_KEY).higher_is_better)
     rows = []
@@ -360,7 +360,7 @@ def build_agents(ctx: Context) -> SheetModel:
                + [ColumnSpec("rank", ctx.w("rank"), "int")])
     note = ctx.w("rank_note").format(label=ctx.label(RANK_KEY),
                                      masked=ctx.w("masked" if ctx.settings.mask_names else "unmasked"))
-    if ctx.settings.min_tenure_months and ctx.scoped.has("tickets", "hire_date"):
+    if ctx.settings.min_tenure_months and ctx.figures.has("tickets", "hire_date"):
         note += " " + ctx.w("tenure_note").format(n=f"{ctx.settings.min_tenure_months:g}")
     blocks.append(TableBlock("agents", ctx.w("agents_title"), columns, rows, note))
     category = "agent_name" if names else "agent_id"
@@ -371,17 +371,13 @@ def build_agents(ctx: Context) -> SheetModel:
                       freeze_table="agents", freeze_cols=2)
 
 
-def breakdown_dims(ds: DataSet) -> list[str]:
-    return [d for d in BREAKDOWN_DIMS if ds.has("tickets", d)]
-
-
 def build_breakdowns(ctx: Context) -> SheetModel:
     blocks: list = []
     keys = list(BREAKDOWN_KEYS)
-    dims = breakdown_dims(ctx.scoped)
+    dims = [d for d in BREAKDOWN_DIMS if ctx.figures.has("tickets", d)]
     for dim in dims:
         dim_word = DIM_WORDS[dim][0 if ctx.lang == "zh" else 1]
-        frame = kpis.grouped(ctx.scoped, ctx.settings, dim, keys=keys)
+        frame = ctx.figures.grouped(dim, keys)
         label = (lambda v: priority_label(v, ctx.lang)) if dim == "priority" else (lambda v: v)
         rows = _group_rows(frame, keys, label)
         columns = [ColumnSpec(dim, dim_word if ctx.lang == "zh" else dim_word.capitalize(), "text")] \
@@ -395,16 +391,6 @@ def build_breakdowns(ctx: Context) -> SheetModel:
     return SheetModel("breakdowns", sheet_name("breakdowns", ctx.lang), ctx.w("breakdowns_title"), blocks)
 
 
-
-
-def records_per_period(ds: DataSet, grain: str) -> dict[str, set[str]]:
-    """period label → the input tables that have at least one record in it."""
-    present: dict[str, set[str]] = {}
-    for table, labels in kpis.group_labels(ds, grain).items():
-        if labels is not None:
-            for label in labels.dropna().unique():
-                present.setdefault(str(label), set()).add(table)
-    return present
 
 
 def trend_rows(frame: pd.DataFrame, grain: str, keys, delta_keys, present: dict[str, set[str]] | None = None,
@@ -460,7 +446,7 @@ def build_trends(ctx: Context) -> SheetModel:
         def display(label: str, grain=grain) -> str:
             return ctx.w("partial").format(label=label) if periods.is_partial(label, grain, start, end) else label
         blocks.append(TableBlock(name, grain_word, trend_columns(ctx, keys, DELTA_KEYS),
-                                 trend_rows(frame, grain, keys, DELTA_KEYS, records_per_period(ctx.scoped, grain),
+                                 trend_rows(frame, grain, keys, DELTA_KEYS, ctx.figures.periods_present(grain),
                                             display)))
         blocks.append(ChartSpec("line", ctx.w("trend_chart").format(grain=grain_word, label=ctx.label("volume")),
                                 name, "period", ["volume"], anchor="below"))
@@ -470,7 +456,7 @@ def build_trends(ctx: Context) -> SheetModel:
 
 
 def build_load(ctx: Context) -> SheetModel:
-    matrix = kpis.load_matrix(ctx.scoped)
+    matrix = ctx.figures.load_matrix()
     days = ctx.w("weekdays")
     heat = HeatmapBlock("heatmap", ctx.w("heatmap"), f"{ctx.w('weekday')} \\ {ctx.w('hour')}",
                         [days[int(d)] for d in matrix.index], [int(h) for h in matrix.columns],
@@ -478,7 +464,7 @@ def build_load(ctx: Context) -> SheetModel:
     blocks: list = [TextBlock([ctx.w("load_note"), *untimed_note(ctx), ctx.w("heat_scale")]), heat]
     blocks += staffing_blocks(ctx)
     keys = ["volume", "offered"]
-    frame = kpis.grouped(hour_columns_only(ctx.scoped), ctx.settings, "hour", keys=keys) if _has_hours(ctx.scoped) else None
+    frame = ctx.figures.by_hour(keys)
     if frame is not None and len(frame):
         blocks.append(TableBlock("by_hour", ctx.w("by_hour"),
                                  [ColumnSpec("hour", ctx.w("hour"), "int")] + metric_columns(keys, ctx.lang, ctx.settings),
@@ -489,33 +475,20 @@ def build_load(ctx: Context) -> SheetModel:
 
 def untimed_note(ctx: Context) -> list[str]:
     """The records the hour views leave out for lack of a time of day (none: no line)."""
-    untimed = kpis.untimed_records(ctx.scoped)
+    untimed = ctx.figures.untimed_records()
     if not any(untimed.values()):
         return []
     return [ctx.w("untimed").format(tickets=untimed.get("tickets", 0), calls=untimed.get("calls", 0))]
 
 
 def staffing_blocks(ctx: Context) -> list:
-    matrix = staffing.agents_needed_by_slot(ctx.scoped.calls, ctx.settings, ctx.headline.get("aht"))
+    matrix = ctx.figures.staffing_matrix(ctx.headline.get("aht"))
     if matrix is None:
         return []
     s = ctx.settings
     return [TextBlock([ctx.w("staffing_note").format(sl=s.target_service_level, secs=s.service_level_s)]),
             HeatmapBlock("staffing", ctx.w("staffing"), f"{ctx.w('weekday')} \\ {ctx.w('hour')}",
                          list(ctx.w("weekdays")), list(range(staffing.HOURS)), matrix)]
-
-
-def hour_columns_only(ds: DataSet) -> DataSet:
-    """The data set cut to what the by-hour table needs (ticket ids and creation times,
-    call starts): kpis.grouped then skips every other metric of the 24 groups."""
-    def cut(frame, columns):
-        return None if frame is None else frame[[c for c in (ROW, *columns) if c in frame.columns]]
-    return DataSet(tickets=cut(ds.tickets, ("ticket_id", "created_at")), calls=cut(ds.calls, ("start",)),
-                   quality=ds.quality, source=ds.source, headers=ds.headers, sheets=ds.sheets, typed=ds.typed)
-
-
-def _has_hours(ds: DataSet) -> bool:
-    return ds.has("tickets", "created_at") or ds.has("calls", "start")
 
 
 def _cell_text(value) -> Any:
@@ -531,8 +504,8 @@ def _cell_text(value) -> Any:
 def audit_table(ctx: Context) -> TableBlock:
     """The weekly audit list; columns lined up with the other 数据质量 tables
     (A what/when, B why, C row) so the stacked tables share sensible widths."""
-    t = audit.audit_records(ctx.scoped)
-    names = agent_names(ctx.scoped, ctx.settings.mask_names)
+    t, total = ctx.figures.audit_records()
+    names = ctx.names()
     specs = [("week", "text"), ("why", "text"), ("row", "int"), ("ticket_id", "text"), ("date", "date"),
              ("agent_id", "text"), ("agent_name", "text"), ("issue_type", "text"), ("status", "text"),
              ("resolve_min", "min")]
@@ -547,7 +520,10 @@ def audit_table(ctx: Context) -> TableBlock:
                      get("agent_id"), names.get(get("agent_id")), get("issue_type"), status,
                      get("resolve_min")])
     rows.sort(key=lambda r: (r[0] or "", r[2] or 0))
-    return TableBlock("audit", ctx.w("audit"), cols, rows, ctx.w("audit_note"))
+    note = ctx.w("audit_note")
+    if total > len(rows):  # a history's list is a sample: the first records of the scan
+        note += " " + ctx.w("audit_sample_note").format(shown=len(rows), n=total)
+    return TableBlock("audit", ctx.w("audit"), cols, rows, note)
 
 
 def _listed_issues(issues: list, group: Callable) -> tuple[list, dict]:
@@ -575,44 +551,53 @@ def build_quality(ctx: Context) -> SheetModel:
     and shown in the report's language (:mod:`cs_xl.words`); the three stacked
     tables put sheet, reason and action in the same columns, the reason
     wrapped, so no table's long text widens another's short columns."""
-    issues = ctx.loaded.quality.issues
-    gone = dropped_rows(ctx.loaded)
+    issues = ctx.figures.quality_issues()  # None: a history's counts only, no cell list
+    gone = ctx.figures.dropped_rows()
     # an issue that cost its record says so: "dropped" alone would read like one cell
     shown_action = lambda i: "record dropped" if (i.sheet, i.row) in gone else i.action  # noqa: E731
-    counts = Counter((i.sheet, i.why, shown_action(i)) for i in issues)
+    counts = Counter((i.sheet, i.why, shown_action(i)) for i in issues) if issues is not None \
+        else ctx.figures.quality_reasons()
     action = lambda a: action_text(a, ctx.lang)  # noqa: E731
-    texts: dict = {}  # 100k issues share a few dozen reasons: each is worded once
-    reason_text = lambda why: texts.get(why) or texts.setdefault(why, why.text(ctx.lang))  # noqa: E731
-    listed, left_out = _listed_issues(issues, lambda i: (i.sheet, i.why, shown_action(i)))
     order = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0], str(kv[0][1]), kv[0][2]))
     reason_rows = [[sheet, why.text(ctx.lang), action(a), n] for (sheet, why, a), n in order]
     reason_columns = [ColumnSpec("sheet", ctx.w("sheet"), "text"),
                       ColumnSpec("reason", ctx.w("reason"), "text", wrap=True),
                       ColumnSpec("action", ctx.w("action"), "text"),
                       ColumnSpec("count", ctx.w("count"), "count")]
+    listed, left_out = ([], {}) if issues is None else \
+        _listed_issues(issues, lambda i: (i.sheet, i.why, shown_action(i)))
     note = ""
     if left_out:  # a column of its own only when the list is cut: small books keep their sheet as it was
         reason_columns.append(ColumnSpec("not_listed", ctx.w("not_listed"), "count"))
         reason_rows = [row + [left_out.get(key, 0)] for row, (key, _n) in zip(reason_rows, order)]
         note = ctx.w("issues_cut_note").format(n=ISSUES_LISTED_PER_REASON, left_out=sum(left_out.values()))
-    blocks: list = [TextBlock([quality_counts_text(ctx.loaded, ctx.lang)])] if issues else []
-    if not issues:
-        blocks.append(TextBlock([ctx.w("no_issues")]))
+    blocks: list = [TextBlock([word("quality_counts", ctx.lang).format(**ctx.figures.quality_counts())])] \
+        if counts else [TextBlock([ctx.w("no_issues")])]
     blocks.append(TableBlock("by_reason", ctx.w("by_reason"), reason_columns, reason_rows))
     if reason_rows:
         blocks.append(ChartSpec("bar", ctx.w("by_reason"), "by_reason", "reason", ["count"]))
     blocks.append(audit_table(ctx))
-    blocks.append(TableBlock("issues", ctx.w("issue_list"),
-                             [ColumnSpec("sheet", ctx.w("sheet"), "text"),
-                              ColumnSpec("reason", ctx.w("reason"), "text", wrap=True),
-                              ColumnSpec("action", ctx.w("action"), "text"),
-                              ColumnSpec("row", ctx.w("row"), "int"),
-                              ColumnSpec("column", ctx.w("column"), "text"),
-                              ColumnSpec("value", ctx.w("cell_value"), "text")],
-                             [[i.sheet, reason_text(i.why), action(shown_action(i)), i.row, i.column,
-                               _cell_text(i.value)]
-                              for i in listed], note))
+    if issues is None:
+        blocks.append(TextBlock([ctx.w("issue_list"), ctx.w("history_issue_note")]))
+    else:
+        blocks.append(issue_list(ctx, listed, shown_action, note))
     return SheetModel("quality", sheet_name("quality", ctx.lang), ctx.w("quality_title"), blocks)
+
+
+def issue_list(ctx: Context, issues: list, shown_action, note: str = "") -> TableBlock:
+    """The issues cell by cell: sheet, reason, action, Excel row, column, the value found."""
+    action = lambda a: action_text(a, ctx.lang)  # noqa: E731
+    texts: dict = {}  # 100k issues share a few dozen reasons: each is worded once
+    reason_text = lambda why: texts.get(why) or texts.setdefault(why, why.text(ctx.lang))  # noqa: E731
+    return TableBlock("issues", ctx.w("issue_list"),
+                      [ColumnSpec("sheet", ctx.w("sheet"), "text"),
+                       ColumnSpec("reason", ctx.w("reason"), "text", wrap=True),
+                       ColumnSpec("action", ctx.w("action"), "text"),
+                       ColumnSpec("row", ctx.w("row"), "int"),
+                       ColumnSpec("column", ctx.w("column"), "text"),
+                       ColumnSpec("value", ctx.w("cell_value"), "text")],
+                      [[i.sheet, reason_text(i.why), action(shown_action(i)), i.row, i.column, _cell_text(i.value)]
+                       for i in issues], note)
 
 
 # ---------------------------------------------------------------- analyses (issue 12)
@@ -669,7 +654,7 @@ def falling_block(ctx: Context) -> TableBlock:
 
 def shift_blocks(ctx: Context, shifts: list, name: str) -> list:
     """One table per metric (each column keeps one format): agent, week, baseline, latest, change."""
-    names = agent_names(ctx.scoped, ctx.settings.mask_names)
+    names = ctx.names()
     blocks: list = []
     for key in trends.SHIFT_KEYS:
         rows = [[s.agent, names.get(s.agent), s.week, s.baseline, s.latest, s.change, s.tickets,
@@ -802,7 +787,7 @@ def build_compare(ctx: Context) -> SheetModel:
 
 def agent_trend_blocks(ctx: Context) -> list:
     """按客服's agent trends (seed 000): streaks at the top, and moves against their own baseline."""
-    names = agent_names(ctx.scoped, ctx.settings.mask_names)
+    names = ctx.names()
     streaks = ctx.result("trends")["agent_streaks"]
     blocks: list = [TextBlock([ctx.w("agent_trends_block")], "heading"),
                     TextBlock([rule_text(ctx, "rule_streak"), rule_text(ctx, "rule_shift")])]
@@ -819,18 +804,18 @@ def agent_trend_blocks(ctx: Context) -> list:
 
 def sentence_of(ctx: Context, finding: Finding) -> str:
     from .narrative import sentence
-    return sentence(finding, ctx.lang, ctx.settings, agent_names(ctx.scoped, ctx.settings.mask_names)) or finding.code
+    return sentence(finding, ctx.lang, ctx.settings, ctx.names()) or finding.code
 
 
 def overview(ctx: Context) -> Overview:
     start, end = _period_bounds(ctx)
-    return Overview(start, end, *(_frame_len(ctx.scoped.table(t)) for t in ("tickets", "feedback", "calls")))
+    return Overview(start, end, *ctx.figures.counts("scoped").values())
 
 
 def analysis_paragraphs(ctx: Context):
     """The written report of this data set (the same paragraphs ``cs-xl report`` writes)."""
     return paragraphs(all_findings(ctx), kpi_cards(ctx), overview(ctx), ctx.settings, ctx.lang,
-                      agent_names(ctx.scoped, ctx.settings.mask_names))
+                      ctx.names())
 
 
 def build_analysis(ctx: Context) -> SheetModel:
@@ -857,7 +842,13 @@ def build_report(ds: DataSet, settings: Settings | None = None, lang: str | None
     settings = settings or Settings()
     lang = lang or settings.lang or detect_lang(ds)
     scoped = scoped if scoped is not None else kpis.apply_scope(ds, settings)
-    ctx = Context(ds, scoped, settings, lang, kpis.headline(scoped, settings), today or settings.today())
+    return build_report_of(DataSetFigures(ds, scoped, settings), settings, lang, on_sheet, today)
+
+
+def build_report_of(figures, settings: Settings, lang: str, on_sheet: Callable[[str], None] | None = None,
+                    today: dt.date | None = None) -> Report:
+    """The whole report from a figures object (:mod:`.figures`): a data set's, or a SQL history's."""
+    ctx = Context(figures, settings, lang, figures.headline(), today or settings.today())
     sheets = []
     for key, build in BUILDERS.items():
         if on_sheet:
