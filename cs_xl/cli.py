@@ -318,8 +318,8 @@ def _kpis_pandas(args) -> int:
         if by == "hour":
             _note_untimed(scoped)
         if args.json:
-            groups = [{by: _json_label(idx), **{k: json_number(v) for k, v in row.items()}}
-                      for idx, row in frame.iterrows()]
+            groups = [{by: _json_label(label), **{k: json_number(v) for k, v in zip(frame.columns, row)}}
+                      for label, row in zip(frame.index, frame.itertuples(index=False, name=None))]
             print(json.dumps(groups, ensure_ascii=False, indent=1))
         else:
             print(grouped_table(frame, by, catalogue.METRICS, MAIN_KEYS))

@@ -434,11 +434,15 @@ def coerce_cells(values, kind: str) -> Coerced:
     by Python class: numbers in a number column and ``datetime``/``date``
     objects in a date column are converted in one vectorised step by the
     parsers' rules, the others go through the parser one by one.  So a
-    100k-row column costs one hashing pass plus its distinct values."""
+    100k-row column costs one hashing pass plus its distinct values.  A
+    number or date column that Excel typed (mostly floats, or datetimes)
+    skips even the hashing for those cells (:func:`_mostly_typed`)."""
     cells = values if isinstance(values, np.ndarray) and values.dtype == object else _object_array(values)
-    whole = _one_class_column(cells, kind)
-    if whole is not None:
-        return whole
+    return _mostly_typed(cells, kind) or _distinct_values(cells, kind)
+
+
+def _distinct_values(cells: np.ndarray, kind: str) -> Coerced:
+    """:func:`coerce_cells` by distinct value: factorise, parse each distinct value once."""
     try:
         codes, uniques = pd.factorize(cells)  # blanks (None, NaN, NaT, NA) get code -1
     except TypeError:  # unhashable cells (lists …): each cell is its own value
@@ -456,31 +460,40 @@ def coerce_cells(values, kind: str) -> Coerced:
     return Coerced(_series(typed, kind), problems, missing, codes, uniques)
 
 
-def _one_class_column(cells: np.ndarray, kind: str) -> Coerced | None:
-    """A number column holding only Python floats/ints, or a date column only ``datetime`` (or
-    only ``date``) objects, besides blank cells (None, ''): converted in one vectorised step by the
-    group converters' rules, without hashing every cell — the usual shape of a column Excel typed.
-    None: the column needs :func:`coerce_cells`' general path."""
+def _mostly_typed(cells: np.ndarray, kind: str) -> Coerced | None:
+    """A number column whose cells are mostly Python floats/ints, or a date column mostly
+    ``datetime`` (or ``date``) objects — the usual shape of a column Excel typed: those cells are
+    converted in one vectorised step by the group converters' rules, without hashing each; the
+    rest (blanks, text, odd cells) take :func:`_distinct_values`.  None: not such a column."""
     if kind in _NUMERIC_KINDS:
-        allowed, convert = _NUMBER_CLASSES, _number_cells
+        convert = _number_cells
     elif kind in ("date", "datetime"):
-        allowed, convert = _DATE_CLASSES, _date_cells
+        convert = _date_cells
     else:
         return None
     types = _TYPE_OF(cells)
-    texts = types == str
-    if texts.any() and not (cells[texts] == "").all():  # text other than empty cells: parse it
-        return None
-    filled = np.flatnonzero(~(texts | (types == type(None))))
-    present = cells[filled]
-    classes = set(types[filled])
-    if not classes or not classes <= set(allowed) or (convert is _date_cells and len(classes) > 1):
+    if convert is _number_cells:
+        fast = (types == float) | (types == int)
+    else:  # one class at a time: the more frequent of datetime and date
+        fast = max((types == cls for cls in _DATE_CLASSES), key=np.count_nonzero)
+    at = np.flatnonzero(fast)
+    if len(at) < len(cells) / 2:
         return None
     typed = _blank_storage(kind, len(cells))
-    typed[filled], found = convert(present, kind)
-    problems = [(int(filled[pos]), present[pos], problem) for pos, problem in found]
+    typed[at], found = convert(cells[at], kind)
+    problems = [(int(at[pos]), cells[at[pos]], problem) for pos, problem in found]
+    codes = uniques = None
+    rest = np.flatnonzero(~fast)
+    if len(rest):
+        other = _distinct_values(cells[rest], kind)
+        typed[rest] = other.typed.to_numpy(dtype=typed.dtype)
+        problems = sorted(problems + [(int(rest[pos]), cell, problem) for pos, cell, problem in other.problems],
+                          key=lambda found: found[0])
+        codes = np.full(len(cells), len(other.uniques))  # the typed cells count as blank when looking for text
+        codes[rest] = other.codes
+        uniques = other.uniques
     missing = np.isnan(typed) if typed.dtype == float else np.isnat(typed)
-    return Coerced(_series(typed, kind), problems, missing, None, None)
+    return Coerced(_series(typed, kind), problems, missing, codes, uniques)
 
 
 def _object_array(values) -> np.ndarray:

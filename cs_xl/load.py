@@ -439,11 +439,14 @@ def _dedupe(work: _Work, keep: np.ndarray) -> np.ndarray:
     if id_key not in work.typed:
         return survivors
     ids = work.typed[id_key]
-    filled = sum((~_missing(work, key)).astype(int) for key in work.typed)
-    candidates = pd.DataFrame({"id": ids, "filled": filled, "pos": np.arange(len(keep))})[keep & ids.notna().to_numpy()]
-    if not candidates["id"].duplicated().any():
+    candidates = keep & ids.notna().to_numpy()
+    repeated = np.flatnonzero(candidates & ids.where(candidates).duplicated(keep=False).to_numpy())
+    if not len(repeated):
         return survivors
-    ranked = candidates.sort_values(["filled", "pos"], kind="stable")
+    # completeness is compared among the rows of a repeated id only
+    filled = sum((~_missing(work, key)[repeated]).astype(int) for key in work.typed)
+    ranked = pd.DataFrame({"id": ids.to_numpy()[repeated], "filled": filled, "pos": repeated}).sort_values(
+        ["filled", "pos"], kind="stable")
     dropped = ranked.loc[ranked["id"].duplicated(keep="last"), "pos"].to_numpy()
     for pos in sorted(dropped):
         work.report(int(pos), id_key, ids.iat[pos], reason("duplicate", key=id_key), "dropped")
