@@ -251,12 +251,8 @@ class SqlFigures:
 
     def quality_counts(self) -> dict[str, int]:
         """Records dropped apart from the cells repaired / dropped / flagged (report.quality_counts)."""
-        counts = {"issues": 0, "records_dropped": 0, "cells_repaired": 0, "cells_dropped": 0, "flagged": 0}
-        for (_sheet, _why, action), n in self.quality_reasons().items():
-            counts["issues"] += n
-            key = {"record dropped": "records_dropped", "flagged": "flagged"}.get(action, f"cells_{action}")
-            counts[key] += n
-        return counts
+        q = self.sql.quality()
+        return {k: q[k] for k in ("issues", "records_dropped", "cells_repaired", "cells_dropped", "flagged")}
 
     def audit_records(self) -> tuple[pd.DataFrame, int]:
         """The first :data:`AUDIT_SHOWN` open tickets of the scan, and how many there are."""

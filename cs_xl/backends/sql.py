@@ -20,10 +20,11 @@ Python.  The steps:
    by the forms.
 
 Covered of the loader's data-quality rules: every cell rule (parsing,
-negative / non-finite / off-scale values, error strings, placeholders) and
-missing required columns.  Not replicated: removing duplicate ids, flags for
-future dates and blank required cells, 合计 rows, and minutes filled from
-timestamps in business hours (calendar minutes are filled).
+negative / non-finite / off-scale values, error strings, placeholders),
+missing required columns and blank required cells, duplicate ids (the most
+complete record kept), dates in the future (flagged, by the 参数 clock) and
+minutes filled from timestamps (repaired).  Not replicated: 合计 rows, and
+minutes from timestamps in business hours (calendar minutes are filled).
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ from typing import Any, Callable, Iterator
 from .. import catalogue, coerce, kpis, periods
 from ..coerce import norm_text
 from ..dataset import ROW
+from ..load import NOT_FUTURE_CHECKED
 from ..read_files import LoadError
 from ..schema import TABLES, normalize_header
 from ..settings import Settings
@@ -223,6 +225,7 @@ class Issue:
     count_sql: str | None = None
     count: int = 0
     column: str | None = None  # the canonical key of the column (None: the table)
+    per_row: bool = True       # counted per row (False: once for the table, e.g. a column filled in)
 
 
 @dataclass
@@ -233,6 +236,9 @@ class CleanTable:
     columns: dict[str, str]             # canonical key → cleaning expression over the raw row
     issues: list[Issue] = field(default_factory=list)
     not_blank: str = "TRUE"             # rows with any value in a recognised column (blank rows are skipped)
+    # (column key, raw expression, rows selected, outcomes of found (value, count) pairs) per parsed column
+    mapped: list[tuple[str, str, str, Callable]] = field(default_factory=list)
+    dropped: str | None = None          # FROM-able relation of the raw rows dropped as repeated ids
 
 
 class Cleaner:
@@ -246,6 +252,7 @@ class Cleaner:
 
     def build(self) -> CleanTable:
         out = CleanTable(self.table.key, self.source, self.raw, {})
+        self._specs: list = []
         for column in self.table.required:
             if column.key not in self.mapping:
                 out.issues.append(Issue(reason("missing_column"), "flagged", count=1))
@@ -253,6 +260,8 @@ class Cleaner:
             col = self.table.column(key)
             expr, issues = self._column(col, self.d.ident(source_column), self.types[source_column])
             out.columns[key] = expr
+            out.mapped += [(key, *spec) for spec in self._specs]
+            self._specs = []
             for issue in issues:
                 issue.column = key
             out.issues.extend(issues)
@@ -383,34 +392,49 @@ class Cleaner:
         if len(found) > MAX_MAPPED:
             raise SqlError(f"{self.source.location}: column {raw} has more than {MAX_MAPPED:,} distinct values "
                            "that are neither plain numbers nor ISO dates; store it typed (a Parquet number or timestamp)")
-        outcomes: Counter = Counter()
-        cases = []
-        for value, n in found:
+        def parse(value):
             parsed, problem = parser(value)
+            problems = []
             if bounds is not None and parsed is not None and not bounds[0] <= parsed <= bounds[1]:
-                if problem is not None:
-                    outcomes[(problem.why, problem.action)] += n
+                problems.append(problem)
                 problem, parsed = coerce.Problem(reason("outside", low=bounds[0], high=bounds[1]), "dropped"), None
-            if problem is not None and not (self.text_only and problem.text_form):
-                outcomes[(problem.why, problem.action)] += n
+            problems.append(problem)
+            return parsed, [p for p in problems if p is not None and not (self.text_only and p.text_form)]
+
+        def outcomes(pairs) -> Counter:
+            """(reason, action) → cells, of (value, count) pairs."""
+            out: Counter = Counter()
+            for value, n in pairs:
+                for problem in parse(value)[1]:
+                    out[(problem.why, problem.action)] += n
+            return out
+
+        self._specs.append((raw, which, outcomes))
+        cases = []
+        for value, _n in found:
+            parsed = parse(value)[0]
             if parsed is not None:
                 key = d.num(value) if cast_key else d.text(value)
                 cases.append(f"WHEN {key} THEN {literal(parsed)}")
         expr = f"CASE {raw} {' '.join(cases)} END" if cases else "NULL"
-        return expr, [Issue(why, action, count=n) for (why, action), n in outcomes.items()]
+        return expr, [Issue(why, action, count=n) for (why, action), n in outcomes(found).items()]
 
 
 def quality_summary(engine, tables: dict[str, CleanTable]) -> dict:
-    """Counts of the cells repaired / dropped / flagged, keyed like the loader's data_quality."""
+    """Counts of the cells repaired / dropped / flagged, keyed like the loader's data_quality:
+    one scan per table counts every cell rule's outcome and the blank required cells."""
     by_action: Counter = Counter()
     by_reason: Counter = Counter()
     for clean in tables.values():
         counted = [i for i in clean.issues if i.count_sql is not None]
-        if counted:
-            row = engine.one(f"SELECT {', '.join(i.count_sql for i in counted)} FROM {clean.raw} WHERE {clean.not_blank}")
+        required = [c.key for c in TABLES[clean.key].required if c.key in clean.columns]
+        blanks = [count_if(f"({clean.columns[k]}) IS NULL") for k in required]
+        if counted or blanks:
+            row = engine.one(f"SELECT {', '.join([*(i.count_sql for i in counted), *blanks])} "
+                             f"FROM {clean.raw} WHERE {clean.not_blank}")
             for issue, n in zip(counted, row):
                 issue.count = int(n or 0)
-        _count_required_blanks(engine, clean)
+            _flag_required_blanks(clean, required, row[len(counted):])
         for issue in clean.issues:
             if issue.count:
                 by_action[issue.action] += issue.count
@@ -418,17 +442,38 @@ def quality_summary(engine, tables: dict[str, CleanTable]) -> dict:
     return {"issues": sum(by_action.values()), "by_action": dict(by_action), "by_reason": dict(by_reason)}
 
 
-def _count_required_blanks(engine, clean: CleanTable) -> None:
+def records_issues(engine, tables: dict[str, CleanTable]) -> Counter:
+    """Per action, the issues of the cells of rows dropped as repeated ids: part of a dropped record
+    (report.quality_counts counts the record, not its cells).  The same rules over those rows only."""
+    out: Counter = Counter()
+    for clean in tables.values():
+        if clean.dropped is None:
+            continue
+        counted = [i for i in clean.issues if i.count_sql is not None and i.per_row]
+        required = [c.key for c in TABLES[clean.key].required if c.key in clean.columns]
+        blanks = [count_if(f"({clean.columns[k]}) IS NULL") for k in required]
+        row = engine.one(f"SELECT {', '.join([*(i.count_sql for i in counted), *blanks, '0'])} FROM {clean.dropped}")
+        dropped_cells: Counter = Counter()
+        for issue, n in zip(counted, row):
+            out[issue.action] += int(n or 0)
+            dropped_cells[issue.column] += int(n or 0) if issue.action == "dropped" else 0
+        for key, raw, which, outcomes in clean.mapped:
+            found = engine.stream(f"SELECT {raw}, count(*) FROM {clean.dropped} WHERE {raw} IS NOT NULL "
+                                  f"AND {holds(which)} GROUP BY {raw}")
+            for (_why, action), n in outcomes(found).items():
+                out[action] += n
+                dropped_cells[key] += n if action == "dropped" else 0
+        for key, n in zip(required, row[len(counted):]):
+            out["flagged"] += max(int(n or 0) - dropped_cells[key], 0)
+    return out
+
+
+def _flag_required_blanks(clean: CleanTable, required: list[str], nulls: tuple) -> None:
     """A blank required cell (no date, no agent) is flagged; cells that were unreadable are already counted."""
-    required = [c.key for c in TABLES[clean.key].required if c.key in clean.columns]
-    if not required:
-        return
-    row = engine.one(f"SELECT {', '.join(count_if(f'({clean.columns[k]}) IS NULL') for k in required)} "
-                     f"FROM {clean.raw} WHERE {clean.not_blank}")
-    for key, nulls in zip(required, row):
+    for key, n in zip(required, nulls):
         unreadable = sum(i.count for i in clean.issues if i.column == key and i.action == "dropped")
-        if nulls - unreadable:
-            clean.issues.append(Issue(reason("missing_value"), "flagged", count=int(nulls - unreadable), column=key))
+        if n - unreadable:
+            clean.issues.append(Issue(reason("missing_value"), "flagged", count=int(n - unreadable), column=key))
 
 
 # ====================================================================== KPIs
@@ -546,7 +591,7 @@ class SqlKpis:
         filled = f"{minutes} IS NOT NULL" if cell is None else f"({cell}) IS NULL AND {minutes} IS NOT NULL"
         if cell is None:
             return Issue(reason("from_timestamps_absent"), "repaired",
-                         f"CASE WHEN {count_if(filled)} > 0 THEN 1 ELSE 0 END", column=key)
+                         f"CASE WHEN {count_if(filled)} > 0 THEN 1 ELSE 0 END", column=key, per_row=False)
         return Issue(reason("from_timestamps"), "repaired", count_if(filled), column=key)
 
     def _clean_view(self, table: str) -> None:
@@ -565,6 +610,11 @@ class SqlKpis:
         if not repeats:
             return
         clean.issues.append(Issue(reason("duplicate", key=id_key), "dropped", count=repeats))
+        raw_filled = " + ".join(f"(CASE WHEN ({e}) IS NULL THEN 0 ELSE 1 END)" for e in cols.values())
+        numbered = (f"SELECT *, {cols[id_key]} AS _id, {raw_filled} AS _filled, {self.d.row_position()} AS _pos "
+                    f"FROM {clean.raw} WHERE {clean.not_blank}")
+        clean.dropped = (f"(SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY _id ORDER BY _filled DESC, "
+                         f"_pos DESC) AS _rank FROM ({numbered}) AS n) AS r WHERE _id IS NOT NULL AND _rank > 1) AS d")
         names = ", ".join(cols)
         filled = " + ".join(f"(CASE WHEN {k} IS NULL THEN 0 ELSE 1 END)" for k in cols)
         positioned = (f"SELECT {select}, {self.d.row_position()} AS _pos FROM {clean.raw} WHERE {clean.not_blank}")
@@ -803,10 +853,29 @@ class SqlKpis:
         return out
 
     def quality(self) -> dict:
-        """The data-quality counts of the whole history (not only the scope), like the loader's."""
+        """The data-quality counts of the whole history (not only the scope), like the loader's
+        (``kpis --json``'s data_quality): by action and reason, and the records dropped apart
+        from the cells of the records kept (report.quality_counts)."""
         if self._quality is None:
-            self._quality = quality_summary(self.engine, self.clean)
+            self._flag_future_dates()
+            summary = quality_summary(self.engine, self.clean)
+            records = sum(i.count for c in self.clean.values() for i in c.issues
+                          if i.column is None and i.action == "dropped")  # duplicate ids: whole records
+            actions = Counter(summary["by_action"])
+            actions.subtract(records_issues(self.engine, self.clean))
+            self._quality = {**summary, "records_dropped": records, "cells_repaired": actions["repaired"],
+                             "cells_dropped": actions["dropped"] - records, "flagged": actions["flagged"]}
         return self._quality
+
+    def _flag_future_dates(self) -> None:
+        """Dates after today (in the 参数 timezone) are kept and flagged, as the loader flags them;
+        counted on the records kept (one per id)."""
+        limit = self.d.moment(dt.datetime.combine(self.settings.today() + dt.timedelta(days=1), dt.time()),
+                              "TIMESTAMP")
+        for table, clean in self.clean.items():
+            clean.issues += [Issue(reason("future_date"), "flagged", count_if(holds(f"CAST(({e}) AS TIMESTAMP) >= {limit}")),
+                                   column=k) for k, e in clean.columns.items()
+                             if TABLES[table].column(k).kind in ("date", "datetime") and k not in NOT_FUTURE_CHECKED]
 
     def record_counts(self, view: str = "scoped") -> dict[str, int]:
         return {t: int(self.engine.one(f"SELECT count(*) FROM {view}_{t}")[0]) for t in self.clean}
