@@ -22,6 +22,7 @@ import pandas as pd
 
 from .. import catalogue, kpis
 from ..dataset import DataSet
+from ..metrics import Sample
 from ..settings import Change, Settings
 from ..values import plain
 from . import intervals
@@ -113,6 +114,16 @@ def _relative(before: Window | None, after: Window | None) -> float | None:
     return after.value / before.value - 1
 
 
+def interval(before: Sample, after: Sample, settings: Settings) -> tuple[str, float, float]:
+    """(method, low, high) of after − before: Newcombe's interval for a share of records, else a
+    bootstrap of the metric's own aggregation (mean, median, percentile)."""
+    if before.kind == "share":
+        return "newcombe", *intervals.newcombe(int(before.values.sum()), before.values.size,
+                                               int(after.values.sum()), after.values.size, settings.compare_confidence)
+    return "bootstrap", *intervals.bootstrap_difference(before.values, after.values, before.statistic,
+                                                        settings.compare_confidence, settings.compare_resamples)
+
+
 def compare_one(ds: DataSet, settings: Settings, change: Change) -> Comparison:
     """One 优化记录 row on the records of ``ds`` (already inside the period and scope of 参数)."""
     metric = catalogue.get(change.metric)
@@ -127,14 +138,7 @@ def compare_one(ds: DataSet, settings: Settings, change: Change) -> Comparison:
     after, a = _measure(scoped, settings, change.metric, change.effective, change.effective + (days - 1) * step)
     if b is None or a is None or min(before.records, after.records) < max(2, settings.compare_min_records):
         return _not_judged(change, settings, "too_few", days, before, after)
-    if b.kind == "share":
-        method = "newcombe"
-        low, high = intervals.newcombe(int(b.values.sum()), b.values.size, int(a.values.sum()), a.values.size,
-                                       settings.compare_confidence)
-    else:
-        method = "bootstrap"
-        low, high = intervals.bootstrap_difference(b.values, a.values, b.statistic, settings.compare_confidence,
-                                                   settings.compare_resamples)
+    method, low, high = interval(b, a, settings)
     return Comparison(change.measure, change.effective, change.metric, dict(change.scope), change.row, days, before,
                       after, after.value - before.value, _relative(before, after), low, high, method,
                       settings.compare_confidence, _verdict(change.metric, low, high))
