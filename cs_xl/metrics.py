@@ -369,10 +369,13 @@ class Sample:
     0.6666666666666666
     >>> seen[0].kind, seen[0].values.tolist(), seen[0].statistic(seen[0].values)
     ('share', [1.0, 0.0, 1.0], 0.6666666666666666)
+    >>> seen[0].rows.tolist()  # which of the records given each value is (0.0: the one over target)
+    [0, 1, 3]
     """
     kind: str                  # share | mean | percentile
     values: np.ndarray
     p: float | None = None
+    rows: np.ndarray | None = None  # position of each value among the records the metric was given
 
     def statistic(self, values: np.ndarray) -> float:
         return _percentile_of(values, self.p) if self.kind == "percentile" else _mean_of(values)
@@ -393,15 +396,16 @@ def sampling():
         _SAMPLES.reset(token)
 
 
-def _seen(kind: str, values: np.ndarray, p: float | None = None) -> None:
+def _seen(kind: str, values: np.ndarray, p: float | None = None, rows: np.ndarray | None = None) -> None:
     samples = _SAMPLES.get()
     if samples is not None:
-        samples.append(Sample(kind, np.asarray(values, dtype=float), p))
+        samples.append(Sample(kind, np.asarray(values, dtype=float), p, rows))
 
 
 def _share(numerator: np.ndarray, denominator: np.ndarray) -> float:
     """count(numerator & denominator) / count(denominator); nan when the denominator is empty."""
-    _seen("share", numerator[denominator] if _SAMPLES.get() is not None else numerator)
+    if _SAMPLES.get() is not None:  # the Pareto of records over target reads which records failed: rows
+        _seen("share", numerator[denominator], rows=np.flatnonzero(denominator))
     total = int(np.count_nonzero(denominator))
     if total == 0:
         return float("nan")
@@ -410,15 +414,20 @@ def _share(numerator: np.ndarray, denominator: np.ndarray) -> float:
 
 def _mean_of(x: np.ndarray) -> float:
     """Mean of the non-NaN entries; nan when there are none."""
-    x = x[_valid(x)]
-    _seen("mean", x)
+    valid = _valid(x)
+    x = x[valid]
+    if _SAMPLES.get() is not None:
+        _seen("mean", x, rows=np.flatnonzero(valid))
     return float(x.mean()) if x.size else float("nan")
 
 
 def _percentile_of(x: np.ndarray, p: float) -> float:
     """PERCENTILE.INC of the non-NaN entries (see :func:`percentile_inc`)."""
-    x = np.sort(x[_valid(x)])
-    _seen("percentile", x, p)
+    valid = _valid(x)
+    order = np.argsort(x[valid], kind="stable")
+    x = x[valid][order]
+    if _SAMPLES.get() is not None:
+        _seen("percentile", x, p, np.flatnonzero(valid)[order])
     if x.size == 0:
         return float("nan")
     rank = p * (x.size - 1)

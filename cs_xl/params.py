@@ -28,8 +28,8 @@ from typing import Any, Callable, Iterable
 
 
 from . import coerce
-from .schema import PRIORITIES, SETTINGS_SHEET, TABLES, normalize_header
-from .settings import DEFAULT_TARGETS, Change, Settings
+from .schema import ALIASES, PRIORITIES, SETTINGS_SHEET, TABLES, TICKETS, normalize_header
+from .settings import DEFAULT_TARGETS, FEEDBACK_CLASS_EN, Change, Settings
 
 
 class ParamsError(ValueError):
@@ -92,7 +92,7 @@ class ParamTable:
 @dataclass(frozen=True)
 class Param:
     key: str
-    kind: str  # date month list number minutes seconds int fraction priority flag timezone lang target
+    kind: str  # date month list columns number minutes seconds int fraction priority flag timezone lang target
     #            clock_mode time table
     zh: str
     en: str
@@ -175,6 +175,21 @@ CHANGES_TABLE = ParamTable(
     _make_change, _change_cells)
 
 
+# ------------------------------------------------------------------ the 反馈分类关键词 table
+
+def _class_cells(item: tuple[str, tuple[str, ...]], lang: str) -> dict:
+    name, keywords = item
+    return {"name": FEEDBACK_CLASS_EN.get(name, name) if lang == "en" else name, "keywords": ",".join(keywords)}
+
+
+FEEDBACK_CLASS_ZH = {en: zh for zh, en in FEEDBACK_CLASS_EN.items()}
+FEEDBACK_CLASSES_TABLE = ParamTable(
+    (TableColumn("name", "text", "分类", "Class"),
+     TableColumn("keywords", "list", "关键词", "Keywords")),
+    # the English names of the default classes read back as the classes they name (one identity, two languages)
+    lambda cells, row: (FEEDBACK_CLASS_ZH.get(cells["name"], cells["name"]), cells["keywords"]), _class_cells)
+
+
 def sections(extra_targets: Iterable[str] = ()) -> list[tuple[str, str, list[Param]]]:
     """(zh heading, en heading, rows) of the sheet, in display order; the 目标
     section has one row per default target plus ``extra_targets``."""
@@ -245,6 +260,29 @@ def sections(extra_targets: Iterable[str] = ()) -> list[tuple[str, str, list[Par
                   "所需人数 − 实际在线人数 ≥ 此值的时段建议增派", "advise more agents where needed − working ≥ this"),
             Param("staffing_min_calls", "number", "增派建议最少来电(每小时)", "Staffing advice minimum calls/h",
                   "平均每小时转人工来电少于此数的时段不给增派建议", "no advice for slots with fewer queued calls per hour"),
+        ]),
+        ("客群差异", "Segment gaps", [
+            Param("segment_columns", "columns", "客群维度(列)", "Segment columns",
+                  "按这些工单列分组, 每组与其余记录比较, 如 客户类型,渠道", "ticket columns whose groups are each "
+                  "compared with the rest, e.g. Customer type, Channel"),
+            Param("segment_alpha", "fraction", "显著性水平", "Significance level",
+                  "p 值低于此值算显著 (时长: Mann-Whitney U; 比率: 双比例 z 检验)",
+                  "p below this is significant (durations: Mann-Whitney U; rates: two-proportion z)"),
+            Param("segment_min_effect", "number", "最小效应量", "Minimum effect size",
+                  "显著且效应量 (秩二列相关 r / Cohen's h) 至少为此值才标记; 0.2 = 小效应",
+                  "flag only significant gaps with an effect size (rank-biserial r / Cohen's h) of at least this; "
+                  "0.2 = small"),
+            Param("segment_min_records", "int", "客群最少记录数", "Segment minimum records",
+                  "记录少于此数的客群不检验", "segments with fewer records are not tested"),
+        ]),
+        ("帕累托", "Pareto", [
+            Param("pareto_line", "fraction", "帕累托累计线", "Pareto line",
+                  "按数量排序的原因累计占比首次达到此值的为关键少数（默认80%）",
+                  "the vital few: causes that, largest first, together reach this share (default 80 %)"),
+            Param("feedback_classes", "table", "反馈分类关键词", "Feedback classes",
+                  "下方每行一类：分类、关键词（逗号分隔，中英文均可）；评价内容含关键词最多的类为其分类",
+                  "one class per row below: class, keywords (comma-separated, any language); a comment takes "
+                  "the class with the most keyword hits", FEEDBACK_CLASSES_TABLE),
         ]),
         ("计时规则", "Clock", [
             Param("clock_mode", "clock_mode", "计时方式", "Clock",
@@ -317,6 +355,8 @@ def _value_of(settings: Settings, param: Param, lang: str) -> Any:
     value = getattr(settings, key)
     if param.kind == "list":
         return ",".join(value) or None
+    if param.kind == "columns":
+        return ",".join(TICKETS.column(k).header(lang) for k in value) or None
     if param.kind == "flag":
         return YES[lang] if value else NO[lang]
     if param.kind == "priority":
@@ -566,6 +606,19 @@ def _parse_time(value, where: _Cell) -> dt.time:
     return dt.time(int(m.group(1)), int(m.group(2)))
 
 
+def _parse_columns(value, where: _Cell) -> tuple[str, ...]:
+    """Ticket column headers (客户类型, Channel, customer_type …) → their schema keys."""
+    keys = []
+    for name in (p.strip() for p in _LIST_SEP.split(coerce.norm_text(value)) if p.strip()):
+        key = ALIASES["tickets"].get(normalize_header(name))
+        if key is None:
+            raise where.error(value, f"names {name!r}, not a column of the {TICKETS.sheet_zh}/{TICKETS.sheet_en} "
+                                     f"sheet (e.g. {TICKETS.column('customer_type').zh}, "
+                                     f"{TICKETS.column('channel').zh})")
+        keys.append(key)
+    return tuple(dict.fromkeys(keys))
+
+
 def _parse_value(param: Param, value, where: _Cell):
     kind = param.kind
     if kind == "date":
@@ -574,6 +627,8 @@ def _parse_value(param: Param, value, where: _Cell):
         return _parse_month(value, where)
     if kind == "list":
         return tuple(p.strip() for p in _LIST_SEP.split(coerce.norm_text(value)) if p.strip())
+    if kind == "columns":
+        return _parse_columns(value, where)
     if kind in ("number", "minutes", "seconds"):
         return _parse_number(value, kind, where)
     if kind == "int":

@@ -73,6 +73,17 @@ LEVEL_NAMES = ("一级", "二级", "三级", "四级")
 RESOLVE_TYPE_FACTOR = {"技术故障": 3.0, "投诉": 1.8, "支付问题": 1.5}
 CAUSES = {"高峰排队": 0.35, "系统延迟": 0.25, "客户未提供完整信息": 0.20, "需二线支持": 0.10,
           "物流信息未更新": 0.06, "客户情绪激动": 0.04}
+# what customers write about a slow ticket, by its cause note (seed 001's 效率相关反馈: 流程/人员/工具)
+CAUSE_COMMENTS = {
+    "高峰排队": ("排队等了很久才有人回复", "等待时间太长了"),
+    "系统延迟": ("系统一直卡顿, 页面打不开", "APP闪退, 提交了好几次都报错"),
+    "客户未提供完整信息": ("要求重复提交资料, 手续太繁琐", "来回补充信息, 步骤太多"),
+    "需二线支持": ("转接了好几次才解决", "被转接来转接去"),
+    "物流信息未更新": ("物流页面信息一直不更新", "查询物流的页面报错"),
+    "客户情绪激动": ("客服态度敷衍, 不耐烦", "客服语气不好"),
+}
+PEOPLE_COMMENTS = ("客服解释不清楚, 不专业", "客服态度一般, 有点敷衍")
+PRAISE_COMMENTS = ("回复很快, 很满意", "问题解决了, 谢谢", "服务很好")
 N_CUSTOMERS = 2500
 N_REPEAT_COMPLAINERS = 15
 YES, NO, NOT_RATED = "是", "否", "未评价"
@@ -347,6 +358,26 @@ def _feedback(rng: np.random.Generator, t: pd.DataFrame, forced: set[str], compl
     return f[["ticket_id", "customer_id", "date", "rating", "satisfied", "nps", "attitude", "complaint", "repeat_7d"]]
 
 
+def comments(rng: np.random.Generator, t: pd.DataFrame, f: pd.DataFrame) -> np.ndarray:
+    """评价内容 of each survey answer: most low ratings of a ticket with a cause note say what went
+    wrong in the words of that cause (排队 → 流程, 系统 → 工具, 态度 → 人员), some blame the agent;
+    some good ratings praise; the rest leave the comment blank."""
+    note = f["ticket_id"].map(t.drop_duplicates("ticket_id", keep="last").set_index("ticket_id")["note"])
+    rating = pd.to_numeric(f["rating"], errors="coerce").to_numpy()
+    n = len(f)
+    draw, pick = rng.random(n), rng.integers(0, 6, n)
+    out = np.full(n, None, dtype=object)
+    for i, (cause, r) in enumerate(zip(note, rating)):
+        if r <= 3 and cause in CAUSE_COMMENTS and draw[i] < 0.75:
+            texts = PEOPLE_COMMENTS if draw[i] < 0.1 else CAUSE_COMMENTS[cause]
+            out[i] = texts[pick[i] % len(texts)]
+        elif r <= 2 and draw[i] < 0.3:
+            out[i] = PEOPLE_COMMENTS[pick[i] % len(PEOPLE_COMMENTS)]
+        elif r >= 4 and draw[i] < 0.2:
+            out[i] = PRAISE_COMMENTS[pick[i] % len(PRAISE_COMMENTS)]
+    return out
+
+
 def repeat_counts(customers: pd.Series, dates: pd.Series, complaint: np.ndarray, days: int = 7) -> np.ndarray:
     """For each complaint: other complaints of the same customer within ± ``days``; 0 for non-complaints."""
     frame = pd.DataFrame({"c": customers.to_numpy(), "d": dates.to_numpy(), "pos": np.arange(len(customers))})
@@ -473,6 +504,8 @@ def generate(seed: int = 7, start=DEFAULT_START, months: int = DEFAULT_MONTHS,
     feedback = _feedback(rng, tickets, feedback_ids, set(repeaters))
     calls = _calls(rng, start, months, volume)
     feedback = feedback.reset_index(drop=True)
+    # comments from a generator of their own: the records drawn above stay those of the seed
+    feedback["comment"] = comments(np.random.default_rng([seed, 12]), tickets, feedback)
     tickets = _plant_dirty(tickets, feedback, calls, start)
     return {"tickets": tickets.reindex(columns=list(TICKET_COLUMNS)), "feedback": feedback, "calls": calls}
 

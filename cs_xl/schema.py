@@ -162,6 +162,9 @@ FEEDBACK = Table(
         C("complaint", "是否投诉", "Complaint", "flag", False, ("投诉",)),
         C("repeat_7d", "7天内重复投诉次数", "Repeat complaints in 7 days", "count", False,
           ("7天内同一客户重复投诉次数", "重复投诉次数", "repeat complaints")),
+        # what the customer wrote: classified 流程/人员/工具 by 参数's keywords for the 帕累托 sheet
+        C("comment", "评价内容", "Comment", "text", False,
+          ("评价", "评论", "客户评价", "评价文本", "comments", "feedback comment", "satisfaction comment")),
     ),
     id_key="ticket_id",
     sheet_aliases=("客户服务效果统计表", "效果", "反馈"),

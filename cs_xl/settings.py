@@ -22,6 +22,19 @@ class Change:
     row: int | None = field(default=None, compare=False)
 
 
+# Seed 001: 效率相关反馈归类为「流程问题」「人员问题」「工具问题」. Class → keywords (Chinese and English);
+# a comment takes the class with the most hits.  Users edit the table on 参数.
+DEFAULT_FEEDBACK_CLASSES = (
+    ("流程", ("排队", "等待", "等了", "太久", "转接", "流程", "手续", "繁琐", "重复", "来回", "步骤", "没人回复",
+             "回复慢", "queue", "wait", "transfer", "process", "procedure", "steps", "no reply", "slow reply")),
+    ("人员", ("态度", "不耐烦", "不专业", "敷衍", "解释不清", "语气", "不懂", "attitude", "rude", "unprofessional",
+             "impatient", "unhelpful", "did not understand")),
+    ("工具", ("系统", "卡顿", "卡住", "崩溃", "页面", "打不开", "闪退", "网站", "链接", "报错", "不更新", "system",
+             "crash", "page", "website", "link", "error", "bug", "not updated")),
+)
+FEEDBACK_CLASS_EN = {"流程": "Process", "人员": "People", "工具": "Tools"}  # the English template's names
+
+
 # Targets per metric key: (value, direction) where direction is ">=" when
 # higher is better and "<=" when lower is better.
 DEFAULT_TARGETS = {
@@ -82,6 +95,14 @@ class Settings:
     compare_resamples: int = 2000      # bootstrap resamples for means and medians
     compare_min_records: int = 20      # fewer records in either window: no verdict
     changes: tuple[Change, ...] = ()   # the 优化记录 table
+    # --- 客群差异 (issue 12): each segment against the rest
+    segment_columns: tuple[str, ...] = ("customer_type", "channel")  # ticket column keys
+    segment_alpha: float = 0.05        # significant: p below this
+    segment_min_effect: float = 0.2    # … and an effect size (rank-biserial r / Cohen's h) at least this
+    segment_min_records: int = 30      # segments (and rests) with fewer records are not tested
+    # --- 帕累托 (issue 12): causes of over-target records
+    pareto_line: float = 0.80          # the vital few: causes that together first reach this share
+    feedback_classes: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_FEEDBACK_CLASSES  # 参数's keyword table
     # --- presentation
     mask_names: bool = False
     timezone: str = "Asia/Shanghai"

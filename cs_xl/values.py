@@ -27,6 +27,7 @@ NUMBER_FORMATS = {
     "int": "0", "date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm:ss", "text": "General",
     "growth": "+0.0%;-0.0%;0.0%", "delta_pct": "+0.0%;-0.0%;0.0%",
     "delta_min": "+0.0;-0.0;0.0", "delta_sec": "+0;-0;0", "delta_num": "+0.0;-0.0;0.0",
+    "p": "0.0000", "effect": "+0.00;-0.00;0.00",  # a test's p-value; a signed effect size (r, Cohen's h)
 }
 # a chart's value axis: whole steps read better than the cells' decimals
 AXIS_FORMATS = {"pct": "0%", "count": "#,##0", "min": "0", "sec": "0", "nps": "0", "score": "0.0"}
@@ -41,7 +42,7 @@ _TEXT_RULES = {
     "min": "{:.2f}", "score": "{:.2f}", "nps": "{:.2f}",
     "sec": "{:.1f}",
     "delta_pct": "{:+.1%}", "growth": "{:+.1%}", "delta_min": "{:+.2f}", "delta_sec": "{:+.1f}",
-    "delta_num": "{:+.1f}", "int": "{:.0f}", "num": "{:.2f}",
+    "delta_num": "{:+.1f}", "int": "{:.0f}", "num": "{:.2f}", "p": "{:.4f}", "effect": "{:+.2f}",
 }
 UNDEFINED_TEXT = "—"
 

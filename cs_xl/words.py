@@ -147,6 +147,8 @@ SHEET_NAMES: dict[str, tuple[str, str]] = {
     "alerts": ("预警", "Alerts"),
     "staffing": ("人力建议", "Staffing advice"),
     "compare": ("优化前后", "Before-after"),
+    "pareto": ("帕累托", "Pareto"),
+    "segments": ("客群差异", "Segment gaps"),
     "quality": ("数据质量", "Data quality"),
 }
 
@@ -367,6 +369,55 @@ REPORT.update({
     "why_history": ("数据来自历史文件 (refresh --data): 前后比较的区间需要逐条记录, 请在含记录的工作簿中刷新",
                     "records read from a history (refresh --data): the interval needs the records in a workbook"),
     "all_records": ("全部", "all"),
+    "pareto_title": ("帕累托: 超时记录的原因 (按数量排序)", "Pareto: causes of the records over target, largest first"),
+    "pareto_rule": ("超时 = 首次响应超过该渠道的目标, 或解决超过该优先级的完成时限 (参数 → 指标参数)。{tickets} 张工单中 "
+                    "{over} 张超时 (首次响应 {frt_over}, 解决 {late})。关键少数 = 按数量从多到少累计首次达到 {line} 的原因 "
+                    "(参数 → 帕累托); 评价内容按 参数 → 反馈分类关键词 归为 流程/人员/工具。",
+                    "Over target = first response past its channel's target, or resolved past its priority's deadline "
+                    "(Settings → Metric parameters). {over} of {tickets} tickets are over target (first response "
+                    "{frt_over}, resolution {late}). Vital few = the causes that, largest first, together reach "
+                    "{line} (Settings → Pareto); comments are classed process / people / tools by Settings → "
+                    "Feedback classes."),
+    "history_per_record": ("数据来自历史文件 (cs-xl refresh --data): 本表需要逐条记录, 请在含记录的工作簿中刷新。",
+                           "Records read from a history (cs-xl refresh --data): this sheet needs the records in a "
+                           "workbook; refresh a book that holds them."),
+    "pareto_findings_block": ("主要原因", "Leading causes"),
+    "pareto_by_issue_type": ("按问题类型", "By issue type"),
+    "pareto_by_note": ("按备注原因", "By cause note"),
+    "pareto_by_feedback_class": ("按评价分类 (流程 / 人员 / 工具)", "By feedback class (process / people / tools)"),
+    "pareto_noun_issue_type": ("问题类型", "issue type"), "pareto_noun_note": ("备注原因", "cause note"),
+    "pareto_noun_feedback_class": ("评价分类", "feedback class"),
+    "pareto_without_issue_type": ("另有 {n} 张超时工单没有问题类型。", "{n} more tickets over target have no issue type."),
+    "pareto_without_note": ("另有 {n} 张超时工单没有备注。", "{n} more tickets over target have no note."),
+    "pareto_without_feedback_class": ("超时工单的反馈中另有 {n} 条没有评价内容。",
+                                      "{n} more feedback answers on tickets over target have no comment."),
+    "rank_no": ("排名", "Rank"), "cause": ("原因", "Cause"), "share": ("占比", "Share"),
+    "cumulative": ("累计占比", "Cumulative share"), "pareto_line_col": ("{line} 线", "{line} line"),
+    "vital": ("关键少数", "Vital few"),
+    "pareto_unclassified": ("另有 {n} 条评价内容不含任何分类的关键词 (如表扬), 未计入。",
+                            "{n} more comments contain no class's keyword (praise, for one) and are not counted."),
+    "pareto_chart": ("{by}: 数量与累计占比", "{by}: count and cumulative share"),
+    "no_over": ("没有超时的记录 (或工单表没有首次响应时间与解决时间)。",
+                "No record is over target (or the tickets carry neither first response nor resolution times)."),
+    "segments_title": ("客群差异 (每个客群与其余记录比较)", "Segment gaps (each segment against the rest)"),
+    "segments_rule": ("时长: Mann-Whitney U 检验, 效应量为秩二列相关 r; 比率: 双比例 z 检验, 效应量为 Cohen's h "
+                      "(正 = 该组高于其余)。标记 = p < {alpha} 且 |效应量| ≥ {effect}; 记录少于 {records} 条的客群不检验。"
+                      "阈值见 参数 → 客群差异。",
+                      "Durations: Mann-Whitney U, effect size the rank-biserial r; rates: two-proportion z, effect "
+                      "size Cohen's h (positive = the segment higher than the rest). Flagged = p < {alpha} and "
+                      "|effect| ≥ {effect}; segments with fewer than {records} records are not tested. Thresholds: "
+                      "Settings → Segment gaps."),
+    "segment_chart": ("{label}: 该组 vs 其余", "{label}: segment vs rest"),
+    "segment_flagged_block": ("显著差异 (已标记)", "Flagged gaps"),
+    "no_segment_gaps": ("没有客群的差异既显著又达到效应量阈值。", "No segment differs both significantly and by the "
+                        "minimum effect size."),
+    "no_segment_dims": ("数据中没有 参数 → 客群维度 所列的列 ({dims})。",
+                        "The data has none of the columns of Settings → Segment columns ({dims})."),
+    "n_group": ("该组记录数", "Records in segment"), "n_rest": ("其余记录数", "Records in rest"),
+    "group_value": ("该组", "Segment"), "rest_value": ("其余", "Rest"), "difference": ("差异", "Difference"),
+    "test": ("检验", "Test"), "p_value": ("p 值", "p"), "effect": ("效应量", "Effect size"),
+    "flagged": ("标记", "Flagged"), "flag_yes": ("是", "yes"),
+    "mann_whitney": ("Mann-Whitney U", "Mann-Whitney U"), "two_proportion_z": ("双比例 z", "two-proportion z"),
     "unit_pp": (" 个百分点", " pp"),
     "charts_missing": ("图表需要 matplotlib: pip install 'cs-xl[charts]'", "Charts need matplotlib: pip install 'cs-xl[charts]'"),
 })
@@ -413,6 +464,17 @@ FINDINGS: dict[str, tuple[str, str]] = {
                     "{confidence} 置信区间 {low} ~ {high} 含 0: 无显著变化。",
                     "After {measure} (effective {effective}){scope} {metric} went from {before} to {after} ({diff}; "
                     "{confidence} interval {low} to {high} includes 0): no significant change."),
+    "pareto_top": ("超时工单中{by}「{cause}」最多: {count} 条, 占 {share} (共 {total} 条; 前 {vital} 个原因累计达到 {line})。",
+                   "Among the records over target, the leading {by} is '{cause}': {count} of {total} ({share}); "
+                   "the first {vital} cause(s) make up {line}."),
+    "segment_gap_worse": ("{value} ({dim}) 的{metric}明显差于其余客户: {group} 对比 {rest} (差异 {diff}, "
+                          "p {p}, 效应量 {effect}, {n} 条记录)。",
+                          "{metric} of {value} ({dim}) is markedly worse than the rest: {group} against {rest} "
+                          "({diff}, p {p}, effect size {effect}, {n} records)."),
+    "segment_gap_better": ("{value} ({dim}) 的{metric}明显好于其余客户: {group} 对比 {rest} (差异 {diff}, "
+                           "p {p}, 效应量 {effect}, {n} 条记录)。",
+                           "{metric} of {value} ({dim}) is markedly better than the rest: {group} against {rest} "
+                           "({diff}, p {p}, effect size {effect}, {n} records)."),
 }
 
 # what to do about a finding (the 建议 section); codes without a line give no recommendation
@@ -435,6 +497,11 @@ RECOMMENDATIONS: dict[str, tuple[str, str]] = {
     "change_flat": ("「{measure}」未见{metric}的显著变化: 确认措施已落实, 或延长观察期后再评估。",
                     "{measure} shows no significant change in {metric}: check it is in place, or judge it again "
                     "after a longer period."),
+    "pareto_top": ("优先解决{by}「{cause}」: 它占超时记录的 {share}。",
+                   "Tackle '{cause}' ({by}) first: {share} of the records over target."),
+    "segment_gap_worse": ("为 {value} ({dim}) 客户复盘{metric}: 优化沟通话术、分配熟悉该客群的客服。",
+                          "Review {metric} for {value} ({dim}) customers: adapt the scripts and route them to agents "
+                          "who know them."),
 }
 
 DIM_WORDS = {

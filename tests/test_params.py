@@ -32,6 +32,9 @@ def custom_settings() -> Settings:
         changes=(Change("知识库更新", dt.date(2024, 4, 15), "fcr_rate", (("issue_type", ("物流咨询",)),)),
                  Change("排班调整", dt.date(2024, 4, 1), "frt_median",
                         (("channel", ("APP", "小程序")), ("customer_type", ("VIP",))))),
+        segment_columns=("channel", "team", "issue_type"), segment_alpha=0.01, segment_min_effect=0.3,
+        segment_min_records=50, pareto_line=0.7,
+        feedback_classes=(("流程", ("排队", "转接")), ("系统", ("卡顿", "crash"))),
     )
 
 
@@ -97,7 +100,7 @@ def test_sections_are_bold_headings_in_order():
     # (a table's header row is bold too, but fills more than its first cell)
     headings = [r[0].value for r in ws.iter_rows(min_row=3) if r[0].font.bold and r[4].value is None
                 and r[1].value is None]
-    assert headings == ["统计周期", "统计范围", "指标参数", "目标", "预警规则", "计时规则", "显示", "优化前后对比"]
+    assert headings == ["统计周期", "统计范围", "指标参数", "目标", "预警规则", "客群差异", "帕累托", "计时规则", "显示", "优化前后对比"]
 
 
 def test_every_settings_field_has_a_row():
@@ -157,7 +160,8 @@ def test_blank_values_mean_defaults():
             row[2].value = None
     # blank target values and directions fall back to the defaults too; the extra
     # csat_avg target has no default, so its blank row leaves it out
-    assert read_params(values(ws)) == Settings(changes=custom_settings().changes)
+    assert read_params(values(ws)) == Settings(changes=custom_settings().changes,
+                                               feedback_classes=custom_settings().feedback_classes)
 
 
 def test_month_is_the_calendar_month():
@@ -401,3 +405,11 @@ def test_columns_are_found_by_their_headers_in_any_order():
         ws.cell(header + 1, c, value)
     ws.cell(header, 4).value = None
     assert read_params(values(ws)).changes == (Change("A", dt.date(2024, 4, 1), "fcr_rate"),)
+def test_segment_columns_are_read_by_header_and_a_stranger_is_named():
+    wb, ws = sheet_with(Settings())
+    r = row_of(ws, "segment_columns")
+    ws.cell(row=r, column=2, value="客户类型, Priority；业务模块")
+    assert read_params(values(ws)).segment_columns == ("customer_type", "priority", "module")
+    ws.cell(row=r, column=2, value="客户类型,年龄段")
+    with pytest.raises(ParamsError, match=rf"参数!B{r} 客群维度\(列\): .*'年龄段', not a column of the 响应时间统计表"):
+        read_params(values(ws))

@@ -76,6 +76,9 @@ def frames(n: int, seed: int = 3, days: int = 120) -> dict[str, pd.DataFrame]:
     f["satisfied"] = rng.choice(["是", "否", "未评价"], m)
     f["nps"] = rng.integers(0, 11, m).astype(float)
     f["complaint"] = rng.choice(["是", "否"], m, p=[0.25, 0.75])
+    # 评价内容 from a generator of its own (the records drawn after it stay as they were)
+    f["comment"] = np.random.default_rng(seed + 99).choice(
+        np.array(["排队太久", "系统卡顿", "客服态度差", "很满意", None], dtype=object), m)
     f = f.merge(t[["ticket_id", "customer_id", "date"]], on="ticket_id")  # who complained, and when
     ivr = rng.random(n) < 0.3
     answered = np.where(rng.random(n) < 0.85, "是", "否").astype(object)
@@ -419,10 +422,15 @@ def set_param(path: Path, key: str, value, direction=None) -> None:
     wb = openpyxl.load_workbook(path)
     ws = wb["参数"]
     row = next(c.row for c in ws["E"] if c.value == key)
-    if isinstance(value, list):  # a table's rows: typed under its header row
+    if isinstance(value, list):  # a table held in 参数: its rows replace the items under its header row
+        r = row + 2
+        while any(ws.cell(r, c).value is not None for c in range(1, 5)):
+            for c in range(1, 5):
+                ws.cell(r, c).value = None
+            r += 1
         for r, cells in enumerate(value, start=row + 2):
-            for c, cell in enumerate(cells, start=1):
-                ws.cell(r, c).value = cell
+            for c, v in enumerate(cells, start=1):
+                ws.cell(r, c).value = v
         wb.save(path)
         return
     ws.cell(row, 2).value = value
@@ -698,6 +706,18 @@ def _line_on(sheet: str, text: str):
     return lambda run: any(text in line for line in sheet_lines(run.wb, sheet))
 
 
+def feedback_classes_shown(wb) -> set:
+    """The causes of 帕累托's feedback-class table (title, note, header, then one row per class)."""
+    column = [c.value for c in wb["帕累托"]["A"]]
+    at = column.index("按评价分类 (流程 / 人员 / 工具)")
+    header = column.index("排名", at)
+    causes, r = set(), header + 2  # 1-based row of the first cause
+    while wb["帕累托"].cell(r, 1).value is not None:
+        causes.add(wb["帕累托"].cell(r, 2).value)
+        r += 1
+    return causes
+
+
 def ref_frt_shift_agents(t: pd.DataFrame, shift: float, weeks: int = 4, min_tickets: int = 10) -> set:
     """Agents whose mean FRT of the latest ISO week is ≥ ``shift`` (relative) above or below the
     mean of their weekly means over the ``weeks`` weeks before (weeks with ≥ ``min_tickets`` tickets)."""
@@ -747,6 +767,16 @@ PARAM_CASES.update({
     # 优化记录: one typed row → its windows' values on 优化前后 are plain pandas over the same days
     "changes": ([["知识库更新", dt.datetime(2024, 1, 18), "平均首次响应时间", None]],
                 lambda run: run.compare_row_matches(dt.date(2024, 1, 18))),
+    # 客群差异: the segments tested, and the thresholds printed above the tests
+    "segment_columns": ("客服组", lambda run: "客服组" in sheet_lines(run.wb, "客群差异")
+                        and "客户类型" not in sheet_lines(run.wb, "客群差异")),
+    "segment_alpha": (0.01, _line_on("客群差异", "p < 0.01 且")),
+    "segment_min_effect": (0.5, _line_on("客群差异", "|效应量| ≥ 0.5;")),
+    "segment_min_records": (5, _line_on("客群差异", "记录少于 5 条的客群不检验")),
+    # 帕累托: the line, and the keyword table (one class left, keyed on praise)
+    "pareto_line": (0.5, _line_on("帕累托", "累计首次达到 50.0% 的原因")),
+    "feedback_classes": ([("流程", "很满意")], lambda run: feedback_classes_shown(run.wb) == {"流程"}
+                         and feedback_classes_shown(run.base_wb) == {"流程", "人员", "工具"}),
 })
 # a new target for each default target, on the other side of its default
 TARGET_VALUES = {"avg_wait": 30, "nps": 0, "complaint_rate": 0.5, "abandon_rate": 0.5}

@@ -20,10 +20,10 @@ REPO = Path(__file__).resolve().parents[1]
 COMMITTED = {"zh": REPO / "workbook" / "cs_template.xlsx", "en": REPO / "workbook" / "cs_template_en.xlsx"}
 # issue 4: 说明, 参数, the three input sheets, then the generated sheets (汇总 first)
 SHEETS = {"zh": ["说明", "参数", "响应时间统计表", "效果统计表", "话务记录", "实时看板",
-                 "汇总", "分析报告", "按客服", "按维度", "趋势", "时段负荷", "预警", "人力建议", "优化前后", "数据质量"],
+                 "汇总", "分析报告", "按客服", "按维度", "趋势", "时段负荷", "预警", "人力建议", "优化前后", "帕累托", "客群差异", "数据质量"],
           "en": ["Read me", "Settings", "Tickets", "Feedback", "Calls", "Live KPIs",
                  "Summary", "Analysis report", "By agent", "Breakdowns", "Trends", "Load", "Alerts",
-                 "Staffing advice", "Before-after", "Data quality"]}
+                 "Staffing advice", "Before-after", "Pareto", "Segment gaps", "Data quality"]}
 INPUTS = {"zh": {"tickets": "响应时间统计表", "feedback": "效果统计表", "calls": "话务记录"},
           "en": {"tickets": "Tickets", "feedback": "Feedback", "calls": "Calls"}}
 # seed 000: 表头字段：日期、客服工号、客服姓名、客户ID、问题类型、首次响应时间(分钟)、问题解决时间(分钟)、备注

@@ -24,7 +24,7 @@ from .. import kpis
 from ..dataset import ROW, DataSet
 from ..settings import Settings
 from ..values import json_number, plain
-from . import alerts, audit, compare, staffing, trends
+from . import alerts, audit, compare, pareto, segments, staffing, trends
 from .findings import Finding
 
 Analysis = Callable[[DataSet, Settings, dict], Any]
@@ -66,6 +66,8 @@ ANALYSES: dict[str, Analysis] = {
     "audit": audit_result,
     "trends": lambda scoped, settings, headline: trends.trends(scoped, settings),
     "compare": compare.result,
+    "pareto": lambda scoped, settings, headline: pareto.pareto(scoped, settings),
+    "segments": lambda scoped, settings, headline: segments.segment_gaps(scoped, settings),
 }
 
 # name → the function turning that analysis's result into findings for the written report
@@ -74,6 +76,8 @@ FINDINGS: dict[str, Callable[[Any, Settings], list[Finding]]] = {
     "staffing": staffing.findings,
     "trends": trends.findings,
     "compare": compare.findings,
+    "pareto": pareto.findings,
+    "segments": segments.findings,
 }
 
 

@@ -222,6 +222,8 @@ class SqlFigures:
                     **staffing.plan_result(plan, s)}
         if name == "trends":
             return trends.trends(self, s)
+        if name in ("pareto", "segments"):  # which records are over target / a rank test: per record, not aggregates
+            return None
         if name == "compare":  # its intervals resample the records of both windows: not an aggregate
             return [compare._not_judged(change, s, "history") for change in s.changes]
         if name == "audit":

@@ -22,7 +22,7 @@ here — every number comes from the model.  Conventions:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..report import ChartSpec, HeatmapBlock, KpiCards, KpiTiles, Report, SheetModel, TableBlock, TextBlock
@@ -143,6 +143,7 @@ class ChartLayout:
     label_every: int | None = None  # category labels: 1 = every one (None: the program decides)
     legend: str | None = None      # None: no legend; "b": below
     reverse_categories: bool = False  # bars: first row at the top, as in the table
+    line_series: int = 0           # the last N series: lines on a secondary 0–100 % axis (a Pareto chart)
 
     @property
     def rows(self) -> int:
@@ -418,6 +419,13 @@ def chart_layout(spec: ChartSpec, placed: Placed, anchor: tuple[int, int]) -> Ch
     the table's header, the value axis with ``spec.y_title`` or the series'
     header when there is one series; a legend sits below when there are two.
     """
+    if spec.kind == "pareto":  # columns of the count, the cumulative share and its line on a second axis
+        chart = chart_layout(replace(spec, kind="col", value_cols=spec.value_cols[:1]), placed, anchor)
+        lines = [ChartSeries((placed.header_row, placed.columns[key]),
+                             Area(placed.first_row, placed.columns[key], placed.last_row, placed.columns[key]))
+                 for key in spec.value_cols[1:]]
+        return replace(chart, series=chart.series + lines, line_series=len(lines), legend="b",
+                       markers="circle", marker_size=5)
     n = placed.last_row - placed.first_row + 1
     series = [ChartSeries((placed.header_row, placed.columns[key]),
                           Area(placed.first_row, placed.columns[key], placed.last_row, placed.columns[key]))

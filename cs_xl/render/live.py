@@ -18,11 +18,14 @@ What the live writer does differently from a file writer, and why:
 * values go in one block per sheet and formats/styles per rectangle of equal cells, because on
   the server path every call is one action sent to Excel;
 * not available through xlwings and left to Excel's defaults: zoom, print setup, a chart's gap
-  width/overlap and label interval (the file writers set them).
+  width/overlap and label interval (the file writers set them);
+* a Pareto chart draws its count bars only: xlwings has no way to put the cumulative-share line on
+  a second axis (the table beside it carries the cumulative share and the 80 % line).
 """
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from . import styles
@@ -184,6 +187,8 @@ def chart_type(spec: ChartLayout) -> str:
 def add_chart(sheet, spec: ChartLayout):
     """A native chart of the series' columns (names from the header row above them), categories from
     the category column, placed at the anchor cell with the layout's size and axis rules."""
+    if spec.line_series:  # xlwings cannot put a series on a second axis: a Pareto chart draws its bars
+        spec = replace(spec, series=spec.series[:len(spec.series) - spec.line_series], line_series=0)
     source = chart_source(sheet, spec)
     row, col = spec.anchor
     chart = sheet.charts.add(source=source, chart_type=chart_type(spec), plot_by="columns",

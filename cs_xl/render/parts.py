@@ -205,14 +205,30 @@ def _range(sheet: str, area: Area) -> list:
     return [sheet, area.first_row - 1, area.first_col - 1, area.last_row - 1, area.last_col - 1]
 
 
+def _secondary_lines(book: xlsxwriter.Workbook, sheet: str, spec: ChartLayout, series_list):
+    """The Pareto chart's lines (cumulative share, the 80 % line) on a 0–100 % axis on the right."""
+    line = book.add_chart({"type": "line"})
+    for series in series_list:
+        name_row, col = series.name
+        line.add_series({"name": [sheet, name_row - 1, col - 1], "values": _range(sheet, series.values),
+                         "categories": _range(sheet, spec.categories), "y2_axis": True, "smooth": False,
+                         "marker": {"type": spec.markers or "none",
+                                    **({"size": spec.marker_size} if spec.marker_size else {})}})
+    line.set_y2_axis({"min": 0, "max": 1, "num_format": "0%"})
+    return line
+
+
 def xl_chart(book: xlsxwriter.Workbook, sheet: str, spec: ChartLayout):
     """An XlsxWriter chart saying exactly what ``spec`` decided (as :func:`cs_xl.render.xlsx.xl_chart`)."""
     chart = book.add_chart({"type": CHART_TYPES[spec.kind]})
-    for series in spec.series:
+    bars = len(spec.series) - spec.line_series
+    if spec.line_series:
+        chart.combine(_secondary_lines(book, sheet, spec, spec.series[bars:]))
+    for series in spec.series[:bars]:
         name_row, col = series.name
         options = {"name": [sheet, name_row - 1, col - 1], "values": _range(sheet, series.values),
                    "categories": _range(sheet, spec.categories)}
-        if spec.kind != "line":
+        if spec.kind != "line":  # bars (a Pareto chart's lines were combined above)
             options.update({k: v for k, v in (("gap", spec.gap_width), ("overlap", spec.overlap)) if v is not None})
         else:
             options["smooth"] = False  # a smoothed curve invents values between periods

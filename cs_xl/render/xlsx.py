@@ -103,6 +103,32 @@ def write_print_setup(ws: Worksheet, setup: PrintSetup) -> None:
 
 # ---------------------------------------------------------------- charts
 
+def _add_series(ws: Worksheet, chart, series_list, cats) -> None:
+    for series in series_list:
+        name_row, col = series.name
+        assert name_row == series.values.first_row - 1, "a series name sits right above its values"
+        chart.add_data(Reference(ws, min_col=col, min_row=name_row, max_row=series.values.last_row),
+                       titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=cats.first_col, min_row=cats.first_row, max_row=cats.last_row))
+
+
+def _secondary_lines(ws: Worksheet, spec: ChartLayout, series_list) -> LineChart:
+    """The Pareto chart's lines (cumulative share, the 80 % line) on a 0–100 % axis on the right."""
+    line = LineChart()
+    _add_series(ws, line, series_list, spec.categories)
+    line.y_axis.axId = 200
+    line.y_axis.scaling.min, line.y_axis.scaling.max = 0, 1
+    line.y_axis.number_format = "0%"
+    line.y_axis.numFmt.sourceLinked = False
+    line.y_axis.crosses = "max"
+    line.y_axis.delete = False
+    for s in line.series:
+        s.smooth = False
+        s.marker.symbol = spec.markers or "none"
+        s.marker.size = spec.marker_size
+    return line
+
+
 def xl_chart(ws: Worksheet, spec: ChartLayout):
     """A native openpyxl chart saying exactly what ``spec`` decided."""
     if spec.kind == "line":
@@ -114,19 +140,16 @@ def xl_chart(ws: Worksheet, spec: ChartLayout):
         chart.overlap = spec.overlap
     chart.title = spec.title
     chart.style = spec.style
-    for series in spec.series:
-        name_row, col = series.name
-        assert name_row == series.values.first_row - 1, "a series name sits right above its values"
-        chart.add_data(Reference(ws, min_col=col, min_row=name_row, max_row=series.values.last_row),
-                       titles_from_data=True)
-    cats = spec.categories
-    chart.set_categories(Reference(ws, min_col=cats.first_col, min_row=cats.first_row, max_row=cats.last_row))
+    bars = len(spec.series) - spec.line_series
+    _add_series(ws, chart, spec.series[:bars], spec.categories)
+    if spec.line_series:
+        chart += _secondary_lines(ws, spec, spec.series[bars:])
     if spec.y_format is not None:
         chart.y_axis.number_format = spec.y_format
         chart.y_axis.numFmt.sourceLinked = False  # the axis format, not the cells' 0.0%
     if spec.y_min is not None or spec.y_max is not None:
         chart.y_axis.scaling.min, chart.y_axis.scaling.max = spec.y_min, spec.y_max
-    if spec.markers is not None:
+    if spec.markers is not None and spec.kind == "line":
         for s in chart.series:
             s.smooth = False  # a smoothed curve invents values between periods
             s.marker.symbol = spec.markers

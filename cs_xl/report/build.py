@@ -24,19 +24,19 @@ from typing import Any, Callable
 import pandas as pd
 
 from .. import catalogue, kpis, params, periods
-from ..analysis import alerts, compare, run, staffing, trends
+from ..analysis import alerts, compare, pareto, run, segments, staffing, trends
 from ..analysis.findings import Finding
 from ..dataset import (ROW, DataSet, detect_lang, dropped_records, dropped_rows,  # noqa: F401 (the report's names)
                        quality_counts, quality_counts_text)
 from ..params import LEVEL_EN, LEVEL_ZH
-from ..settings import Settings
-from ..values import number_text
+from ..settings import FEEDBACK_CLASS_EN, Settings
+from ..values import GAP_FORMATS, number_text
 from ..values import plain as clean  # NaN / NaT / numpy scalars → plain Python; undefined → None (never 0)
 from ..words import DIM_WORDS, action_text, sheet_name, word
 from .figures import DataSetFigures
 from .model import (ChartSpec, ColumnSpec, HeatmapBlock, KpiCard, KpiCards, KpiTiles, Report, SheetModel,
                     TableBlock, TextBlock)
-from .narrative import Overview, confidence_text, paragraphs
+from .narrative import Overview, confidence_text, dim_text, paragraphs
 
 # ---------------------------------------------------------------- what each sheet shows
 
@@ -783,6 +783,91 @@ def build_compare(ctx: Context) -> SheetModel:
         for key in dict.fromkeys(c.metric for c in result):
             blocks += compare_blocks(ctx, key, [c for c in result if c.metric == key])
     return SheetModel("compare", sheet_name("compare", ctx.lang), ctx.w("compare_title"), blocks)
+def cause_text(ctx: Context, ranking, cause) -> str:
+    """A cause as the sheet shows it: the default classes (流程/人员/工具) in English in an English report."""
+    return FEEDBACK_CLASS_EN.get(cause, cause) if ctx.lang == "en" and ranking.by == "feedback_class" else cause
+
+
+def pareto_table(ctx: Context, ranking, line: float) -> TableBlock:
+    """One ranking: causes by count with share, cumulative share, the line and the vital few."""
+    note = " ".join(filter(None, [
+        ctx.w(f"pareto_without_{ranking.by}").format(n=number_text(ranking.without, "count")) if ranking.without else "",
+        ctx.w("pareto_unclassified").format(n=number_text(ranking.unclassified, "count"))
+        if ranking.unclassified else ""]))
+    return TableBlock(f"pareto_{ranking.by}", ctx.w(f"pareto_by_{ranking.by}"), [
+        ColumnSpec("rank", ctx.w("rank_no"), "int"), ColumnSpec("cause", ctx.w("cause"), "text"),
+        ColumnSpec("count", ctx.w("count"), "count"), ColumnSpec("share", ctx.w("share"), "pct"),
+        ColumnSpec("cumulative", ctx.w("cumulative"), "pct"),
+        ColumnSpec("line", ctx.w("pareto_line_col").format(line=number_text(line, "pct")), "pct"),
+        ColumnSpec("vital", ctx.w("vital"), "text")],
+        [[i, cause_text(ctx, ranking, c.cause), c.count, c.share, c.cumulative, line, "✓" if c.vital else None]
+         for i, c in enumerate(ranking.causes, 1)], note)
+
+
+def build_pareto(ctx: Context) -> SheetModel:
+    """帕累托: the leading causes as sentences, then each ranking with its bar + cumulative-line chart."""
+    result = ctx.result("pareto")
+    if result is None:  # a SQL history: no records to rank
+        return SheetModel("pareto", sheet_name("pareto", ctx.lang), ctx.w("pareto_title"),
+                          [TextBlock([ctx.w("history_per_record")])])
+    share = result["over"] / result["tickets"] if result["tickets"] else None
+    rule = ctx.w("pareto_rule").format(tickets=number_text(result["tickets"], "count"),
+                                       over=number_text(result["over"], "count"),
+                                       frt_over=number_text(result["frt_over"], "count"),
+                                       late=number_text(result["late"], "count"),
+                                       line=number_text(result["line"], "pct"), share=number_text(share, "pct"))
+    blocks: list = [TextBlock([rule])]
+    if not result["rankings"]:
+        blocks.append(TextBlock([ctx.w("no_over")]))
+    else:
+        blocks += [TextBlock([ctx.w("pareto_findings_block")], "heading"),
+                   TextBlock([sentence_of(ctx, f) for f in pareto.findings(result, ctx.settings)], "alert")]
+    for ranking in result["rankings"]:
+        table = pareto_table(ctx, ranking, result["line"])
+        blocks.append(table)
+        blocks.append(ChartSpec("pareto", ctx.w("pareto_chart").format(by=ctx.w(f"pareto_noun_{ranking.by}")),
+                                table.name, "cause", ["count", "cumulative", "line"]))
+    return SheetModel("pareto", sheet_name("pareto", ctx.lang), ctx.w("pareto_title"), blocks)
+
+
+def segment_table(ctx: Context, key: str, gaps: list) -> TableBlock:
+    """One metric's gaps (each column keeps one format): segment, records, both values, the test."""
+    fmt = metric_fmt(key)
+    return TableBlock(f"seg_{key}", ctx.label(key), [
+        ColumnSpec("dim", ctx.w("dimension"), "text"), ColumnSpec("value", ctx.w("dim_value"), "text"),
+        ColumnSpec("n", ctx.w("n_group"), "count"), ColumnSpec("n_rest", ctx.w("n_rest"), "count"),
+        ColumnSpec("group", ctx.w("group_value"), fmt), ColumnSpec("rest", ctx.w("rest_value"), fmt),
+        ColumnSpec("difference", ctx.w("difference"), GAP_FORMATS.get(fmt, "delta_num")),
+        ColumnSpec("test", ctx.w("test"), "text"), ColumnSpec("p", ctx.w("p_value"), "p"),
+        ColumnSpec("effect", ctx.w("effect"), "effect"), ColumnSpec("flagged", ctx.w("flagged"), "text")],
+        [[dim_text(g.dim, ctx.lang), str(g.value), g.n, g.n_rest, g.group, g.rest, g.difference, ctx.w(g.test),
+          g.p, g.effect, ctx.w("flag_yes") if g.flagged else None] for g in gaps])
+
+
+def build_segments(ctx: Context) -> SheetModel:
+    """客群差异: the flagged gaps as sentences, then every test, one table per metric."""
+    s = ctx.settings
+    gaps = ctx.result("segments")
+    if gaps is None:  # a SQL history: no records to rank
+        return SheetModel("segments", sheet_name("segments", ctx.lang), ctx.w("segments_title"),
+                          [TextBlock([ctx.w("history_per_record")])])
+    rule = ctx.w("segments_rule").format(alpha=f"{s.segment_alpha:g}", effect=f"{s.segment_min_effect:g}",
+                                         records=s.segment_min_records)
+    blocks: list = [TextBlock([rule])]
+    if not any(ctx.figures.has("tickets", d) for d in s.segment_columns):
+        dims = ctx.w("list_sep").join(dim_text(d, ctx.lang) for d in s.segment_columns)
+        blocks.append(TextBlock([ctx.w("no_segment_dims").format(dims=dims)]))
+        return SheetModel("segments", sheet_name("segments", ctx.lang), ctx.w("segments_title"), blocks)
+    lines = [sentence_of(ctx, f) for f in segments.findings(gaps, s)]
+    blocks += [TextBlock([ctx.w("segment_flagged_block")], "heading"),
+               TextBlock(lines or [ctx.w("no_segment_gaps")], "alert" if lines else "note")]
+    for key in segments.KEYS:
+        rows = [g for g in gaps if g.metric == key]
+        if rows:
+            blocks.append(segment_table(ctx, key, rows))
+            blocks.append(ChartSpec("bar", ctx.w("segment_chart").format(label=ctx.label(key)), f"seg_{key}",
+                                    "value", ["group", "rest"]))
+    return SheetModel("segments", sheet_name("segments", ctx.lang), ctx.w("segments_title"), blocks)
 
 
 def agent_trend_blocks(ctx: Context) -> list:
@@ -828,7 +913,7 @@ def build_analysis(ctx: Context) -> SheetModel:
 BUILDERS: dict[str, Callable[[Context], SheetModel]] = {
     "summary": build_summary, "analysis": build_analysis, "agents": build_agents, "breakdowns": build_breakdowns,
     "trends": build_trends, "load": build_load, "alerts": build_alerts, "staffing": build_staffing,
-    "compare": build_compare, "quality": build_quality,
+    "compare": build_compare, "pareto": build_pareto, "segments": build_segments, "quality": build_quality,
 }
 
 

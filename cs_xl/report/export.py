@@ -140,6 +140,8 @@ def render_chart(sheet: SheetModel, spec: ChartSpec) -> Chart | None:
     cats = [str(r[keys.index(spec.category_col)]) for r in table.rows]
     fig, family = _figure()
     ax = fig.add_subplot()
+    if spec.kind == "pareto":
+        return _pareto_chart(fig, ax, family, spec, table, cats)
     width = 0.8 / len(spec.value_cols)
     for i, key in enumerate(spec.value_cols):
         values = [float("nan") if (v := r[keys.index(key)]) is None else float(v) for r in table.rows]
@@ -163,6 +165,27 @@ def render_chart(sheet: SheetModel, spec: ChartSpec) -> Chart | None:
                       if len(cats) > 8 else "center")
     if len(spec.value_cols) > 1:
         ax.legend(prop={"family": family})
+    _fonts(ax, family, spec.title)
+    return Chart(spec.title, _png(fig))
+
+
+def _pareto_chart(fig, ax, family: list[str], spec: ChartSpec, table: TableBlock, cats: list[str]) -> Chart:
+    """Bars of the count, the cumulative share and its line on a 0–100 % axis on the right."""
+    from matplotlib.ticker import PercentFormatter
+    keys = [c.key for c in table.columns]
+    column = lambda key: [0.0 if r[keys.index(key)] is None else float(r[keys.index(key)]) for r in table.rows]  # noqa: E731
+    header = {c.key: c.header for c in table.columns}
+    ax.bar(range(len(cats)), column(spec.value_cols[0]), label=header[spec.value_cols[0]])
+    right = ax.twinx()
+    right.set_zorder(ax.get_zorder() + 1)  # the lines over the bars
+    right.patch.set_visible(False)
+    for key, colour, style in zip(spec.value_cols[1:], ("C1", "C3"), ("-", "--")):
+        right.plot(range(len(cats)), column(key), marker="o" if style == "-" else None, color=colour,
+                   linestyle=style, label=header[key])
+    right.set_ylim(0, 1.05)
+    right.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xticks(range(len(cats)), cats, rotation=45 if len(cats) > 6 else 0, ha="right" if len(cats) > 6 else "center")
+    right.legend(prop={"family": family}, loc="center right")
     _fonts(ax, family, spec.title)
     return Chart(spec.title, _png(fig))
 

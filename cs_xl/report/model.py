@@ -56,7 +56,8 @@ class TableBlock:
 
 @dataclass
 class ChartSpec:
-    kind: str                  # "bar" (horizontal) | "col" (vertical bars) | "line"
+    kind: str                  # "bar" (horizontal) | "col" (vertical bars) | "line" | "pareto" (bars of the
+    #                            first value column, the others as lines on a 0–100 % second axis)
     title: str
     table_name: str
     category_col: str

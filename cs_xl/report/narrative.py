@@ -22,7 +22,8 @@ from typing import Any, Mapping
 
 from .. import catalogue, params
 from ..analysis.findings import Finding, strongest
-from ..settings import Settings
+from ..settings import FEEDBACK_CLASS_EN, Settings
+from ..schema import TICKETS
 from ..values import number_text
 from ..words import DIM_WORDS, FINDINGS, RECOMMENDATIONS, SHEET_NAMES, finding_text, sheet_name, word
 from .model import KpiCard
@@ -50,12 +51,12 @@ class Overview:
 
 # ---------------------------------------------------------------- arguments as text
 
-METRIC_VALUED = {"value", "target", "first", "last", "latest", "baseline", "before", "after"}
+METRIC_VALUED = {"value", "target", "first", "last", "latest", "baseline", "before", "after", "group", "rest"}
 HOURS = {"hour", "first_hour", "end_hour"}
 SECONDS = {"secs", "wait_limit", "worst_wait"}
-SHARES = {"sl", "share"}
 DIFFERENCES = {"diff", "low", "high"}  # a change of the finding's metric, with its unit (percentage points for a rate)
 DIFFERENCE_FMT = {"pct": "pp", "min": "delta_min", "sec": "delta_sec"}
+SHARES = {"sl", "share", "line"}
 
 
 def _metric_fmt(args: Mapping) -> str:
@@ -70,8 +71,12 @@ def arg_text(name: str, value: Any, args: Mapping, lang: str, names: Mapping | N
         return number_text(None, "num")
     if name == "metric" and value in catalogue.METRICS:
         return catalogue.get(value).name(lang)
-    if name == "dim" and value in DIM_WORDS:
-        return DIM_WORDS[value][0 if lang == "zh" else 1]
+    if name == "by" and isinstance(value, str):  # a Pareto ranking: 问题类型 / 备注原因 / 评价分类
+        return word("pareto_noun_" + value, lang)
+    if name == "cause" and lang == "en" and value in FEEDBACK_CLASS_EN:
+        return FEEDBACK_CLASS_EN[value]
+    if name == "dim" and isinstance(value, str):
+        return dim_text(value, lang)
     if name == "weekday" and isinstance(value, int):
         return word("weekdays", lang)[value]
     if name in HOURS:
@@ -88,6 +93,10 @@ def arg_text(name: str, value: Any, args: Mapping, lang: str, names: Mapping | N
         return number_text(value, DIFFERENCE_FMT.get(fmt, "delta_num")) + (word(unit, lang) if unit else "")
     if name == "change":
         return number_text(value, "pp" if fmt == "pct" else "delta_num")
+    if name == "p":  # "p < 0.0001" rather than a p of 0.0000
+        return "< 0.0001" if value < 0.0001 else "= " + number_text(value, "p")
+    if name == "effect":
+        return number_text(value, "effect")
     if name == "relative":
         return number_text(value, "growth")
     if name == "confidence":
@@ -122,6 +131,11 @@ def scope_phrase(scope, lang: str) -> str:
         return ""
     text = params.scope_text(scope, lang)
     return f" {text} 的" if lang == "zh" else f" for {text},"
+def dim_text(dim: str, lang: str) -> str:
+    """A grouping column in words: 客户类型 / customer type, else its header on the tickets sheet."""
+    if dim in DIM_WORDS:
+        return DIM_WORDS[dim][0 if lang == "zh" else 1]
+    return TICKETS.column(dim).header(lang) if dim in TICKETS.keys else dim
 
 
 def evidence(sheet: str, lang: str) -> str:

@@ -1,0 +1,118 @@
+"""客群差异: each metric per segment (客户类型, 渠道, any column of 参数's 客群维度), each segment
+against the rest of the records, with a significance test and an effect size
+(seed 000: 「老年客户咨询的响应时间明显长于年轻客户」).
+
+Each side's values are the records the registry's metric aggregates (:meth:`cs_xl.catalogue.Metric.sample`:
+one definition of the arithmetic, per-channel targets and priority deadlines included):
+
+* means and percentiles of minutes (首次响应时间, 解决时长): Mann-Whitney U on the minutes
+  (:func:`cs_xl.analysis.significance.durations`);
+* shares (首次响应达标率, 按时完成率, 一次解决率, 满意度): successes / records of each side, two-proportion z
+  (:func:`cs_xl.analysis.significance.proportions`).
+
+A gap is *flagged* only when it is significant (p < ``segment_alpha``) **and** its effect size
+reaches ``segment_min_effect`` — with thousands of tickets a difference of a few seconds is
+"significant" and still not worth a manager's time.  Segments (and rests) with fewer than
+``segment_min_records`` records are not tested.  Feedback belongs to its ticket's segment.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import catalogue, kpis
+from ..dataset import DataSet
+from ..settings import Settings
+from ..values import plain
+from . import significance
+from .findings import Finding
+
+# means of minutes (Mann-Whitney), then shares of records (two-proportion z); any metric of
+# catalogue.comparable() would do
+KEYS = ("frt_avg", "resolve_avg", "frt_rate", "ontime_rate", "fcr_rate", "csat_rate")
+
+
+@dataclass(frozen=True)
+class SegmentGap:
+    """``metric`` of the records with ``dim`` = ``value`` against every other record with a ``dim``."""
+    dim: str
+    value: Any
+    metric: str
+    n: int                 # records the metric counts in the segment (valid minutes / the rate's denominator)
+    n_rest: int
+    group: float           # the metric in the segment
+    rest: float            # … and in the rest
+    difference: float      # group − rest (minutes, or a share: 0.05 = 5 percentage points)
+    test: str              # mann_whitney | two_proportion_z
+    statistic: float
+    p: float
+    effect: float          # rank-biserial r (durations) or Cohen's h (rates), signed group − rest
+    flagged: bool          # p < segment_alpha and |effect| ≥ segment_min_effect
+    worse: bool            # the segment fares worse than the rest on this metric
+
+
+def segment_dims(ds: DataSet, settings: Settings) -> list[str]:
+    """The 参数 segment columns the tickets carry, in the order of 参数."""
+    return [d for d in settings.segment_columns if ds.has("tickets", d)]
+
+
+def _side(columns: dict, settings: Settings, key: str, positions: np.ndarray):
+    """The metric's per-record sample over the records at ``positions`` of its table."""
+    metric = catalogue.get(key)
+    return metric.sample(kpis.Records(columns, settings, {metric.table: positions}))
+
+
+def _test(inside, rest) -> significance.GroupTest | None:
+    if inside.kind == "share":
+        return significance.proportions(int(inside.values.sum()), inside.values.size,
+                                        int(rest.values.sum()), rest.values.size)
+    return significance.durations(inside.values, rest.values)
+
+
+def metric_gaps(settings: Settings, dim: str, key: str, columns: dict, labels_of: dict) -> list[SegmentGap]:
+    """``key`` of every segment of ``dim`` against the rest; ``labels_of``: each table's segment labels
+    (:func:`cs_xl.kpis.group_labels`; feedback: its ticket's segment)."""
+    metric = catalogue.get(key)
+    labels = labels_of.get(metric.table)
+    if labels is None:
+        return []
+    labels = labels.reset_index(drop=True)
+    known = labels.notna().to_numpy()
+    out = []
+    for value in sorted(labels.dropna().unique(), key=lambda v: (str(type(v)), v)):
+        inside_mask = labels.eq(value).fillna(False).to_numpy(dtype=bool)
+        inside = _side(columns, settings, key, np.flatnonzero(inside_mask))
+        rest = _side(columns, settings, key, np.flatnonzero(known & ~inside_mask))
+        if inside is None or rest is None or min(inside.values.size, rest.values.size) < settings.segment_min_records:
+            continue
+        group, other = inside.statistic(inside.values), rest.statistic(rest.values)
+        test = _test(inside, rest)
+        flagged = test.p < settings.segment_alpha and abs(test.effect) >= settings.segment_min_effect
+        worse = group < other if metric.higher_is_better else group > other
+        out.append(SegmentGap(dim, plain(value), key, inside.values.size, rest.values.size, group, other,
+                              group - other, test.test, test.statistic, test.p, test.effect, bool(flagged),
+                              bool(worse)))
+    return out
+
+
+def segment_gaps(ds: DataSet, settings: Settings, keys=KEYS) -> list[SegmentGap]:
+    """Every segment × metric tested, per 参数 segment column, in column then metric order."""
+    columns = kpis.table_columns(ds)  # each column coerced once for every segment and metric
+    out = []
+    for dim in segment_dims(ds, settings):
+        labels_of = kpis.group_labels(ds, dim)  # once per column, for every metric
+        out += [gap for key in keys for gap in metric_gaps(settings, dim, key, columns, labels_of)]
+    return out
+
+
+def findings(gaps: list[SegmentGap] | None, settings: Settings) -> list[Finding]:
+    """One finding per flagged gap: an issue where the segment fares worse, information where
+    better; heavier with the effect size."""
+    return [Finding("segment_gap_worse" if g.worse else "segment_gap_better",
+                    {"dim": g.dim, "value": str(g.value), "metric": g.metric, "group": g.group, "rest": g.rest,
+                     "diff": g.difference, "p": g.p, "effect": g.effect, "n": g.n},
+                    sheet="segments", weight=min(0.85, 0.5 + abs(g.effect) / 3) if g.worse else 0.4,
+                    kind="issue" if g.worse else "info")
+            for g in gaps or () if g.flagged]
