@@ -511,23 +511,53 @@ def test_pressing_refresh_in_the_xlsm_keeps_buttons_conf_and_sheets(server_udfs,
     assert not replay.sheet("说明").touched and not replay.sheet(XLWINGS_CONF).touched
 
 
-def test_serial_numbers_in_a_date_column_read_as_the_cell_parser_reads_them():
-    """The vectorised reading of serial numbers (a 100k-row sheet arrives so from Office.js) gives,
-    cell for cell, what the one-cell parsers give — half seconds and the ends of the range too."""
+def serial_column_as_officejs_sends_it() -> list:
+    """A date column as Office.js sends a 100k-row sheet's: serials (random days and times, ties at
+    half a second, the ends of the supported years) among blanks, text dates, error cells and the
+    odd number or boolean typed into it."""
     import numpy as np
-    from cs_xl import coerce
     rng = np.random.default_rng(5)
-    values = list(rng.uniform(1, 109_575, 5000)) + [float(d) + (s + 0.5) / 86400 for d, s in
-                                                     zip(rng.integers(40_000, 50_000, 500), rng.integers(0, 86_400, 500))]
-    values += [1.0, 109_574.99999, 109_575.0, 200_000.0, 0.5, 45_352, "2024/3/1", None, dt.datetime(2024, 3, 1, 9, 30)]
+    # Python floats, as json.loads gives them (a numpy float would take the parser)
+    values = rng.uniform(1, 109_575, 5000).tolist() + [float(d) + (s + 0.5) / 86400 for d, s in
+                                                       zip(rng.integers(40_000, 50_000, 500), rng.integers(0, 86_400, 500))]
+    last = (dt.datetime(2262, 1, 1) - EPOCH).total_seconds() / 86400  # the first moment past 2261
+    values += [1.0, 60.0, 61.0, 367.0, 367 - 0.4 / 86400, last, last - 0.6 / 86400, last - 0.4 / 86400,
+               109_574.99999, 109_575.0, 200_000.0, 2_958_465.9, 2_958_466.0, 0.5, 0.0, -3.0,
+               float("inf"), 45_352, 45_352.25, 10 ** 12]
+    values += ["", "", None, float("nan"), "2024/3/1", "2024-03-01 09:30", "3/1/2024", "#N/A", "#VALUE!",
+               "abc", "-", True, False, dt.datetime(2024, 3, 1, 9, 30), dt.date(2024, 3, 2)]
+    return values
+
+
+def test_serial_numbers_in_a_date_column_read_as_the_cell_parser_reads_them():
+    """The vectorised reading of serial numbers gives, cell for cell, the value and the problem the
+    one-cell parsers give — blanks, text dates, errors, half seconds and the ends of the range too."""
+    from cs_xl import coerce
+    values = serial_column_as_officejs_sends_it()
     for kind, parse in (("datetime", coerce.moment), ("date", coerce.day)):
+        assert coerce._group_converter(float, kind) is coerce._serial_cells  # the fast path is taken
         typed, problems = coerce.coerce_values(values, kind)
         by_position = {pos: problem for pos, _, problem in problems}
         for pos, value in enumerate(values):
             want, problem = parse(value)
             got = typed.iloc[pos]
-            assert (pd.isna(got) and want is None) or got == want, (kind, value)
+            assert (pd.isna(got) and want is None) or got == want, (kind, value, got, want)
             assert by_position.get(pos) == problem, (kind, value)
+
+
+def test_serial_fast_path_on_its_own_matches_the_parser():
+    """``_serial_cells`` itself (numbers only, every one distinct) against the parser, value by value."""
+    import numpy as np
+    from cs_xl import coerce
+    numbers = [v for v in serial_column_as_officejs_sends_it()
+               if type(v) in (float, int) and not (isinstance(v, float) and math.isnan(v))]
+    for kind, parse in (("datetime", coerce.moment), ("date", coerce.day)):
+        typed, problems = coerce._serial_cells(np.array(numbers, dtype=object), kind)
+        assert [pos for pos, _ in problems] == list(range(len(numbers)))  # each serial is a repair or a drop
+        for (pos, problem), value in zip(problems, numbers):
+            want, want_problem = parse(value)
+            assert problem == want_problem, (kind, value)
+            assert (np.isnat(typed[pos]) and want is None) or pd.Timestamp(typed[pos]) == want, (kind, value)
 
 
 # ------------------------------------------------------------------ timing
