@@ -132,11 +132,120 @@ def test_zendesk_excludes_merged_tickets_and_splits_satisfaction(tmp_path):
 
 def test_freshdesk_minutes_from_its_timestamps(tmp_path):
     src = write(tmp_path / "fd.csv",
-                "Ticket ID,Created time,First responded time,Resolved time,Priority,Source,Group,Agent,Status,"
-                "Satisfaction rating\n"
+                "Ticket ID,Created time,Initial response time,Resolved time,Priority,Source,Group,Agent,Status,"
+                "Survey results\n"
                 "7,2024-03-05 09:00:00,2024-03-05 09:04:00,2024-03-05 10:04:00,High,Email,L1,Ann,Resolved,Happy\n")
     frame = freshdesk.read(src)
     assert (frame["frt_min"].iloc[0], frame["resolve_min"].iloc[0], frame["priority"].iloc[0]) == (4, 60, 2)
+
+
+# The header of Zendesk's CSV ticket export, every field in the order of Zendesk's help article
+# "Exporting data to a JSON, CSV, or XML file" (support.zendesk.com/hc/en-us/articles/4408886165402,
+# table "The ticket data in the report includes …"), spelled as the file spells them ("Id",
+# "Requester id": public scripts that rebuild the export, e.g. one whose header row starts
+# "Summation column", "Id", "Requester", …), plus one custom "[list]" field.  Satisfaction Score
+# takes "Not Offered, Offered, Good or Bad" (same article).
+ZENDESK_REAL_HEADER = [
+    "Summation column", "Id", "Requester", "Requester id", "Requester external id", "Requester email",
+    "Requester domain", "Submitter", "Assignee", "Group", "Subject", "Tags", "Status", "Priority", "Via",
+    "Ticket type", "Created at", "Updated at", "Assigned at", "Organization", "Due date", "Initially assigned at",
+    "Solved at", "Resolution time", "Satisfaction Score", "Group stations", "Assignee stations", "Reopens",
+    "Replies", "First reply time in minutes", "First reply time in minutes within business hours",
+    "First resolution time in minutes", "First resolution time in minutes within business hours",
+    "Full resolution time in minutes", "Full resolution time in minutes within business hours",
+    "Agent wait time in minutes", "Agent wait time in minutes within business hours",
+    "Requester wait time in minutes", "Requester wait time in minutes within business hours",
+    "On hold time in minutes", "On hold time in minutes within business hours", "Ticket Category [list]"]
+
+
+def zendesk_row(**cells) -> str:
+    row = dict.fromkeys(ZENDESK_REAL_HEADER, "")
+    row.update({k.replace("_", " "): v for k, v in cells.items()})
+    assert set(row) == set(ZENDESK_REAL_HEADER)
+    return ",".join(f'"{v}"' if "," in str(v) else str(v) for v in row.values())
+
+
+def test_zendesk_preset_reads_the_csv_export_as_zendesk_spells_it(tmp_path):
+    """Three tickets typed by hand in the real header: the numbers below are worked from the cells."""
+    rows = [
+        # 10:00 → first reply 3 min (Chat: the 1-minute chat target is missed), solved 11:00
+        zendesk_row(Id=101, Assignee="Li", Group="L1", Tags="vip", Status="Solved", Priority="Urgent", Via="Chat",
+                    **{"Created at": "2024-03-05 10:00:00", "Solved at": "2024-03-05 11:00:00",
+                       "Satisfaction Score": "Good", "Reopens": 0, "First reply time in minutes": 3,
+                       "First reply time in minutes within business hours": 3,
+                       "Full resolution time in minutes": 60}),
+        # e-mail answered after 200 min (≤ 240: met), reopened once, rated Bad
+        zendesk_row(Id=102, Assignee="Wang", Group="L2", Tags="", Status="Closed", Priority="normal", Via="Email",
+                    **{"Created at": "2024-03-05 09:00:00", "Solved at": "2024-03-05 15:20:00",
+                       "Satisfaction Score": "Bad", "Reopens": 1, "First reply time in minutes": 200,
+                       "First reply time in minutes within business hours": 200,
+                       "Full resolution time in minutes": 380}),
+        # a web form (the single 3-minute threshold) answered in 2, survey never sent
+        zendesk_row(Id=103, Assignee="Li", Group="L1", Tags="a, b", Status="Open", Priority="Low", Via="Web form",
+                    **{"Created at": "2024-03-06 09:00:00", "Satisfaction Score": "Not Offered", "Reopens": 0,
+                       "First reply time in minutes": 2, "First reply time in minutes within business hours": 2}),
+        # merged away: left out and reported
+        zendesk_row(Id=104, Tags="closed_by_merge", Status="Closed", Priority="Normal", Via="Email",
+                    **{"Created at": "2024-03-06 09:00:00", "Satisfaction Score": "Offered", "Reopens": 0}),
+    ]
+    src = write(tmp_path / "export-2024-03-07.csv", ",".join(ZENDESK_REAL_HEADER) + "\n" + "\n".join(rows) + "\n")
+    result = zendesk.load(src)
+    tickets, feedback = result.frames["tickets"], result.frames["feedback"]
+    assert list(tickets["ticket_id"]) == ["101", "102", "103"]
+    assert list(tickets["frt_min"]) == [3, 200, 2]
+    assert list(tickets["resolve_min"][:2]) == [57, 180]   # created → solved less the first reply
+    assert list(tickets["priority"]) == [1, 3, 4]           # "normal" as the API spells it
+    assert list(tickets["channel"]) == ["Chat", "Email", "Web form"]
+    assert list(feedback["ticket_id"]) == ["101", "102"] and list(feedback["satisfied"]) == ["是", "否"]
+    assert [(i.row, i.why.code) for i in result.issues] == [(5, "excluded")]
+    k = kpis_of(result)
+    assert k["frt_rate"] == pytest.approx(2 / 3)   # chat 3 > 1 missed; e-mail 200 ≤ 240; web 2 ≤ 3
+    assert k["satisfied_rate"] == 0.5
+
+
+# The header of a Freshdesk ticket export (Tickets > Export) as real exports have it, from public
+# code reading them (an upload template naming 'Ticket ID', 'Created time', 'Initial response time',
+# 'Resolved time' required and 'Subject', 'Priority', 'Source', … 'Survey results', 'Every response
+# status', 'Full name', 'Contact ID' optional; a Laravel model of the same export).  There is no
+# "First responded time": the first reply's time is "Initial response time".
+FRESHDESK_REAL_HEADER = [
+    "Ticket ID", "Subject", "Status", "Priority", "Source", "Type", "Agent", "Group", "Created time", "Due by Time",
+    "Resolved time", "Closed time", "Last update time", "Initial response time", "Time tracked",
+    "First response time (in hrs)", "Resolution time (in hrs)", "Agent interactions", "Customer interactions",
+    "Resolution status", "First response status", "Tags", "Survey results", "Product", "Every response status",
+    "Full name", "Contact ID"]
+
+
+def test_freshdesk_preset_reads_the_export_as_freshdesk_spells_it(tmp_path):
+    def row(**cells):
+        out = dict.fromkeys(FRESHDESK_REAL_HEADER, "")
+        out.update({k.replace("_", " "): v for k, v in cells.items()})
+        return ",".join(map(str, out.values()))
+    body = [
+        # phone: first reply after 2 min (≤ 3 met), resolved 58 min after it
+        row(**{"Ticket ID": 501, "Status": "Resolved", "Priority": "Urgent", "Source": "Phone", "Agent": "Ann",
+               "Group": "L1", "Created time": "2024-03-05 09:00:00", "Initial response time": "2024-03-05 09:02:00",
+               "Resolved time": "2024-03-05 10:00:00", "First response time (in hrs)": "0:02:00",
+               "Survey results": "Happy"}),
+        # chat: first reply after 5 min (> 1 missed), still open, the hours columns left blank
+        row(**{"Ticket ID": 502, "Status": "Open", "Priority": "Medium", "Source": "Chat", "Agent": "Bob",
+               "Group": "L2", "Created time": "2024-03-05 11:00:00", "Initial response time": "2024-03-05 11:05:00"}),
+    ]
+    src = write(tmp_path / "tickets.csv", ",".join(FRESHDESK_REAL_HEADER) + "\n" + "\n".join(body) + "\n")
+    result = freshdesk.load(src)
+    tickets = result.frames["tickets"]
+    assert list(tickets["ticket_id"]) == ["501", "502"]
+    assert list(tickets["frt_min"]) == [2, 5]
+    assert tickets["resolve_min"].iloc[0] == 58 and math.isnan(tickets["resolve_min"].iloc[1])
+    assert list(tickets["priority"]) == [1, 3]
+    assert list(result.frames["feedback"]["satisfied"]) == ["是"]
+    assert kpis_of(result)["frt_rate"] == 0.5
+
+
+def test_a_map_names_every_spelling_it_accepts_when_none_is_there(tmp_path):
+    src = write(tmp_path / "fd.csv", "Ticket ID,Created\n1,2024-03-05\n")
+    with pytest.raises(ImportError_, match=r"'Created time' or 'Created Time' \(for date\) not in the header"):
+        freshdesk.read(src)
 
 
 def test_chatwoot_offsets_become_workbook_time(tmp_path):

@@ -220,9 +220,29 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-def require_columns(frame: pd.DataFrame, wanted: dict[str, str], path) -> None:
-    """Every source column the map names must be in the export's header."""
-    missing = [f"{source!r} (for {key})" for key, source in wanted.items() if source not in frame.columns]
+def spelled(wanted: dict[str, str | list[str]], frame: pd.DataFrame) -> dict[str, str | list[str]]:
+    """Each key's source column as the export spells it.  A map may list several spellings of one
+    column (a list): exports differ by product version and by who wrote them (Zendesk's own CSV
+    says ``Id``, its help page ``ID``); the first one in the header is used.  A list none of whose
+    spellings is there stays a list, for :func:`require_columns` to name them all.
+
+    >>> spelled({"ticket_id": ["ID", "Id"], "date": "Created at"}, pd.DataFrame(columns=["Id", "Created at"]))
+    {'ticket_id': 'Id', 'date': 'Created at'}
+    """
+    out = {}
+    for key, source in wanted.items():
+        if isinstance(source, list):
+            source = next((s for s in source if s in frame.columns), source)
+        out[key] = source
+    return out
+
+
+def require_columns(frame: pd.DataFrame, wanted: dict[str, str | list[str]], path) -> None:
+    """Every source column the map names must be in the export's header (one of its spellings)."""
+    def named(source) -> str:
+        return " or ".join(map(repr, source)) if isinstance(source, list) else repr(source)
+    missing = [f"{named(source)} (for {key})" for key, source in wanted.items()
+               if isinstance(source, list) or source not in frame.columns]
     if missing:
         found = ", ".join(c for c in frame.columns if c != LINE)
         raise ImportError_(f"{Path(path).name}: column {missing[0]} not in the header; found: {found}")

@@ -7,7 +7,7 @@ A map (TOML) has these parts; every preset of this package is one::
     missing = ["?"]                         # markers meaning "blank"
     timestamp_format = "%d/%m/%Y %H:%M"     # strptime; default ISO 8601 (offsets converted)
     [columns]                               # canonical key = source header
-    ticket_id = "number"
+    ticket_id = "number"                    # or a list of spellings: ["Ticket ID", "Ticket Id"]
     "feedback.satisfied" = "Satisfaction"   # a key of another table: a second frame, joined by ticket_id
     [business_columns]                      # used instead when the clock counts business minutes
     frt_min = "First reply time in minutes within business hours"
@@ -34,7 +34,7 @@ from ..clock import Clock
 from ..schema import TABLES
 from ..words import reason
 from .base import (LINE, Imported, ImportError_, Issues, blank_missing, clock_of, load_map, moments, read_raw,
-                   require_columns, table_of)
+                   require_columns, spelled, table_of)
 
 FORMAT = "generic"
 TIME_KINDS = ("date", "datetime")
@@ -59,6 +59,7 @@ def import_with(path, spec: dict, clock: Clock | None = None) -> Imported:
     if not columns:
         raise ImportError_(f"{path.name}: the map has no [columns] (canonical key = source header)")
     raw, issues = read_raw(path, spec.get("source"))
+    columns = spelled(columns, raw)
     require_columns(raw, columns, path)
     raw = blank_missing(raw[_used_columns(raw, columns, spec.get("rows", {}))],
                         spec.get("source", {}).get("missing", []))
@@ -133,12 +134,18 @@ def _values(raw, key, source, table, spec, clock, issues) -> pd.Series:
 
 
 def map_values(cells: pd.Series, mapping: dict) -> pd.Series:
-    """Source words → canonical values; ``"*"`` maps every other non-blank
-    cell; cells the map does not name stay as typed (the loader reads them)."""
-    table = {str(k).strip(): v for k, v in mapping.items() if k != "*"}
-    mapped = cells.map(lambda c: table.get(c, c))
+    """Source words → canonical values, matched whatever their case (Zendesk's CSV says
+    "Urgent", its API "urgent"); ``"*"`` maps every other non-blank cell; cells the map does not
+    name stay as typed (the loader reads them).
+
+    >>> list(map_values(pd.Series(["urgent", "Urgent", "x", ""]), {"Urgent": 1}))
+    [1, 1, 'x', '']
+    """
+    table = {str(k).strip().casefold(): v for k, v in mapping.items() if k != "*"}
+    folded = cells.str.casefold()
+    mapped = pd.Series([table.get(f, c) for f, c in zip(folded, cells)], index=cells.index, dtype=object)
     if "*" in mapping:
-        other = ~cells.isin(list(table)) & (cells != "")
+        other = ~folded.isin(list(table)) & (cells != "")
         mapped = mapped.where(~other, mapping["*"])
     return mapped
 
