@@ -159,6 +159,11 @@ REPORT: dict[str, tuple[str, str]] = {
     "kpi_headers": (("指标", "数值", "目标", "差距", "达标"), ("Metric", "Value", "Target", "Gap", "Met")),
     "targets_block": ("图表数据: 比率指标与目标", "Chart data: rates against targets"),
     "targets_chart": ("比率指标 vs 目标", "Rates vs targets"),
+    # 首次响应达标率's label names the targets it is held to (参数): per channel class, then the rest
+    "frt_label": ("{name}({targets}分钟)", "{name} ({targets} min)"),
+    "frt_target": ("{channel}≤{minutes}", "{channel} ≤ {minutes}"),
+    "frt_target_sep": ("、", ", "),
+    "frt_other": ("其他", "other"),
     "value": ("数值", "Value"), "target": ("目标", "Target"), "metric": ("指标", "Metric"),
     "period_block": ("统计期间", "Period"),
     "period_start": ("期间开始", "From"), "period_end": ("期间结束", "To"),
@@ -211,6 +216,7 @@ REPORT: dict[str, tuple[str, str]] = {
                    "vs previous: against the period before; vs last year: the same period a year earlier. "
                    "Volume as growth rate, rates as percentage-point differences."),
     "trend_chart": ("{grain} {label}", "{label} {grain}"),
+    "trend_pair_chart": ("{grain} {first}与{second}", "{first} and {second} {grain}"),
     "partial": ("{label} (部分)", "{label} (partial)"),
     "trend_partial_note": ("标有(部分)的期间不完整(数据只覆盖其中几天), 其环比不代表真实涨跌; "
                            "某期间没有该表记录时数值留空。",

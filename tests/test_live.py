@@ -393,6 +393,29 @@ def test_refresh_button_adds_native_charts_with_the_layout_rules(demo_pressed):
     assert {c["type"] for c in trends} <= {"Line", "LineMarkers"} and trends
 
 
+def _columns_of(address: str) -> list[int]:
+    """'$E$5:$F$20' (or 'E5:F20', a single cell, a sheet-qualified ref) → [5, 6]."""
+    refs = re.findall(r"\$?([A-Z]+)\$?\d+", address.rpartition("!")[2])
+    first, last = (openpyxl.utils.column_index_from_string(c) for c in (refs[0], refs[-1]))
+    return list(range(first, last + 1))
+
+
+def test_web_charts_plot_every_series_the_file_charts_plot(demo, demo_pressed):
+    """Office.js adds a chart from one rectangle and xlwings has no action adding a series, so each
+    chart's source must hold all its series: the columns plotted after a press are, chart for chart,
+    the series columns of the charts ``cs-xl refresh`` wrote — two on the trend's rate charts."""
+    _, _, replay = demo_pressed
+    wb = openpyxl.load_workbook(demo)
+    checked = 0
+    for name in GENERATED & set(wb.sheetnames):
+        file_series = [sorted(_columns_of(s.val.numRef.f)[0] for s in chart.series) for chart in wb[name]._charts]
+        live_series = [_columns_of(c["source"]) for c in replay.sheet(name).charts]
+        assert live_series == file_series, name
+        checked += len(file_series)
+    trend_pairs = [c for c in replay.sheet("趋势").charts if len(_columns_of(c["source"])) == 2]
+    assert len(trend_pairs) == 3 and checked >= 10  # month, week and day: 满意度 and 首次响应达标率 each
+
+
 def test_check_button_writes_only_the_quality_sheet(server_udfs, demo):
     data, actions = press(server_udfs, demo, "check_data")
     replay = Replay(data)

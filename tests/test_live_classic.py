@@ -273,18 +273,21 @@ def test_classic_sub_draws_the_sheets_cs_xl_refresh_writes(classic_udfs, monkeyp
     assert book.active == "汇总" and book.alerts == []
 
 
-def test_classic_chart_of_series_apart_plots_both_columns(classic_udfs, monkeypatch, tmp_path):
-    """COM takes a multi-area source: the trend chart's 达标率 and 满意度 lines are both plotted."""
+def test_classic_trend_rate_chart_plots_both_series(classic_udfs, monkeypatch, tmp_path):
+    """The trend's rate charts plot 满意度 and 首次响应达标率: one rectangle of two columns (the same
+    source the web path sends), headed by those two metrics."""
     import xlwings as xw
     from test_refresh import make_book
     book = Book(make_book(tmp_path / "book.xlsx", n=200))
     monkeypatch.setattr(xw.Book, "caller", staticmethod(lambda: book))
     classic_udfs.refresh_report()
-    sources = [c.source for c in book.sheets["趋势"].chart_list]
-    multi = [s for s in sources if isinstance(s, list)]
-    assert multi and all(len(areas) == 2 for areas in multi)
-    headers = {book.sheets["趋势"].values.get(area.first) for areas in multi for area in areas}
-    assert any("达标率" in str(h) for h in headers) and any("满意" in str(h) for h in headers)
+    trend = book.sheets["趋势"]
+    pairs = [c.source for c in trend.chart_list if not isinstance(c.source, list) and c.source.shape[1] == 2]
+    assert len(pairs) == 3  # month, week, day
+    for source in pairs:
+        row, col = source.first
+        headers = [trend.values.get((row, col)), trend.values.get((row, col + 1))]
+        assert "满意" in str(headers[0]) and "首次响应达标率" in str(headers[1]), headers
 
 
 def test_classic_no_input_sheet_is_an_alert(classic_udfs, monkeypatch, tmp_path):

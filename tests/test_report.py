@@ -241,7 +241,7 @@ def test_summary_cards_period_and_alerts():
     assert same(frt.value, ref_frt_rate(t["frt_min"]))             # 4/6: 2, 3, 1, 2.5 of 2, 4, 3, 1, 6, 2.5
     assert frt.value == pytest.approx(4 / 6)
     assert frt.target == 0.90 and frt.gap == pytest.approx(4 / 6 - 0.90) and frt.met is False
-    assert frt.label == "首次响应达标率(≤3分钟)"
+    assert frt.label == "首次响应达标率(即时通讯≤1、电话≤3、邮件≤240、其他≤3分钟)"  # 参数's targets
     wait = kpi_card(rep, "avg_wait")
     assert wait.value == pytest.approx(c["wait_s"].mean())        # (10 + 30 + 90 + 5) / 4 = 33.75
     assert wait.met is True                                        # ≤ 60 s
@@ -255,7 +255,7 @@ def test_summary_cards_period_and_alerts():
     alerts = [b for b in sheet(rep, "summary").blocks if isinstance(b, report.TextBlock) and b.style == "alert"]
     assert any("首次响应达标率" in line for line in alerts[0].lines)
     targets = records(block(rep, "summary", "targets"))
-    assert {r["label"] for r in targets} >= {"首次响应达标率(≤3分钟)", "人工接通率"}
+    assert {r["label"] for r in targets} >= {"首次响应达标率(即时通讯≤1、电话≤3、邮件≤240、其他≤3分钟)", "人工接通率"}
 
 
 def test_trends_have_period_over_period_and_year_over_year_deltas():
@@ -323,7 +323,9 @@ def test_settings_change_the_report():
     base = build_report(dataset(), Settings())
     wider = build_report(dataset(), Settings(frt_threshold_min=5.0))
     assert kpi_card(wider, "frt_rate").value == pytest.approx(5 / 6)   # 6 > 5 is the only miss
-    assert kpi_card(wider, "frt_rate").label == "首次响应达标率(≤5分钟)"
+    assert kpi_card(wider, "frt_rate").label == "首次响应达标率(即时通讯≤1、电话≤3、邮件≤240、其他≤5分钟)"
+    one = build_report(dataset(), Settings(frt_threshold_min=5.0, frt_channel_min={"chat": 5.0, "phone": 5.0, "email": 5.0}))
+    assert kpi_card(one, "frt_rate").label == "首次响应达标率(≤5分钟)"   # one target for every channel: said once
     assert kpi_card(base, "frt_rate").value != kpi_card(wider, "frt_rate").value
     targets = dict(Settings().targets, frt_rate=(0.5, ">="))
     assert kpi_card(build_report(dataset(), Settings(targets=targets)), "frt_rate").met is True
@@ -338,7 +340,7 @@ def test_english_report():
     rep = build_report(dataset(), Settings(lang="en"))
     assert rep.lang == "en"
     assert [s.name for s in rep.sheets][0] == "Summary"
-    assert kpi_card(rep, "frt_rate").label == "FRT within target (≤ 3 min)"
+    assert kpi_card(rep, "frt_rate").label == "FRT within target (chat ≤ 1, phone ≤ 3, e-mail ≤ 240, other ≤ 3 min)"
     heat = next(b for b in sheet(rep, "load").blocks if isinstance(b, report.HeatmapBlock))
     assert heat.row_labels[0] == "Mon"
 

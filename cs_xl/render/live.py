@@ -160,10 +160,10 @@ def on_server(sheet) -> bool:
 def chart_source(sheet, spec: ChartLayout):
     """The range a chart plots: its series' columns from the header row (the series names) down.
 
-    Series side by side are one rectangle.  Series apart (the trend table's 达标率 and 满意度 have
-    their 环比/同比 columns between them) are a multi-area range on the classic path; Office.js
-    charts take one rectangle and xlwings cannot add a series, so there the chart plots the first
-    run of adjacent series only (README: what the web buttons draw differently)."""
+    Series side by side are one rectangle: the report places every chart's series in adjacent
+    columns (the trend table puts 满意度 just before 首次响应达标率), because Office.js charts take one
+    rectangle and xlwings' server actions cannot add a series.  Series apart would be a multi-area
+    range on the classic path and, on the web, the first run of adjacent series only."""
     name_row, last_row = spec.series[0].name[0], spec.series[0].values.last_row
     cols = [s.values.first_col for s in spec.series]
     runs = [[cols[0]]]

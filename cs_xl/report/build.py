@@ -32,7 +32,7 @@ from ..params import LEVEL_EN, LEVEL_ZH
 from ..settings import FEEDBACK_CLASS_EN, Settings
 from ..values import GAP_FORMATS, number_text
 from ..values import plain as clean  # NaN / NaT / numpy scalars → plain Python; undefined → None (never 0)
-from ..words import DIM_WORDS, action_text, sheet_name, word
+from ..words import CHANNEL_CLASS_NAMES, DIM_WORDS, action_text, sheet_name, word
 from .figures import DataSetFigures
 from .model import (ChartSpec, ColumnSpec, HeatmapBlock, KpiCard, KpiCards, KpiTiles, Report, SheetModel,
                     TableBlock, TextBlock)
@@ -53,8 +53,11 @@ BREAKDOWN_DIMS = ("team", "channel", "issue_type", "module", "priority", "custom
 BREAKDOWN_KEYS = ("volume", "frt_rate", "frt_avg", "sla_rate", "resolution_rate", "ontime_rate", "fcr_rate",
                   "csat_rate", "complaint_rate")
 TREND_GRAINS = ("month", "week", "day")  # the short tables first: the day table runs long
-TREND_KEYS = ("volume", "frt_rate", "frt_avg", "resolution_rate", "csat_rate", "complaint_rate",
+# 满意度 stands just before 首次响应达标率 (whose 环比/同比 follow it): the rate chart's two series are
+# then adjacent columns, one rectangle — the only chart source Office.js takes (the web buttons)
+TREND_KEYS = ("volume", "csat_rate", "frt_rate", "frt_avg", "resolution_rate", "complaint_rate",
               "offered", "answer_rate")
+TREND_RATE_SERIES = ("csat_rate", "frt_rate")
 DELTA_KEYS = ("volume", "frt_rate")  # the metrics whose 环比/同比 are shown
 TILE_KEYS = ("volume", "frt_rate", "resolution_rate", "csat_rate", "nps", "answer_rate")  # dashboard tiles
 RANK_KEY = "frt_rate"                # agents are ranked on the seed's headline metric
@@ -120,16 +123,34 @@ def priority_label(level, lang: str) -> str:
 # ---------------------------------------------------------------- labels and formats
 
 def metric_label(key: str, lang: str, settings: Settings) -> str:
-    """The metric's name with its unit / threshold, e.g. 首次响应达标率(≤3分钟)."""
+    """The metric's name with its unit / targets, e.g. 首次响应达标率(即时通讯≤1、电话≤3、邮件≤240、其他≤3分钟)."""
     info = catalogue.get(key)
     name = info.name(lang)
     if key == "frt_rate":
-        t = f"{settings.frt_threshold_min:g}"
-        return f"{name}(≤{t}分钟)" if lang == "zh" else f"{name} (≤ {t} min)"
+        return word("frt_label", lang).format(name=name, targets=frt_targets_text(lang, settings))
     unit = {"min": ("分钟", "min"), "sec": ("秒", "s")}.get(info.fmt)
     if unit:
         return f"{name}({unit[0]})" if lang == "zh" else f"{name} ({unit[1]})"
     return name
+
+
+def frt_targets_text(lang: str, settings: Settings) -> str:
+    """The first-response targets of 参数 as 首次响应达标率's label shows them: each channel class's
+    and the other channels' (the single threshold), or the one threshold when every class has it.
+
+    >>> frt_targets_text("zh", Settings())
+    '即时通讯≤1、电话≤3、邮件≤240、其他≤3'
+    >>> frt_targets_text("en", Settings(frt_channel_min={"chat": 5.0, "phone": 5.0, "email": 5.0}, frt_threshold_min=5))
+    '≤ 5'
+    """
+    def target(channel: str, minutes: float) -> str:
+        return word("frt_target", lang).format(channel=channel, minutes=f"{minutes:g}").strip()
+    other = settings.frt_threshold_min
+    if all(minutes == other for minutes in settings.frt_channel_min.values()):
+        return target("", other)
+    names = {cls: pair[1] if lang == "zh" else pair[0] for cls, pair in CHANNEL_CLASS_NAMES.items()}
+    parts = [target(names[cls], minutes) for cls, minutes in settings.frt_channel_min.items()]
+    return word("frt_target_sep", lang).join(parts + [target(word("frt_other", lang), other)])
 
 
 def metric_fmt(key: str) -> str:
@@ -181,6 +202,10 @@ class Context:
 
     def label(self, key: str) -> str:
         return metric_label(key, self.lang, self.settings)
+
+    def name(self, key: str) -> str:
+        """The metric's bare name, for chart titles: its series and axis carry the full label."""
+        return catalogue.get(key).name(self.lang)
 
     def grouped(self, by: str) -> pd.DataFrame:
         """KPIs per group of the scoped data by a period, computed once per report (the trend tables)."""
@@ -364,7 +389,7 @@ def build_agents(ctx: Context) -> SheetModel:
         note += " " + ctx.w("tenure_note").format(n=f"{ctx.settings.min_tenure_months:g}")
     blocks.append(TableBlock("agents", ctx.w("agents_title"), columns, rows, note))
     category = "agent_name" if names else "agent_id"
-    blocks.append(ChartSpec("bar", ctx.w("agents_chart").format(label=ctx.label(RANK_KEY)), "agents",
+    blocks.append(ChartSpec("bar", ctx.w("agents_chart").format(label=ctx.name(RANK_KEY)), "agents",
                             category, [RANK_KEY]))
     blocks += agent_trend_blocks(ctx)
     return SheetModel("agents", sheet_name("agents", ctx.lang), ctx.w("agents_title"), blocks,
@@ -384,7 +409,7 @@ def build_breakdowns(ctx: Context) -> SheetModel:
             + metric_columns(keys, ctx.lang, ctx.settings)
         name = f"by_{dim}"
         blocks.append(TableBlock(name, ctx.w("by").format(dim=dim_word), columns, rows))
-        blocks.append(ChartSpec("bar", ctx.w("breakdown_chart").format(label=ctx.label("frt_rate"), dim=dim_word),
+        blocks.append(ChartSpec("bar", ctx.w("breakdown_chart").format(label=ctx.name("frt_rate"), dim=dim_word),
                                 name, dim, ["frt_rate"]))
     if not dims:
         blocks.append(TextBlock([ctx.w("no_dims")]))
@@ -448,10 +473,11 @@ def build_trends(ctx: Context) -> SheetModel:
         blocks.append(TableBlock(name, grain_word, trend_columns(ctx, keys, DELTA_KEYS),
                                  trend_rows(frame, grain, keys, DELTA_KEYS, ctx.figures.periods_present(grain),
                                             display)))
-        blocks.append(ChartSpec("line", ctx.w("trend_chart").format(grain=grain_word, label=ctx.label("volume")),
+        blocks.append(ChartSpec("line", ctx.w("trend_chart").format(grain=grain_word, label=ctx.name("volume")),
                                 name, "period", ["volume"], anchor="below"))
-        blocks.append(ChartSpec("line", ctx.w("trend_chart").format(grain=grain_word, label=ctx.label("frt_rate")),
-                                name, "period", ["frt_rate", "csat_rate"], anchor="below"))
+        first, second = (ctx.name(key) for key in TREND_RATE_SERIES)
+        blocks.append(ChartSpec("line", ctx.w("trend_pair_chart").format(grain=grain_word, first=first, second=second),
+                                name, "period", list(TREND_RATE_SERIES), anchor="below"))
     return SheetModel("trends", sheet_name("trends", ctx.lang), ctx.w("trends_title"), blocks)
 
 
