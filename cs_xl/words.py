@@ -44,6 +44,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "outside": ("outside {low:.10g}-{high:.10g}", "超出范围{low:.10g}-{high:.10g}"),  # 5256000, not 5.256e+06
     # importers (issue 11): the row is named by source file and line
     "field_count": ("{found} fields where the header has {expected}", "有{found}个字段,表头为{expected}个"),
+    "not_json": ("not a JSON record", "不是JSON记录"),
     "excluded": ("excluded: {why}", "已排除:{why}"),
     "phantom_call": ("PHANTOM call (virtual, not a caller)", "PHANTOM虚拟来电(非真实来电)"),
     "duplicate_event": ("exact duplicate event", "完全重复的事件"),

@@ -203,6 +203,44 @@ def test_zendesk_preset_reads_the_csv_export_as_zendesk_spells_it(tmp_path):
     assert k["satisfied_rate"] == 0.5
 
 
+def test_zendesk_preset_reads_the_full_json_export(tmp_path):
+    """Zendesk's full JSON export: NDJSON in UTC, one ticket a line — plain or wrapped as
+    {"ticket": {…}} (its help article) — with the API's field names (Tickets API: id, created_at,
+    via.channel, tags, satisfaction_rating.score; Ticket Metrics API: solved_at,
+    reply_time_in_minutes {calendar, business}, reopens, here under metric_set)."""
+    import json
+    tickets = [
+        {"ticket": {"id": 201, "created_at": "2024-03-05T02:00:00Z", "priority": "urgent", "status": "solved",
+                    "assignee_id": 9001, "group_id": 77, "via": {"channel": "chat", "source": {"rel": None}},
+                    "tags": ["vip", "refund"], "satisfaction_rating": {"score": "good"},
+                    "comments": [{"body": "hi"}],
+                    "metric_set": {"solved_at": "2024-03-05T03:00:00Z", "reopens": 0,
+                                   "reply_time_in_minutes": {"calendar": 1, "business": 1}}}},
+        {"id": 202, "created_at": "2024-03-05T01:00:00Z", "priority": "normal", "status": "open",
+         "assignee_id": 9002, "group_id": 77, "via": {"channel": "email"}, "tags": [],
+         "satisfaction_rating": {"score": "unoffered"},
+         "metric_set": {"solved_at": None, "reopens": 2, "reply_time_in_minutes": {"calendar": 300, "business": 120}}},
+        {"id": 203, "created_at": "2024-03-05T01:00:00Z", "priority": "low", "status": "closed",
+         "via": {"channel": "email"}, "tags": ["closed_by_merge"], "satisfaction_rating": {"score": "offered"},
+         "metric_set": {"reply_time_in_minutes": {"calendar": 5, "business": 5}}},
+    ]
+    lines = [json.dumps(t) for t in tickets]
+    lines.insert(2, '{"id": 999, "created_at": ')  # a truncated line
+    src = write(tmp_path / "export_2024_03_07_abc_1.json", "\n".join(lines) + "\n")
+    result = zendesk.load(src)
+    frame, feedback = result.frames["tickets"], result.frames["feedback"]
+    assert list(frame["ticket_id"]) == ["201", "202"]
+    assert list(frame["created_at"]) == [pd.Timestamp(2024, 3, 5, 10), pd.Timestamp(2024, 3, 5, 9)]  # UTC+8
+    assert list(frame["frt_min"]) == [1, 300]
+    assert frame["resolve_min"].iloc[0] == 59                    # 60 min created → solved, less the reply
+    assert list(frame["priority"]) == [1, 3] and list(frame["channel"]) == ["chat", "email"]
+    assert list(frame["agent_id"]) == ["9001", "9002"] and frame["note"].iloc[0] == "vip refund"
+    assert list(frame["reopened"]) == [False, True]
+    assert list(feedback["ticket_id"]) == ["201"] and list(feedback["satisfied"]) == ["是"]
+    assert sorted((i.row, i.why.code) for i in result.issues) == [(3, "not_json"), (4, "excluded")]
+    assert list(zendesk.read(src, clock=Clock(mode="business"))["frt_min"]) == [1, 120]
+
+
 # The header of a Freshdesk ticket export (Tickets > Export) as real exports have it, from public
 # code reading them (an upload template naming 'Ticket ID', 'Created time', 'Initial response time',
 # 'Resolved time' required and 'Subject', 'Priority', 'Source', … 'Survey results', 'Every response

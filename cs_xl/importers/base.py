@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -27,6 +28,7 @@ from ..words import Reason, reason
 LINE = "_line"  # source line of each record, kept on the raw frame for messages
 DELIMITERS = (",", "\t", ";", "|")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+JSON_SUFFIXES = (".json", ".ndjson", ".jsonl")
 
 
 class ImportError_(LoadError):
@@ -175,6 +177,8 @@ def read_raw(path, source: dict | None = None) -> tuple[pd.DataFrame, Issues]:
         raise ImportError_(f"{path}: file not found")
     if path.suffix.lower() in WORKBOOK_SUFFIXES:
         return _read_workbook_rows(path, issues), issues
+    if path.suffix.lower() in JSON_SUFFIXES:
+        return _read_json_records(path, issues), issues
     text = read_text(path)
     delimiter = source.get("delimiter") or _pick_delimiter(text.split("\n", 1)[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -212,6 +216,65 @@ def _read_workbook_rows(path: Path, issues: Issues) -> pd.DataFrame:
     frame = pd.DataFrame(body, columns=header, dtype=object)
     frame[LINE] = range(grid.first_row + 1, grid.first_row + 1 + len(body))
     return frame
+
+
+def _read_json_records(path: Path, issues: Issues) -> pd.DataFrame:
+    """A JSON export as text cells, one column per field with nested fields joined by dots
+    (``via.channel``, ``satisfaction_rating.score``).  Zendesk's full JSON export is NDJSON, one
+    ticket a line, possibly wrapped as ``{"ticket": {…}}`` or in a ``{"tickets": […]}`` array (its
+    help article); all three read alike.  A line that is no JSON object is reported and skipped."""
+    text = read_text(path)
+    try:
+        whole = json.loads(text)
+    except json.JSONDecodeError:
+        whole = None
+    if whole is not None:
+        items = next((v for v in whole.values() if isinstance(v, list)), [whole]) \
+            if isinstance(whole, dict) and len(whole) == 1 else whole if isinstance(whole, list) else [whole]
+        records = [(None, item) for item in items]
+    else:
+        records = []
+        for line, raw in enumerate(text.splitlines(), start=1):
+            if raw.strip():
+                try:
+                    records.append((line, json.loads(raw)))
+                except json.JSONDecodeError:
+                    issues.add(line, None, raw[:80], reason("not_json"), "dropped")
+    rows, lines = [], []
+    for line, record in records:
+        record = _unwrapped(record)
+        if not isinstance(record, dict):
+            issues.add(line, None, str(record)[:80], reason("not_json"), "dropped")
+            continue
+        rows.append(dict(_flat(record)))
+        lines.append(line if line is not None else len(lines) + 1)
+    if not rows:
+        raise ImportError_(f"{path}: no JSON records")
+    frame = pd.DataFrame(rows, dtype=object).fillna("")
+    frame[LINE] = lines
+    return frame
+
+
+def _unwrapped(record):
+    """``{"ticket": {…}}`` → ``{…}`` (one key holding the record)."""
+    if isinstance(record, dict) and len(record) == 1:
+        inner = next(iter(record.values()))
+        if isinstance(inner, dict):
+            return inner
+    return record
+
+
+def _flat(record: dict, prefix: str = ""):
+    """(dotted field, text) pairs; a list of plain values is one cell, space-separated (tags)."""
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _flat(value, name + ".")
+        elif isinstance(value, list):
+            if all(not isinstance(v, (dict, list)) for v in value):
+                yield name, " ".join(_cell_text(v) for v in value if v is not None)
+        elif value is not None:
+            yield name, value if isinstance(value, str) else _cell_text(value)
 
 
 def _cell_text(value) -> str:

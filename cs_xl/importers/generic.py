@@ -76,7 +76,8 @@ def import_with(path, spec: dict, clock: Clock | None = None) -> Imported:
 
 def _used_columns(raw: pd.DataFrame, columns: dict, rows: dict) -> list[str]:
     """The columns the map reads (an export may have dozens it ignores: no need to clean those)."""
-    named = [*columns.values(), rows.get("group"), *(rule.get("column") for rule in rows.get("exclude", [])), LINE]
+    excluding = spelled({i: rule.get("column") for i, rule in enumerate(rows.get("exclude", []))}, raw)
+    named = [c for c in (*columns.values(), rows.get("group"), *excluding.values(), LINE) if isinstance(c, str)]
     return [c for c in dict.fromkeys(named) if c in raw.columns]
 
 
@@ -90,8 +91,8 @@ def _columns(spec: dict, clock: Clock) -> dict[str, str]:
 def _exclude(raw: pd.DataFrame, rules: list[dict], issues: Issues, path: Path) -> pd.DataFrame:
     """Rows the map excludes (merged tickets …) leave with one issue each."""
     for rule in rules:
-        column = rule.get("column")
-        if column not in raw.columns:
+        column = spelled({"column": rule.get("column")}, raw)["column"]
+        if isinstance(column, list) or column not in raw.columns:
             raise ImportError_(f"{path.name}: exclude rule names column {column!r}, not in the header")
         cells = raw[column].fillna("").astype(str)
         if "contains" in rule:
