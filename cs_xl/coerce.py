@@ -477,8 +477,10 @@ def _mostly_typed(cells: np.ndarray, kind: str) -> Coerced | None:
     types = _TYPE_OF(cells)
     if convert is _number_cells:
         fast = (types == float) | (types == int)
-    else:  # one class at a time: the more frequent of datetime and date
-        fast = max((types == cls for cls in _DATE_CLASSES), key=np.count_nonzero)
+    else:  # one class at a time: the most frequent of datetime, date and serial numbers (Office.js)
+        fast, convert = max(((types == dt.datetime, _date_cells), (types == dt.date, _date_cells),
+                             ((types == float) | (types == int), _serial_cells)),
+                            key=lambda pair: np.count_nonzero(pair[0]))
     at = np.flatnonzero(fast)
     if len(at) < len(cells) / 2:
         return None
@@ -680,7 +682,8 @@ def _serial_cells(cells: np.ndarray, kind: str) -> tuple[np.ndarray, list[tuple[
     ('2024-03-01T12:00:00.000000000', [(0, 'repaired'), (1, 'dropped'), (2, 'dropped')])
     """
     days = np.asarray(cells, dtype=float)
-    serial = (days >= 1) & (days < _SERIAL_END)  # else not a date at all
+    blank = np.isnan(days)  # NaN: a blank cell, as the parser reads it
+    serial = (days >= 1) & (days < _SERIAL_END)  # else (blanks aside) not a date at all
     safe = np.where(serial, days, 1.0)
     whole = np.floor(safe)
     micros = whole.astype(np.int64) * _US_PER_DAY + np.rint((safe - whole) * _US_PER_DAY).astype(np.int64)
@@ -692,9 +695,10 @@ def _serial_cells(cells: np.ndarray, kind: str) -> tuple[np.ndarray, list[tuple[
         stamps = stamps.astype("datetime64[D]")  # midnight of the day, as Timestamp.normalize
     typed = np.where(serial & ~outside, stamps, _EPOCH_64).astype("datetime64[ns]")  # in range: no overflow
     typed[~serial | outside] = _NAT
-    found = (DROP_NOT_DATE, DROP_DATE_RANGE, SERIAL_REPAIR)
-    which = np.where(~serial, 0, np.where(outside, 1, 2)).tolist()
-    return typed, list(enumerate(map(found.__getitem__, which)))
+    found = (DROP_NOT_DATE, DROP_DATE_RANGE, SERIAL_REPAIR, None)
+    which = np.where(blank, 3, np.where(~serial, 0, np.where(outside, 1, 2))).tolist()
+    problems = list(enumerate(map(found.__getitem__, which)))
+    return typed, problems if not blank.any() else [(pos, p) for pos, p in problems if p is not None]
 
 
 def _already_typed(series: pd.Series, kind: str):
