@@ -394,7 +394,7 @@ def test_demo_report_states_the_planted_optimisation_with_the_evidence_numbers(d
 
     def table_under(title: str) -> list[dict]:
         return find_table(evidence[[r[0] for r in evidence].index(title):], "措施", "结论")
-    assert table_under("首次响应达标率(≤3分钟): 优化前后")[0]["结论"] == "显著改善"
+    assert table_under("首次响应达标率(即时通讯≤1、电话≤3、邮件≤240、其他≤3分钟): 优化前后")[0]["结论"] == "显著改善"
     row = table_under("平均等待时长(秒): 优化前后")[0]
     calls = pd.read_excel(demo_book, sheet_name="话务记录", header=1, engine="openpyxl")
     queued = calls[calls["IVR分流"].astype(str) != "是"]
