@@ -717,7 +717,8 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from .calc import CalcError
     from .load import LoadError
     from .params import ParamsError
-    return CliError, LoadError, ParamsError, BookError, CalcError
+    from .settings import ClockError
+    return CliError, LoadError, ParamsError, BookError, CalcError, ClockError
 
 
 def main(argv=None) -> int:

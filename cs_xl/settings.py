@@ -5,6 +5,7 @@ the 参数 sheet of the template overrides them (see :mod:`cs_xl.params`).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import zoneinfo
 from dataclasses import dataclass, field, replace
 
@@ -52,6 +53,22 @@ DEFAULT_TARGETS = {
     "service_level": (0.80, ">="),  # 80/20 convention
     "abandon_rate": (0.10, "<="),
 }
+
+
+class ClockError(ValueError):
+    """SOURCE_DATE_EPOCH is set but is not a time."""
+
+
+def now(timezone: str) -> dt.datetime:
+    """The one clock: the current moment in ``timezone``, or ``SOURCE_DATE_EPOCH`` when it is set."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    zone = zoneinfo.ZoneInfo(timezone)
+    if not epoch:
+        return dt.datetime.now(zone)
+    try:
+        return dt.datetime.fromtimestamp(int(epoch), zone)
+    except (ValueError, OverflowError, OSError):
+        raise ClockError(f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds since 1970-01-01") from None
 
 
 @dataclass
@@ -116,8 +133,18 @@ class Settings:
         return replace(self, **changes)
 
     def today(self) -> dt.date:
-        """Today's date in the 参数 timezone (what "future date" and 数据截至 mean for this team)."""
-        return dt.datetime.now(zoneinfo.ZoneInfo(self.timezone)).date()
+        """Today's date in the 参数 timezone (what "future date" and 数据截至 mean for this team).
+
+        ``SOURCE_DATE_EPOCH`` (seconds since 1970, the reproducible-builds convention) fixes the
+        clock, so committed pictures and scheduled re-runs do not depend on the day they ran:
+
+        >>> import os
+        >>> os.environ["SOURCE_DATE_EPOCH"] = "1717200000"  # 2024-06-01 00:00 UTC
+        >>> Settings().today(), Settings(timezone="America/Los_Angeles").today()
+        (datetime.date(2024, 6, 1), datetime.date(2024, 5, 31))
+        >>> del os.environ["SOURCE_DATE_EPOCH"]
+        """
+        return now(self.timezone).date()
 
     def clock(self):
         """The :class:`cs_xl.clock.Clock` of these settings (mode, business hours, timezone)."""

@@ -22,9 +22,9 @@ SPEC3_KEYS = ("volume frt_rate frt_avg frt_median frt_p90 resolve_avg resolve_me
               "abandon_rate asa avg_wait service_level aht ivr_rate agents_needed").split()
 
 
-def run(*args, check_rc=None):
+def run(*args, check_rc=None, env=None):
     proc = subprocess.run([sys.executable, "-m", "cs_xl.cli", *map(str, args)],
-                          capture_output=True, text=True, cwd=ROOT)
+                          capture_output=True, text=True, cwd=ROOT, env=env)
     if check_rc is not None:
         assert proc.returncode == check_rc, proc.stderr
     return proc
@@ -175,11 +175,61 @@ def test_bad_settings_value_is_one_line_naming_the_cell(tmp_path):
     assert f"参数!{value_cell.coordinate}" in proc.stderr and "abc" in proc.stderr
 
 
+def dashboard_script():
+    """docs/render_dashboard.py as a module: the README picture's day and record."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("render_dashboard", ROOT / "docs" / "render_dashboard.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(scope="module")
 def demo_book(tmp_path_factory):
+    """The demo on the README picture's day (the day does not change a demo number: the sample has no
+    future dates then or now)."""
     out = tmp_path_factory.mktemp("demo") / "cs_demo.xlsx"
-    proc = run("demo", "--out", out, check_rc=0)
+    proc = run("demo", "--out", out, check_rc=0, env=dashboard_script().demo_env())
     return out, proc
+
+
+def test_committed_dashboard_picture_shows_todays_demo(demo_book):
+    """docs/dashboard.png is the README's picture of 汇总: docs/dashboard.json records which 汇总 it shows
+    and which picture. A change to the demo's 汇总 fails here until the picture is rendered again."""
+    import hashlib
+    script = dashboard_script()
+    out, _ = demo_book
+    recorded = json.loads(script.RECORD.read_text(encoding="utf-8"))
+    assert recorded["png_sha256"] == hashlib.sha256(script.DASHBOARD.read_bytes()).hexdigest(), \
+        "docs/dashboard.png was changed by hand: run python3 docs/render_dashboard.py"
+    fresh = script.summary_cells(out)
+    stale = sorted(c for c in fresh.keys() | recorded["summary_cells"].keys()
+                   if fresh.get(c) != recorded["summary_cells"].get(c))
+    assert not stale, f"汇总 changed at {stale[:10]}: run python3 docs/render_dashboard.py"
+    as_of = next(coord for coord, value in fresh.items() if value == "数据截至")
+    below = re.sub(r"\d+$", lambda m: str(int(m.group()) + 1), as_of)  # the header's value is below it
+    assert recorded["today"] == script.DEMO_TODAY.isoformat() == fresh[below][:10]
+
+
+def test_source_date_epoch_fixes_the_clock(tmp_path):
+    """The one clock: with SOURCE_DATE_EPOCH at 2024-06-01, a ticket dated 2024-06-05 is a future date;
+    without it (the real today, after 2024) it is not."""
+    import os
+    import openpyxl
+    book = tmp_path / "t.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "响应时间统计表"
+    ws.append(["日期", "客服工号", "首次响应时间(分钟)"])
+    ws.append(["2024-05-30", "C1", 2])
+    ws.append(["2024-06-05", "C1", 4])
+    wb.save(book)
+    fixed = {**os.environ, "SOURCE_DATE_EPOCH": str(1717243200)}  # 2024-06-01 12:00 UTC
+    then = json.loads(run("kpis", book, "--json", check_rc=0, env=fixed).stdout)["data_quality"]
+    now = json.loads(run("kpis", book, "--json", check_rc=0).stdout)["data_quality"]
+    assert then["flagged"] == 1 and now["flagged"] == 0
+    bad = run("kpis", book, "--json", env={**os.environ, "SOURCE_DATE_EPOCH": "next tuesday"})
+    assert bad.returncode == 2 and "SOURCE_DATE_EPOCH" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_demo_prints_kpis_and_writes_every_sheet(demo_book):
