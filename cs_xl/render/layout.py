@@ -363,7 +363,24 @@ def place_kpi_tiles(sheet: Sheet, row: int, block: KpiTiles) -> int:
         sheet.widths.see_width(j, TILE_WIDTH)
     for r, height in zip((label_row, value_row, target_row), TILE_ROW_HEIGHTS):
         sheet.layout.heights[r] = height
+    # a label longer than two lines (首次响应达标率 with its four channel targets) gets the lines it needs:
+    # a fixed height cut its first words off
+    sheet.layout.heights[label_row] = max(TILE_ROW_HEIGHTS[0], tile_label_height(block.cards))
     return target_row + 1
+
+
+def tile_label_height(cards) -> float:
+    """Points for the tallest wrapped tile label.
+
+    >>> tile_label_height([])
+    0
+    >>> from cs_xl.report.model import KpiCard
+    >>> card = KpiCard("x", "首次响应达标率(即时通讯≤1、电话≤3、邮件≤240、其他≤3分钟)", 0.6, 0.9, -0.3, False, "pct")
+    >>> tile_label_height([card])  # 56 display columns (CJK and ≤ count 2) → 6 lines of 11 → 6 × 15 + 3
+    93
+    """
+    lines = max((math.ceil(display_width(str(c.label)) / (TILE_WIDTH - 1)) for c in cards), default=0)
+    return HEADER_LINE_PT * lines + 3 if lines else 0
 
 
 def place_heatmap(sheet: Sheet, row: int, block: HeatmapBlock) -> int:
