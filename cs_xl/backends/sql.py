@@ -38,7 +38,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from .. import catalogue, coerce, kpis, periods
+from .. import catalogue, coerce, kpis
 from ..coerce import norm_text
 from ..dataset import ROW
 from ..load import NOT_FUTURE_CHECKED
@@ -662,8 +662,8 @@ class SqlKpis:
                     and self.has("feedback", "ticket_id"):
                 # feedback follows its ticket: out-of-scope tickets take their feedback with them
                 conditions[table].append(
-                    f"(ticket_id IS NULL OR ticket_id NOT IN (SELECT ticket_id FROM clean_tickets WHERE ticket_id IS NOT NULL) "
-                    f"OR ticket_id IN (SELECT ticket_id FROM scoped_tickets WHERE ticket_id IS NOT NULL))")
+                    "(ticket_id IS NULL OR ticket_id NOT IN (SELECT ticket_id FROM clean_tickets WHERE ticket_id IS NOT NULL) "
+                    "OR ticket_id IN (SELECT ticket_id FROM scoped_tickets WHERE ticket_id IS NOT NULL))")
             clause = " AND ".join(conditions[table]) or "TRUE"
             self.engine.execute(f"CREATE OR REPLACE TEMP VIEW scoped_{table} AS SELECT * FROM clean_{table} WHERE {clause}")
 
