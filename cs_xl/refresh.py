@@ -83,7 +83,7 @@ def read_inputs(path: Path, on_step: Callable[[str], None] = lambda message: Non
     path = Path(path)
     on_step(f"读取 / reading {path.name}")
     # the generated sheets are drawn anew: their cells (the last report) are not read
-    grids = read_grids(path, skip=report.generated_sheet_names("zh") + report.generated_sheet_names("en"))
+    grids = read_grids(path, skip=pipeline.REPORT_SHEETS)
     on_step("解析参数与数据 / reading settings and records")
     return pipeline.read_inputs(grids)
 
@@ -148,8 +148,7 @@ def _draw(path: Path, target: Path, model, tick, timings: dict) -> list[str]:
     layouts = report_layouts(model)
     timings["layout"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    names = report.generated_sheet_names("zh") + report.generated_sheet_names("en")
-    drawn = replace_sheets(path, target, layouts, names, former_sheet_names(model.lang),
+    drawn = replace_sheets(path, target, layouts, pipeline.REPORT_SHEETS, former_sheet_names(model.lang),
                            on_sheet=lambda name: tick(f"绘制 / drawing {name}"),
                            on_save=lambda: tick(f"保存 / saving {target.name}"))
     timings["write"] = time.perf_counter() - t0  # the part writer: the generated sheets' parts, the rest copied

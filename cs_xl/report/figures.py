@@ -54,8 +54,7 @@ class DataSetFigures:
         return kpis.has_column(self.scoped, key)
 
     def has(self, table: str, column: str | None = None) -> bool:
-        frame = self.scoped.table(table)
-        return frame is not None and (column is None or column in frame.columns)
+        return self.scoped.has(table, *([] if column is None else [column]))
 
     def counts(self, which: str = "scoped") -> dict[str, int]:
         """Records per input table (0 for a table the data lacks): ``scoped`` or ``loaded``."""
