@@ -3,7 +3,8 @@ written as CSV files (one per table) for both engines, with values at the
 metric thresholds (ties), groups present in one table only (empty groups
 elsewhere) and the dirty cells of the loader's rules (units, full-width
 digits, error strings, placeholders, words for yes/no, negative and
-off-scale numbers)."""
+off-scale numbers), and summary rows (合计/小计/Total: …, at the end and
+between records) that both engines must leave out and report."""
 from __future__ import annotations
 
 import csv
@@ -62,12 +63,33 @@ def _moments(rng, n, first="2024-03-01", span=20):
     return stamps
 
 
-def _write(path: Path, header: list[str], columns: list[list]) -> Path:
+def _write(path: Path, header: list[str], columns: list[list], totals: dict | None = None) -> Path:
+    """The rows, then summary rows the way Excel reports end: ``totals`` maps a row position
+    (None: after the last row) to a row's cells by header."""
+    rows = [list(r) for r in zip(*columns)]
+    for at, cells in sorted((totals or {}).items(), key=lambda item: (item[0] is None, item[0] or 0), reverse=True):
+        row = [cells.get(h, "") for h in header]
+        rows.insert(len(rows) if at is None else at, row)
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(header)
-        w.writerows(zip(*columns))
+        w.writerows(rows)
     return path
+
+
+# summary rows of the loader's TOTAL_LABELS (dropped and reported), and near misses that are data:
+# a label with a space after it, 'Total:' (the labels take 'total:'), a label in a number column only
+TICKET_TOTALS = {
+    None: {"日期": "合计", "首次响应时间(分钟)": "1234.5", "问题解决时间(分钟)": "99999", "联系次数": "812"},
+    120: {"客服组": "小计", "客服工号": "A01", "工单编号": "T99990", "首次响应时间(分钟)": "3", "日期": "2024-03-05"},
+    121: {"客服组": "合计 ", "客服工号": "A02", "工单编号": "T99991", "首次响应时间(分钟)": "4", "日期": "2024-03-06"},
+    200: {"渠道": "Total:", "日期": "2024-03-07", "客服工号": "A03", "工单编号": "T00007", "首次响应时间(分钟)": "1,234"},
+    201: {"状态": "合计", "首次响应时间(分钟)": "平均"},
+    202: {"首次响应时间(分钟)": "合计", "客服工号": "A04", "日期": "2024-03-08"},
+}
+FEEDBACK_TOTALS = {None: {"工单编号": "总计", "评分(1-5星)": "4.2", "推荐意愿(0-10)": "8.1"}}
+CALL_TOTALS = {None: {"话务编号": "Total", "等待时长(秒)": "12345", "是否接通": "是"},
+               7: {"呼入时间": "平均值", "等待时长(秒)": "31.5", "客服工号": "A01"}}
 
 
 def write_dirty_history(folder: Path, seed: int = 1, n_tickets: int = 400, n_feedback: int = 250,
@@ -96,7 +118,7 @@ def write_dirty_history(folder: Path, seed: int = 1, n_tickets: int = 400, n_fee
             _pick(rng, FLAGS, n), _pick(rng, FLAGS, n), _moments(rng, n),
             # message-level columns (issue 11): blank for most rows, as when tickets are typed
             _numbers(rng, n, 1.5, (0, 0, 1), ("", "", "", "x", "2次"), p_dirty=0.5, digits=0),
-            _numbers(rng, n, 4, (1, 2.5), ("", "", "3分钟", "#N/A"), p_dirty=0.5)])
+            _numbers(rng, n, 4, (1, 2.5), ("", "", "3分钟", "#N/A"), p_dirty=0.5)], TICKET_TOTALS)
     m = n_feedback
     fb_tickets = [ticket_ids[k] for k in rng.integers(0, n, m)]
     for i in np.flatnonzero(rng.random(m) < 0.1):
@@ -109,7 +131,7 @@ def write_dirty_history(folder: Path, seed: int = 1, n_tickets: int = 400, n_fee
             "7天内重复投诉次数"],
            [fb_tickets, customers, _days(rng, m, span=24), _pick(rng, RATINGS, m), _pick(rng, FLAGS, m),
             _pick(rng, NPS, m), _pick(rng, RATINGS, m), _pick(rng, ("是", "否", "否", "否", "", "Y"), m),
-            _numbers(rng, m, 0.5, (0, 1), ("x", "-1"), digits=0)])
+            _numbers(rng, m, 0.5, (0, 1), ("x", "-1"), digits=0)], FEEDBACK_TOTALS)
     k = n_calls
     call_agents = [f"A{j:02d}" if j < 10 else "" for j in rng.integers(1, 12, k)]
     _write(folder / "calls.csv",
@@ -119,7 +141,7 @@ def write_dirty_history(folder: Path, seed: int = 1, n_tickets: int = 400, n_fee
             _numbers(rng, k, 25, (20, 20.000001, 5, 4.99999), DIRTY_SECONDS, digits=3),
             _pick(rng, FLAGS, k, 0.6, "是"), _numbers(rng, k, 200, (0,), DIRTY_SECONDS),
             _numbers(rng, k, 20, (0,), DIRTY_SECONDS, p_dirty=0.3), _numbers(rng, k, 30, (0,), DIRTY_SECONDS),
-            call_agents, _pick(rng, PRIORITIES, k), _pick(rng, FLAGS, k, 0.7, "否")])
+            call_agents, _pick(rng, PRIORITIES, k), _pick(rng, FLAGS, k, 0.7, "否")], CALL_TOTALS)
     return folder
 
 

@@ -2,7 +2,8 @@
 
 One test per registry metric: on random dirty histories (units, full-width
 digits, error strings, yes/no words, negative / infinite / off-scale
-numbers, threshold ties, duplicate ids, feedback of unknown tickets) the
+numbers, threshold ties, duplicate ids, feedback of unknown tickets, 合计
+summary rows) the
 DuckDB backend's value equals the pandas engine's to 1e-9 — headline, per
 group (groups missing from a table are empty groups there), and inside a
 scope.  Two inputs: CSV files (every cell text) and typed Parquet with the
@@ -119,6 +120,19 @@ def test_data_quality_counts_equal_the_loaders(histories, scenario):
     assert pandas_quality["records_dropped"] > 0 and pandas_quality["cells_dropped"] > 0
 
 
+def test_total_rows_are_dropped_and_reported_by_both_engines(histories):
+    """The summary rows written by history_data (TICKET_TOTALS …) are records dropped, one issue
+    each: in the CSV files 3 ticket rows (合计 in 日期, 小计 in 客服组, 合计 in 状态; '合计 ' with a
+    space and 'Total:' — the loader knows 'total:' — are data), 1 feedback row and 2 call rows; in the
+    typed Parquet the 合计 of a date column and the 平均值 of a timestamp column are no text, and the
+    text '合计 ' is stored stripped, so 3 + 1 + 1."""
+    for scenario, rows in (("csv", 6), ("parquet", 5)):
+        pandas_quality, sql_quality = histories[scenario]["quality"]
+        assert pandas_quality["by_reason"]["total/summary row"] == rows, scenario
+        assert sql_quality["by_reason"]["total/summary row"] == rows, scenario
+        assert sql_quality["records_dropped"] == pandas_quality["records_dropped"] >= rows
+
+
 def test_future_dates_are_flagged_as_the_loader_flags_them(tmp_path):
     """Two tickets dated after today (one also created after today) are kept and flagged, one flag
     per future cell, as by the loader; a due date in the future is no news (NOT_FUTURE_CHECKED)."""
@@ -163,4 +177,6 @@ def test_cli_kpis_json_equals_the_pandas_engine_with_params_from_a_book(historie
         assert same(want[key], math.nan if out[key] is None else out[key]), key
     assert out["definitions"]["engine"] == "duckdb"
     assert out["data_quality"]["by_reason"] == ds.quality.summary()["by_reason"]
+    for key, count in quality_counts(ds).items():  # total rows and repeated ids: records dropped
+        assert out["data_quality"][key] == count, key
     assert "computing" in run.stderr

@@ -41,7 +41,7 @@ from typing import Any, Callable, Iterator
 from .. import catalogue, coerce, kpis
 from ..coerce import norm_text
 from ..dataset import ROW
-from ..load import NOT_FUTURE_CHECKED
+from ..load import NOT_FUTURE_CHECKED, TOTAL_LABELS
 from ..read_files import LoadError
 from ..schema import TABLES, normalize_header
 from ..settings import Settings
@@ -58,6 +58,7 @@ _WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u
               "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 _FIRST_YEAR, _LAST_YEAR = coerce._FIRST_YEAR, coerce._LAST_YEAR
 _NUMERIC = ("minutes", "seconds", "number", "count")
+_LABEL_KINDS = ("text", "date", "datetime")  # the columns a 合计 label is looked for in (load._total_rows)
 
 
 class SqlError(LoadError):
@@ -252,6 +253,7 @@ class Cleaner:
 
     def build(self) -> CleanTable:
         out = CleanTable(self.table.key, self.source, self.raw, {})
+        self._skip_totals(out)
         self._specs: list = []
         for column in self.table.required:
             if column.key not in self.mapping:
@@ -268,6 +270,26 @@ class Cleaner:
         if self.mapping:
             out.not_blank = " OR ".join(f"{self.d.ident(c)} IS NOT NULL" for c in dict.fromkeys(self.mapping.values()))
         return out
+
+    def _skip_totals(self, out: CleanTable) -> None:
+        """Rows labelled 合计/总计/Total… in a text or date column are summaries under the data, not
+        records (load._total_rows): left out of the raw relation every later step reads, and
+        reported once per row, as the loader drops them."""
+        labelled = list(dict.fromkeys(self.d.ident(c) for k, c in self.mapping.items()
+                                      if self.table.column(k).kind in _LABEL_KINDS and self.types[c] == "text"))
+        if not labelled:
+            return
+        labels = ", ".join(self.d.text(t) for t in sorted(TOTAL_LABELS))
+        is_total = " OR ".join(f"{c} IN ({labels})" for c in labelled)
+        if not self.text_only:
+            # one filter per column: a typed file answers it from its statistics, without a scan
+            probes = " + ".join(f"(SELECT count(*) FROM {self.raw} WHERE {c} IN ({labels}))" for c in labelled)
+            if not int(self.engine.one(f"SELECT {probes}")[0] or 0):
+                return
+        found = int(self.engine.one(f"SELECT {count_if(holds(is_total))} FROM {self.raw}")[0] or 0)
+        if found:
+            self.raw = out.raw = f"(SELECT * FROM {self.raw} WHERE NOT {holds(is_total)}) AS kept"
+            out.issues.append(Issue(reason("total_row"), "dropped", count=found))
 
     # ---------------------------------------------------------------- per kind
 
