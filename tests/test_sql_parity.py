@@ -17,6 +17,7 @@ import json
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -131,6 +132,78 @@ def test_total_rows_are_dropped_and_reported_by_both_engines(histories):
         assert pandas_quality["by_reason"]["total/summary row"] == rows, scenario
         assert sql_quality["by_reason"]["total/summary row"] == rows, scenario
         assert sql_quality["records_dropped"] == pandas_quality["records_dropped"] >= rows
+
+
+def _reencode(path, encoding: str) -> None:
+    path.write_bytes(path.read_text(encoding="utf-8").encode(encoding))
+
+
+def test_csv_in_gbk_and_utf16_gives_the_numbers_of_the_workbook_path(tmp_path):
+    """Excel saves 「CSV」 in GBK on a Chinese Windows and 「Unicode text」 in UTF-16: the DuckDB engine
+    reads them as the pandas engine's CSV reader does (every metric and the quality counts equal),
+    and the files themselves are left as they were."""
+    if duckdb is None:
+        absent("duckdb is not installed (pip install 'cs_xl[duckdb]')")
+    from cs_xl.backends.duckdb import DuckDBEngine
+    from cs_xl.backends.sql import SqlKpis
+    folder = write_dirty_history(tmp_path / "history", seed=31, n_tickets=150, n_feedback=80, n_calls=120)
+    _reencode(folder / "tickets.csv", "gbk")
+    _reencode(folder / "feedback.csv", "utf-16")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    with pytest.raises(UnicodeDecodeError):
+        (folder / "tickets.csv").read_text(encoding="utf-8")  # the file really is not UTF-8
+    ds = pandas_dataset(folder)
+    engine = DuckDBEngine(folder)
+    sql = SqlKpis(engine, SETTINGS)
+    want = kpis.headline(ds, SETTINGS)
+    got = sql.headline()
+    assert sum(not math.isnan(v) for v in want.values()) >= len(want) - 2
+    for key in catalogue.names():
+        assert same(want[key], got[key]), (key, want[key], got[key])
+    assert {label for label, _values in sql.grouped("team")} == set(ds.tickets["team"].dropna())
+    assert sql.quality()["by_reason"] == ds.quality.summary()["by_reason"]
+    copies = engine._transcoded
+    engine.close()
+    assert copies is not None and not Path(copies).exists()  # the UTF-8 copies go with the engine
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_a_glob_of_gbk_and_utf8_csv_keeps_its_hive_partitions(tmp_path):
+    """One month in GBK, one in UTF-8, under month=… folders: every row read once, Chinese text
+    intact, and the partition column still read from the copied file's folder."""
+    if duckdb is None:
+        absent("duckdb is not installed (pip install 'cs_xl[duckdb]')")
+    from cs_xl.backends.duckdb import DuckDBEngine
+    from cs_xl.backends.sql import SqlKpis
+    header = "工单编号,日期,客服工号,客服组,首次响应时间(分钟)\n"
+    months = {"2024-03": ("gb18030", ["T1,2024-03-01,A1,一组,2", "T2,2024-03-02,A2,二组,4"]),
+              "2024-04": ("utf-8", ["T3,2024-04-01,A1,一组,6"])}
+    for month, (encoding, rows) in months.items():
+        part = tmp_path / "tickets" / f"month={month}"
+        part.mkdir(parents=True)
+        (part / "part-0.csv").write_bytes((header + "\n".join(rows) + "\n").encode(encoding))
+    engine = DuckDBEngine(tmp_path)
+    sql = SqlKpis(engine, Settings())
+    assert sql.headline(["volume", "frt_avg"]) == {"volume": 3.0, "frt_avg": 4.0}
+    assert dict(sql.grouped("team", ["volume"])) == {"一组": {"volume": 2.0}, "二组": {"volume": 1.0}}
+    raw = sql.clean["tickets"].raw
+    assert sorted(engine.con.execute(f"SELECT DISTINCT month FROM {raw}").fetchall()) == [("2024-03",), ("2024-04",)]
+    engine.close()
+
+
+def test_a_csv_not_utf8_past_its_start_is_a_one_line_error_naming_the_file(tmp_path):
+    """UTF-8 (plain ASCII) for its first 64 KB, GBK further on: no guess, a clear message."""
+    if duckdb is None:
+        absent("duckdb is not installed (pip install 'cs_xl[duckdb]')")
+    from cs_xl.backends.duckdb import SNIFF_BYTES, DuckDBEngine
+    from cs_xl.backends.sql import SqlError, SqlKpis
+    rows = [f"T{i},2024-03-01,A1,{i % 7}" for i in range(SNIFF_BYTES // 16)] + ["T9,2024-03-02,张三,5"]
+    path = tmp_path / "tickets.csv"
+    path.write_bytes(("ticket_id,date,agent_id,frt_min\n" + "\n".join(rows) + "\n").encode("gbk"))
+    with pytest.raises(SqlError) as err:
+        SqlKpis(DuckDBEngine(path), Settings()).headline()
+    message = str(err.value)
+    assert str(path) in message and "not UTF-8" in message and "CSV UTF-8" in message and "\n" not in message
 
 
 def test_future_dates_are_flagged_as_the_loader_flags_them(tmp_path):
