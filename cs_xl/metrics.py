@@ -297,6 +297,19 @@ def _label_codes(labels: np.ndarray) -> np.ndarray:
     return pd.factorize(labels)[0]
 
 
+def _distinct(codes: np.ndarray) -> int:
+    """How many different numbers ``codes`` holds (label codes of a group): sorting and counting the
+    steps is several times faster than ``np.unique``'s hash for the 100k-row columns counted per group.
+
+    >>> _distinct(np.array([3, 1, 3, 0, 1])), _distinct(np.array([], dtype=int))
+    (3, 0)
+    """
+    if not codes.size:
+        return 0
+    ordered = np.sort(codes)
+    return int(np.count_nonzero(ordered[1:] != ordered[:-1])) + 1
+
+
 NO_CLASS = -1  # channel-class code of a blank 渠道 or one in no class
 
 
@@ -490,7 +503,7 @@ def volume(ticket_id) -> float:
     """
     ids = _inputs(ticket_id=(ticket_id, "label"))["ticket_id"]
     known = ids[ids >= 0]
-    return float(np.unique(known).size + (len(ids) - len(known)))
+    return float(_distinct(known) + (len(ids) - len(known)))
 
 
 def frt_rate(frt, threshold: float = 3.0, channel=None, channel_limits: Mapping | None = None) -> float:
@@ -877,7 +890,7 @@ def repeat_complaint_rate(customer, date=None, complaint=None, repeat_7d=None, d
     if not customers.size:
         return float("nan")
     flagged = cols["repeat_7d"][rows] > 0  # blank (NaN) counts as 0: not a repeat
-    return np.unique(customers[flagged]).size / np.unique(customers).size
+    return _distinct(customers[flagged]) / _distinct(customers)
 
 
 def _repeat_share_by_date(customers: np.ndarray, days_: np.ndarray, window: float) -> float:
@@ -891,7 +904,7 @@ def _repeat_share_by_date(customers: np.ndarray, days_: np.ndarray, window: floa
     codes, days_ = codes[order], days_[order]
     # a gap to the same customer's previous complaint (the first complaint has none)
     close = (codes[1:] == codes[:-1]) & (np.diff(days_) <= window)
-    return int(np.unique(codes[1:][close]).size) / np.unique(codes).size
+    return _distinct(codes[1:][close]) / _distinct(codes)
 
 
 # ------------------------------------------------------------------ calls

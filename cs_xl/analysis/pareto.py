@@ -106,7 +106,23 @@ def classify(comment: Any, classes: Iterable[tuple[str, tuple[str, ...]]]) -> st
 
 def _texts(values: pd.Series) -> pd.Series:
     """Cells as stripped text, blanks as None."""
-    return values.map(lambda v: None if v is None or v != v or not str(v).strip() else norm_text(v))
+    return _each_distinct(values, lambda v: None if v is None or v != v or not str(v).strip() else norm_text(v))
+
+
+def _each_distinct(values: pd.Series, fn) -> pd.Series:
+    """``values.map(fn)``, with ``fn`` called once per distinct text: a column of 100k causes or
+    comments holds a few hundred.  Blank cells (None, NaN) map to None.  A column with
+    other cells than text is mapped cell by cell (``1 == 1.0 == True`` would share one answer).
+
+    >>> _each_distinct(pd.Series(["a", None, "b", "a"]), lambda v: v and v.upper()).tolist()
+    ['A', None, 'B', 'A']
+    """
+    codes, uniques = pd.factorize(values)  # blanks: -1, the last entry below
+    if not all(u.__class__ is str for u in uniques):
+        return values.map(fn)
+    answers = np.empty(len(uniques) + 1, dtype=object)
+    answers[:] = [*map(fn, uniques), None]
+    return pd.Series(answers[codes], index=values.index, dtype=object)
 
 
 def feedback_classes(ds: DataSet, settings: Settings, slow: np.ndarray) -> tuple[pd.Series, int]:
@@ -120,7 +136,7 @@ def feedback_classes(ds: DataSet, settings: Settings, slow: np.ndarray) -> tuple
     comments = _texts(on_slow["comment"]) if "comment" in f.columns else pd.Series(None, index=on_slow.index)
     said = comments.dropna()
     classes = settings.feedback_classes
-    return said.map(lambda c: classify(c, classes)).astype(object), int(comments.isna().sum())
+    return _each_distinct(said, lambda c: classify(c, classes)), int(comments.isna().sum())
 
 
 def pareto(ds: DataSet, settings: Settings) -> dict:

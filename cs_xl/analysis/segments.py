@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .. import catalogue, kpis
 from ..dataset import DataSet
@@ -71,20 +72,35 @@ def _test(inside, rest) -> significance.GroupTest | None:
     return significance.durations(inside.values, rest.values)
 
 
-def metric_gaps(settings: Settings, dim: str, key: str, columns: dict, labels_of: dict) -> list[SegmentGap]:
-    """``key`` of every segment of ``dim`` against the rest; ``labels_of``: each table's segment labels
-    (:func:`cs_xl.kpis.group_labels`; feedback: its ticket's segment)."""
+class Segments:
+    """The segment values of one table's rows, in report order, each value's rows found by an integer
+    code: the labels are hashed once per column, not compared as text once per value and metric."""
+
+    def __init__(self, labels: pd.Series):
+        codes, uniques = pd.factorize(labels.reset_index(drop=True))  # equal labels share a code; blank: -1
+        self.codes = np.asarray(codes)
+        self.known = self.codes >= 0
+        self.values = sorted(((value, code) for code, value in enumerate(uniques)),
+                             key=lambda pair: (str(type(pair[0])), pair[0]))
+
+    def sides(self):
+        """(value, positions of its rows, positions of every other labelled row) per segment."""
+        for value, code in self.values:
+            inside = self.codes == code
+            yield value, np.flatnonzero(inside), np.flatnonzero(self.known & ~inside)
+
+
+def metric_gaps(settings: Settings, dim: str, key: str, columns: dict, segments_of: dict) -> list[SegmentGap]:
+    """``key`` of every segment of ``dim`` against the rest; ``segments_of``: each table's
+    :class:`Segments` (None: the table has no segments of ``dim``; feedback: its ticket's segment)."""
     metric = catalogue.get(key)
-    labels = labels_of.get(metric.table)
-    if labels is None:
+    segments = segments_of.get(metric.table)
+    if segments is None:
         return []
-    labels = labels.reset_index(drop=True)
-    known = labels.notna().to_numpy()
     out = []
-    for value in sorted(labels.dropna().unique(), key=lambda v: (str(type(v)), v)):
-        inside_mask = labels.eq(value).fillna(False).to_numpy(dtype=bool)
-        inside = _side(columns, settings, key, np.flatnonzero(inside_mask))
-        rest = _side(columns, settings, key, np.flatnonzero(known & ~inside_mask))
+    for value, inside_rows, rest_rows in segments.sides():
+        inside = _side(columns, settings, key, inside_rows)
+        rest = _side(columns, settings, key, rest_rows)
         if inside is None or rest is None or min(inside.values.size, rest.values.size) < settings.segment_min_records:
             continue
         group, other = inside.statistic(inside.values), rest.statistic(rest.values)
@@ -102,8 +118,10 @@ def segment_gaps(ds: DataSet, settings: Settings, keys=KEYS) -> list[SegmentGap]
     columns = kpis.table_columns(ds)  # each column coerced once for every segment and metric
     out = []
     for dim in segment_dims(ds, settings):
-        labels_of = kpis.group_labels(ds, dim)  # once per column, for every metric
-        out += [gap for key in keys for gap in metric_gaps(settings, dim, key, columns, labels_of)]
+        # once per column, for every metric (feedback: its ticket's segment, kpis.group_labels)
+        segments_of = {table: None if labels is None else Segments(labels)
+                       for table, labels in kpis.group_labels(ds, dim).items()}
+        out += [gap for key in keys for gap in metric_gaps(settings, dim, key, columns, segments_of)]
     return out
 
 

@@ -13,6 +13,7 @@ value here is the value the 按维度 / 按客服 sheets show for that period.  
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -46,7 +47,7 @@ def _rows(frame: pd.DataFrame | None, positions) -> pd.DataFrame | None:
     return frame.iloc[positions]
 
 
-def period_parts(ds: DataSet, grain: str) -> dict[str, DataSet]:
+def period_parts(ds: DataSet, grain: str) -> "Periods":
     """label → the records of that period, in time order, each table by its own moment (feedback
     by its date, as the 趋势 sheet counts it; a survey answered in the month after its ticket's
     month belongs to no group of the ticket's columns then — a handful at month ends).
@@ -57,16 +58,41 @@ def period_parts(ds: DataSet, grain: str) -> dict[str, DataSet]:
     memo = ("period_parts", grain)
     if memo not in ds.memo:
         labels = kpis.group_labels(ds, grain)
-        tables = ("tickets", "feedback", "calls")
         # undated records belong to no period; a table that cannot be dated has no rows in any
-        positions = {t: None if labels[t] is None else _label_positions(labels[t]) for t in tables}
-        found = sorted({label for p in positions.values() if p for label in p})
-        none = np.empty(0, dtype=np.intp)
-        ds.memo[memo] = {label: replace(ds, **{t: None if positions[t] is None else
-                                                _rows(ds.table(t), positions[t].get(label, none))
-                                                for t in tables})
-                         for label in found}
+        ds.memo[memo] = Periods(ds, {t: None if labels[t] is None else _label_positions(labels[t])
+                                     for t in _TABLES})
     return ds.memo[memo]
+
+
+_TABLES = ("tickets", "feedback", "calls")
+
+
+class Periods(Mapping):
+    """label → the records of one period (a :class:`DataSet`), labels in time order.  A period's
+    rows are cut on first use: the agent check reads the last five weeks of fifty."""
+
+    def __init__(self, ds: DataSet, positions: dict[str, dict[str, np.ndarray] | None]):
+        self._ds, self._positions = ds, positions
+        self._labels = sorted({label for p in positions.values() if p for label in p})
+        self._known = set(self._labels)
+        self._parts: dict[str, DataSet] = {}
+
+    def __getitem__(self, label: str) -> DataSet:
+        part = self._parts.get(label)
+        if part is None:
+            if label not in self._known:
+                raise KeyError(label)
+            none = np.empty(0, dtype=np.intp)
+            part = self._parts[label] = replace(self._ds, **{
+                t: None if self._positions[t] is None else _rows(self._ds.table(t), self._positions[t].get(label, none))
+                for t in _TABLES})
+        return part
+
+    def __iter__(self):
+        return iter(self._labels)
+
+    def __len__(self) -> int:
+        return len(self._labels)
 
 
 def _label_positions(labels: pd.Series) -> dict[str, np.ndarray]:
