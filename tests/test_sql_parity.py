@@ -253,3 +253,37 @@ def test_cli_kpis_json_equals_the_pandas_engine_with_params_from_a_book(historie
     for key, count in quality_counts(ds).items():  # total rows and repeated ids: records dropped
         assert out["data_quality"][key] == count, key
     assert "computing" in run.stderr
+
+
+# labels at the edges of the SQL label rule's shortcut (backends.sql.plain_label): whitespace of
+# every kind at either end, placeholders and Excel errors in both cases and widths, their look-alikes
+TRICKY_LABELS = ("一组", " 一组", "一组 ", "\u3000一组\u3000", "一组\t", "\xa0x", "x\xa0", "x\x85", "x\u2028",
+                 "x\u205f", "x\u1680", "x\x1c", "a\u0600\u00a0", "\u0600\u00a0", "N/A", "n/a", "Ｎ／Ａ", " none ",
+                 "None", "NULL", "ｎｕｌｌ", "Nancy", "nick", "-", "--", "-x", "—", "－", "？", "?", "?x", "#N/A",
+                 "#n/a", " #REF! ", "#tag", "é", "éa", "aé", "Ωmega", "😀", "x😀", "x\U000110bd\xa0", "",
+                 "ａｂｃ", "Ｎ", "、", "\u3001x", "~", "!", " ", "\t\n")
+
+
+def test_labels_are_cleaned_as_the_loader_cleans_them(tmp_path):
+    """Each tricky label comes out of the SQL cell rules as coerce.text makes it (stripped, blank,
+    or dropped as an error, counted), typed Parquet and CSV alike."""
+    if duckdb is None:
+        absent("duckdb is not installed (pip install 'cs_xl[duckdb]')")
+    from cs_xl import coerce
+    from cs_xl.backends.duckdb import DuckDBEngine
+    from cs_xl.backends.sql import SqlKpis
+    rows = [(f"T{i}", "2024-03-01", "A1", label) for i, label in enumerate(TRICKY_LABELS)]
+    frame = duckdb.connect()
+    frame.execute("CREATE TABLE t (工单编号 VARCHAR, 日期 VARCHAR, 客服工号 VARCHAR, 客服组 VARCHAR)")
+    frame.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", rows)
+    for name in ("tickets.parquet", "tickets.csv"):
+        folder = tmp_path / name.split(".")[1]
+        folder.mkdir()
+        frame.execute(f"COPY t TO '{folder / name}' ({'FORMAT parquet' if name.endswith('parquet') else 'HEADER'})")
+        sql = SqlKpis(DuckDBEngine(folder), Settings())
+        got = dict(sql.engine.stream("SELECT ticket_id, team FROM clean_tickets"))
+        for ticket, _day, _agent, label in rows:
+            assert got[ticket] == coerce.text(label)[0], (name, label, got[ticket])
+        errors = sum(coerce.text(label)[1] is coerce.DROP_ERROR for label in TRICKY_LABELS)
+        assert errors == 3
+        assert sql.quality()["by_reason"].get(coerce.DROP_ERROR.why.text("en")) == errors, name
