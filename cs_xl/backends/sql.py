@@ -468,21 +468,12 @@ def plain_label(d, raw: str) -> str:
     return f"({ordinary_start(raw)} AND {blanking} AND {ordinary_start(f'reverse({raw})')})"
 
 
-def quality_summary(engine, tables: dict[str, CleanTable]) -> dict:
-    """Counts of the cells repaired / dropped / flagged, keyed like the loader's data_quality:
-    one scan per table counts every cell rule's outcome and the blank required cells."""
+def quality_summary(tables: dict[str, CleanTable]) -> dict:
+    """Counts of the cells repaired / dropped / flagged, keyed like the loader's data_quality
+    (every issue counted already: SqlKpis._census, _flag_future_dates)."""
     by_action: Counter = Counter()
     by_reason: Counter = Counter()
     for clean in tables.values():
-        counted = [i for i in clean.issues if i.count_sql is not None]
-        required = [c.key for c in TABLES[clean.key].required if c.key in clean.columns]
-        blanks = [count_if(f"({clean.columns[k]}) IS NULL") for k in required]
-        if counted or blanks:
-            row = engine.one(f"SELECT {', '.join([*(i.count_sql for i in counted), *blanks])} "
-                             f"FROM {clean.raw} WHERE {clean.not_blank}")
-            for issue, n in zip(counted, row):
-                issue.count = int(n or 0)
-            _flag_required_blanks(clean, required, row[len(counted):])
         for issue in clean.issues:
             if issue.count:
                 by_action[issue.action] += issue.count
@@ -582,7 +573,7 @@ class SqlKpis:
             self.clean[key] = Cleaner(engine, key, located, raw, types, mapping).build()
         self._fill_minutes()
         for key in self.clean:
-            self._clean_view(key)
+            self._clean_view(key, repeats=self._census(key))
         self._distinct: dict[tuple[str, str, str], list] = {}
         self._quality: dict | None = None
         self.rescope(where or {})
@@ -642,7 +633,27 @@ class SqlKpis:
                          f"CASE WHEN {count_if(filled)} > 0 THEN 1 ELSE 0 END", column=key, per_row=False)
         return Issue(reason("from_timestamps"), "repaired", count_if(filled), column=key)
 
-    def _clean_view(self, table: str) -> None:
+    def _census(self, table: str) -> int:
+        """One scan of the table's rows counts what the cell rules did (every issue with a count,
+        the blank required cells) and the repeated ids: the data quality is then known without a
+        scan of its own, and the ids are hashed once.  Returns the repeated ids."""
+        clean = self.clean[table]
+        counted = [i for i in clean.issues if i.count_sql is not None]
+        required = [c.key for c in TABLES[table].required if c.key in clean.columns]
+        blanks = [count_if(f"({clean.columns[k]}) IS NULL") for k in required]
+        id_expr = clean.columns.get(TABLES[table].id_key)
+        repeats = [f"count({id_expr}) - count(DISTINCT {id_expr})"] if id_expr else []
+        if not counted and not blanks and not repeats:
+            return 0
+        self.engine.progress(f"{table}: checking the cells")
+        row = self.engine.one(f"SELECT {', '.join([*(i.count_sql for i in counted), *blanks, *repeats])} "
+                              f"FROM {clean.raw} WHERE {clean.not_blank}")
+        for issue, n in zip(counted, row):
+            issue.count = int(n or 0)
+        _flag_required_blanks(clean, required, row[len(counted):len(counted) + len(blanks)])
+        return int(row[-1] or 0) if repeats else 0
+
+    def _clean_view(self, table: str, repeats: int) -> None:
         """clean_<table>: the typed rows, blank rows skipped, one record per id (loader._dedupe:
         the most complete, the later in file order among equals) when ids repeat."""
         clean = self.clean[table]
@@ -652,9 +663,6 @@ class SqlKpis:
         view = f"CREATE OR REPLACE TEMP VIEW clean_{table} AS "
         self.engine.execute(view + base)
         id_key = TABLES[table].id_key
-        if id_key not in cols:
-            return
-        repeats = int(self.engine.one(f"SELECT count({id_key}) - count(DISTINCT {id_key}) FROM clean_{table}")[0] or 0)
         if not repeats:
             return
         clean.issues.append(Issue(reason("duplicate", key=id_key), "dropped", count=repeats))
@@ -906,7 +914,7 @@ class SqlKpis:
         from the cells of the records kept (report.quality_counts)."""
         if self._quality is None:
             self._flag_future_dates()
-            summary = quality_summary(self.engine, self.clean)
+            summary = quality_summary(self.clean)
             records = sum(i.count for c in self.clean.values() for i in c.issues
                           if i.column is None and i.action == "dropped")  # duplicate ids: whole records
             actions = Counter(summary["by_action"])
@@ -917,13 +925,20 @@ class SqlKpis:
 
     def _flag_future_dates(self) -> None:
         """Dates after today (in the 参数 timezone) are kept and flagged, as the loader flags them;
-        counted on the records kept (one per id)."""
+        counted on the records kept (one per id).  Counted when asked (today is the 参数 clock's):
+        a scan of the date columns only."""
         limit = self.d.moment(dt.datetime.combine(self.settings.today() + dt.timedelta(days=1), dt.time()),
                               "TIMESTAMP")
         for table, clean in self.clean.items():
-            clean.issues += [Issue(reason("future_date"), "flagged", count_if(holds(f"CAST(({e}) AS TIMESTAMP) >= {limit}")),
-                                   column=k) for k, e in clean.columns.items()
-                             if TABLES[table].column(k).kind in ("date", "datetime") and k not in NOT_FUTURE_CHECKED]
+            future = [Issue(reason("future_date"), "flagged", count_if(holds(f"CAST(({e}) AS TIMESTAMP) >= {limit}")),
+                            column=k) for k, e in clean.columns.items()
+                      if TABLES[table].column(k).kind in ("date", "datetime") and k not in NOT_FUTURE_CHECKED]
+            if future:
+                row = self.engine.one(f"SELECT {', '.join(i.count_sql for i in future)} "
+                                      f"FROM {clean.raw} WHERE {clean.not_blank}")
+                for issue, n in zip(future, row):
+                    issue.count = int(n or 0)
+            clean.issues += future
 
     def record_counts(self, view: str = "scoped") -> dict[str, int]:
         return {t: int(self.engine.one(f"SELECT count(*) FROM {view}_{t}")[0]) for t in self.clean}
