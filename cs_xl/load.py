@@ -85,11 +85,12 @@ def load(path, *, tables: Sequence[str] = ("tickets", "feedback", "calls"), toda
 
 
 def load_grids(grids: Grids, *, tables: Sequence[str] = ("tickets", "feedback", "calls"), today=None,
-               clock=None) -> DataSet:
+               clock=None, early: EarlyTables | None = None) -> DataSet:
     """The typed DataSet of sheets already read as grids: a file (:func:`read_grids`),
     a live workbook's cells or an importer's output all take this one path.
     ``clock`` (:class:`cs_xl.clock.Clock`, default calendar minutes) measures
-    the minutes filled from timestamps."""
+    the minutes filled from timestamps.  ``early``: tables built while the
+    sheets were read, used where they are what this call would build."""
     wanted = _check_tables(tables)
     placements = _place_tables(grids.sheets, wanted)
     if not placements:
@@ -99,12 +100,54 @@ def load_grids(grids: Grids, *, tables: Sequence[str] = ("tickets", "feedback", 
     for key in wanted:
         if key not in placements:
             continue
-        built = _build_table(TABLES[key], placements[key], today=today, clock=clock)
+        built = early.take(key, placements[key], today, clock) if early is not None else None
+        if built is None:
+            built = _build_table(TABLES[key], placements[key], today=today, clock=clock)
         setattr(dataset, key, built.frame)
         dataset.headers[key] = built.headers
         dataset.sheets[key] = placements[key].grid.name
         dataset.quality.issues.extend(built.issues)
     return dataset
+
+
+class EarlyTables:
+    """Input tables built while the workbook's other sheets are still being parsed.
+
+    A sheet named like an input table (工单/响应时间统计表 …) is built as soon as it
+    is read (:meth:`offer`, called by :func:`cs_xl.pipeline.read_path`).  The
+    placement of :func:`load_grids` still decides, over every sheet, which sheet
+    is which table; it takes an early build only when it places that table on the
+    same sheet, header row and columns, with the same day and clock — otherwise the
+    table is built again, so the result never depends on the order sheets arrive in.
+    A build's error is kept and raised only if that build is taken."""
+
+    def __init__(self, today, clock=None, tables: Sequence[str] = ("tickets", "feedback", "calls")):
+        self.today, self.clock = pd.Timestamp(today), clock
+        self._tables = _check_tables(tables)
+        self._built: dict[tuple[str, int], tuple[Placement, Built | Exception]] = {}
+
+    def offer(self, grid: Grid) -> None:
+        for key in self._tables:
+            table = TABLES[key]
+            if grid.text_only or normalize_header(grid.name) not in {normalize_header(n) for n in table.sheet_names}:
+                continue
+            index, mapping = _best_header_row(table, grid)
+            if mapping:
+                placement = Placement(grid, index, mapping)
+                try:
+                    outcome = _build_table(table, placement, today=self.today, clock=self.clock)
+                except Exception as exc:  # raised by take(), when load_grids would have built it too
+                    outcome = exc
+                self._built[key, id(grid)] = (placement, outcome)
+
+    def take(self, key: str, placement: Placement, today, clock) -> Built | None:
+        placed, outcome = self._built.get((key, id(placement.grid)), (None, None))
+        if placed is None or (placed.header_index, placed.mapping) != (placement.header_index, placement.mapping) \
+                or pd.Timestamp(today) != self.today or clock is not self.clock:
+            return None
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
 
 def _check_tables(tables) -> tuple[str, ...]:

@@ -15,17 +15,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from . import kpis
-from .dataset import DataSet, detect_lang
-from .importers.log import log_issues
-from .load import load_grids
-from .params import read_params_from_grids
-from .read_files import Grids, read_grids
+from .read_files import Grid, Grids, stream_sheets
+from .schema import SETTINGS_SHEET
 from .settings import Settings
 from .words import generated_sheet_names
 
+# load, params and kpis bring pandas: imported inside the functions, so that read_path starts
+# the workers parsing the book first and imports them meanwhile (≈ 0.4 s of a start-up)
 if TYPE_CHECKING:
     from . import report
+    from .dataset import DataSet
+    from .load import EarlyTables
 
 
 def read_inputs(grids: Grids) -> tuple[DataSet, Settings]:
@@ -34,9 +34,18 @@ def read_inputs(grids: Grids) -> tuple[DataSet, Settings]:
     Without a 参数 sheet (or for a CSV) the defaults apply, in the language
     of the input sheets' names.  Raises ``params.ParamsError`` for a bad
     参数 cell and ``load.LoadError`` when no input table is found."""
+    from .load import EarlyTables
+    from .params import read_params_from_grids
     settings = None if grids.is_csv else read_params_from_grids(grids)
     rules = settings or Settings()  # 参数's timezone says which day is today; its clock rows measure minutes
-    ds = load_grids(grids, today=rules.today(), clock=rules.clock())
+    return _with_settings(grids, settings, EarlyTables(rules.today(), rules.clock()))
+
+
+def _with_settings(grids: Grids, settings: Settings | None, early: EarlyTables) -> tuple[DataSet, Settings]:
+    from .dataset import detect_lang
+    from .importers.log import log_issues
+    from .load import load_grids
+    ds = load_grids(grids, today=early.today, clock=early.clock, early=early)
     ds.quality.issues.extend(log_issues(grids))  # what an import left out stays on 数据质量
     return ds, settings if settings is not None else Settings(lang=detect_lang(ds))
 
@@ -46,13 +55,53 @@ def read_inputs(grids: Grids) -> tuple[DataSet, Settings]:
 REPORT_SHEETS = (*generated_sheet_names("zh"), *generated_sheet_names("en"))
 
 
-def read_path(path) -> tuple[DataSet, Settings]:
-    """:func:`read_inputs` of a workbook or CSV file, read once (its generated sheets are not read)."""
-    return read_inputs(read_grids(Path(path), skip=REPORT_SHEETS))
+def read_path(path, on_step: Callable[[str], None] = lambda message: None) -> tuple[DataSet, Settings]:
+    """:func:`read_inputs` of a workbook or CSV file, read once (its generated sheets are not read).
+
+    The 参数 sheet is read first; then each input table is built as soon as its sheet is
+    parsed, while python-calamine parses the bigger sheets on other threads.
+    ``on_step(message)`` hears when reading starts and when the records are being parsed."""
+    path = Path(path)
+    on_step(f"读取 / reading {path.name}")
+    with stream_sheets(path, skip=REPORT_SHEETS, first=SETTINGS_SHEET.values()) as sheets:
+        arrivals = _Arrivals(path)
+        for grid in sheets:
+            arrivals.take(grid)
+        grids = sheets.grids()
+    on_step("解析参数与数据 / reading settings and records")
+    return _with_settings(grids, arrivals.settings, arrivals.early())
+
+
+class _Arrivals:
+    """The sheets of :func:`read_path` as they are read: 参数 (always first) gives the
+    settings, and every later sheet is offered to the early table builds."""
+
+    def __init__(self, path: Path):
+        self.is_csv = path.suffix.lower() == ".csv"
+        self.settings: Settings | None = None
+        self._early: EarlyTables | None = None
+
+    def take(self, grid: Grid) -> None:
+        if not self.is_csv and self._early is None and grid.name.strip().casefold() in _SETTINGS_NAMES:
+            from .params import read_params_from_grids
+            self.settings = read_params_from_grids(Grids(grid.name, [grid]))
+            return
+        self.early().offer(grid)
+
+    def early(self) -> EarlyTables:
+        if self._early is None:  # the day and clock every table of this read is built with
+            from .load import EarlyTables
+            rules = self.settings or Settings()
+            self._early = EarlyTables(rules.today(), rules.clock())
+        return self._early
+
+
+_SETTINGS_NAMES = {name.casefold() for name in SETTINGS_SHEET.values()}
 
 
 def scope(ds: DataSet, settings: Settings, where: dict | None = None) -> DataSet:
     """The records inside the period and scope of ``settings`` and ``where``."""
+    from . import kpis
     return kpis.apply_scope(ds, settings, where)
 
 

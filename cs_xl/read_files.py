@@ -17,9 +17,11 @@ import posixpath
 import re
 import threading
 import zipfile
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from itertools import chain
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from defusedxml import ElementTree as SafeET
 
@@ -117,23 +119,116 @@ def _pick_delimiter(text: str) -> str:
 
 # ---------------------------------------------------------------------- xlsx
 
-def _read_workbook(path: Path, skip: frozenset[str] = frozenset()) -> list[Grid]:
-    data = _read_bytes(path)
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise LoadError(_not_a_zip_message(path, data))
-    zipcheck.check(path, LoadError)  # zip bombs, DOCTYPEs: refused before calamine inflates anything
-    from python_calamine import CalamineWorkbook  # imported late: CSV-only use needs no Rust wheel
+PARSE_THREADS = 2  # python-calamine parses a sheet without the GIL: two sheets at once on two cores
 
-    errors = _ErrorCellScan(data, skip)  # unzips beside calamine: zlib runs without the GIL, calamine holds it
+
+class SheetStream:
+    """The sheets of one workbook, parsed on worker threads from the moment it is made.
+
+    Iterating yields each sheet's grid as soon as it is parsed (those named in ``first``
+    before any other, then the rest as they finish, the biggest having started first), so
+    the caller can import, read 参数 and build one table while the next is parsed.
+    :meth:`grids` gives every sheet in book order.  Use it as a context manager: leaving
+    the block stops the parsing nobody waits for any more."""
+
+    def __init__(self, path: Path, skip: frozenset[str] = frozenset(), first: Iterable[str] = ()):
+        self.path = path
+        data = _read_bytes(path)
+        if not zipfile.is_zipfile(io.BytesIO(data)):
+            raise LoadError(_not_a_zip_message(path, data))
+        zipcheck.check(path, LoadError)  # zip bombs, DOCTYPEs: refused before calamine inflates anything
+        self._names = [name for name in _calamine_book(path, data).sheet_names if name not in skip]
+        sizes = _part_sizes(data)
+        wanted_first = {n.strip().casefold() for n in first}
+        firsts = [n for n in self._names if n.strip().casefold() in wanted_first]
+        order = firsts + sorted((n for n in self._names if n not in firsts), key=lambda n: -sizes.get(n, 0))
+        books = threading.local()  # a CalamineWorkbook is not shared between threads: one per worker
+
+        def parse(name: str) -> Grid:
+            if not hasattr(books, "book"):
+                books.book = _calamine_book(path, data)
+            return _sheet_grid(books.book, name)
+
+        self._parser = ThreadPoolExecutor(PARSE_THREADS, thread_name_prefix="cs_xl sheet")
+        # python-calamine returns error cells as '': a thread of its own finds them in the sheet XML,
+        # smallest sheet first (the order the parsed sheets come back in)
+        self._scanner = ThreadPoolExecutor(1, thread_name_prefix="cs_xl error cells")
+        self._scans = {name: self._scanner.submit(_error_cells_of, data, name)
+                       for name in sorted(order, key=lambda n: sizes.get(n, 0))}
+        self._parses = {self._parser.submit(parse, name): name for name in order}
+        self._in_front = [future for future, name in self._parses.items() if name in firsts]
+        self._grids: dict[str, Grid] = {}
+
+    def __iter__(self) -> Iterator[Grid]:
+        rest = as_completed(set(self._parses) - set(self._in_front))
+        for future in chain(self._in_front, rest):
+            name = self._parses[future]
+            if name not in self._grids:
+                grid = _parsed(self.path, future)
+                _restore_error_cells(self.path, self._scans[name], grid)
+                self._grids[name] = grid
+                yield grid
+
+    def grids(self) -> Grids:
+        for _ in self:  # the sheets not yet taken
+            pass
+        return Grids(str(self.path), [self._grids[name] for name in self._names])
+
+    def close(self) -> None:
+        self._parser.shutdown(wait=False, cancel_futures=True)
+        self._scanner.shutdown(wait=False, cancel_futures=True)
+
+    def __enter__(self) -> SheetStream:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class _OneSheet:
+    """A CSV read as :class:`SheetStream` reads a workbook (its one table, read at once)."""
+
+    def __init__(self, path: Path):
+        self._grids = Grids(str(path), [_read_csv(path)], is_csv=True)
+
+    def __iter__(self) -> Iterator[Grid]:
+        return iter(self._grids.sheets)
+
+    def grids(self) -> Grids:
+        return self._grids
+
+    def __enter__(self) -> _OneSheet:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+def _calamine_book(path: Path, data: bytes):
+    from python_calamine import CalamineWorkbook  # imported late: CSV-only use needs no Rust wheel
     try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        grids = [_sheet_grid(book, name) for name in book.sheet_names if name not in skip]
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises its own types (ZipError, XmlError, PasswordError …)
+        raise LoadError(_unreadable_zip_message(path, exc)) from None
+
+
+def _parsed(path: Path, future) -> Grid:
+    try:
+        return future.result()
     except LoadError:
         raise
     except Exception as exc:  # calamine raises its own types (ZipError, XmlError, PasswordError …)
         raise LoadError(_unreadable_zip_message(path, exc)) from None
-    _restore_error_cells(path, errors, grids)
-    return grids
+
+
+def _part_sizes(data: bytes) -> dict[str, int]:
+    """Sheet name → uncompressed size of its XML ({} for a structure calamine alone can read)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            sizes = {info.filename: info.file_size for info in archive.infolist()}
+            return {name: sizes.get(part, 0) for name, part in _sheet_parts(archive).items()}
+    except (zipfile.BadZipFile, KeyError, SafeET.ParseError):
+        return {}
 
 
 def _unreadable_zip_message(path: Path, exc: Exception) -> str:
@@ -172,48 +267,30 @@ _CELL_END = re.compile(rb"</(?:\w+:)?c>")
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
-class _ErrorCellScan(threading.Thread):
-    """The error cells of every sheet part, found on a thread of their own.
+def _error_cells_of(data: bytes, sheet: str) -> list[tuple[int, int, str]]:
+    """(Excel row, 0-based column, error text) of the error cells of ``sheet``.
 
-    The sheet XML is inflated a second time (calamine keeps what it parsed),
-    but inflating releases the GIL while calamine holds it, so on a second
-    core the scan costs next to nothing.  :meth:`result` is sheet name →
-    [(Excel row, 0-based column, error text)], or raises what reading raised."""
-
-    def __init__(self, data: bytes, skip: frozenset[str] = frozenset()):
-        super().__init__(name="cs_xl error cells", daemon=True)
-        self._data, self._skip, self._found, self._error = data, skip, {}, None
-        self.start()
-
-    def run(self) -> None:
-        try:
-            with zipfile.ZipFile(io.BytesIO(self._data)) as archive:
-                members = set(archive.namelist())
-                for name, part in _sheet_parts(archive).items():
-                    if part in members and name not in self._skip:
-                        xml = archive.read(part)
-                        if b't="e"' in xml or b"t='e'" in xml:  # bytes.find is far faster than a regex here
-                            self._found[name] = list(_error_cells(xml))
-        except Exception as exc:  # handed to the reading thread by result()
-            self._error = exc
-
-    def result(self) -> dict[str, list[tuple[int, int, str]]]:
-        self.join()
-        if self._error is not None:
-            raise self._error
-        return self._found
+    The sheet XML is inflated a second time (calamine keeps what it parsed), but
+    inflating releases the GIL, so on a spare core the scan costs next to nothing."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        part = _sheet_parts(archive).get(sheet)
+        if part is None or part not in archive.namelist():
+            return []
+        xml = archive.read(part)
+    if b't="e"' not in xml and b"t='e'" not in xml:  # bytes.find is far faster than a regex here
+        return []
+    return list(_error_cells(xml))
 
 
-def _restore_error_cells(path: Path, scan: _ErrorCellScan, grids: list[Grid]) -> None:
-    """Put each error cell's text back into its grid (only where calamine left '')."""
+def _restore_error_cells(path: Path, scan, grid: Grid) -> None:
+    """Put each error cell's text back into ``grid`` (only where calamine left '')."""
     try:
         found = scan.result()
     except (zipfile.BadZipFile, KeyError, SafeET.ParseError) as exc:
         raise LoadError(f"{path}: damaged workbook structure ({exc})") from None
-    for grid in grids:
-        if grid.rows:
-            for row, col, text in found.get(grid.name, ()):
-                _put_error(grid, row, col, text)
+    if grid.rows:
+        for row, col, text in found:
+            _put_error(grid, row, col, text)
 
 
 def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
@@ -293,8 +370,15 @@ def read_grids(path, skip: Iterable[str] = ()) -> Grids:
 
     Sheets named in ``skip`` are not read (a refresh replaces its generated sheets: the last
     report's 数据质量 alone can hold hundreds of thousands of cells)."""
+    with stream_sheets(path, skip) as sheets:
+        return sheets.grids()
+
+
+def stream_sheets(path, skip: Iterable[str] = (), first: Iterable[str] = ()) -> SheetStream | _OneSheet:
+    """The sheets of a workbook as they are parsed (:class:`SheetStream`), or a CSV's one table:
+    what :func:`cs_xl.pipeline.read_path` overlaps its own work with."""
     path = Path(path)
     check_file(path)
     if path.suffix.lower() == ".csv":
-        return Grids(str(path), [_read_csv(path)], is_csv=True)
-    return Grids(str(path), _read_workbook(path, frozenset(skip)))
+        return _OneSheet(path)
+    return SheetStream(path, frozenset(skip), first)

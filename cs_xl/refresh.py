@@ -76,18 +76,6 @@ def _counts(ds: DataSet) -> dict[str, int]:
     return {t: len(f) for t in ("tickets", "feedback", "calls") if (f := ds.table(t)) is not None}
 
 
-def read_inputs(path: Path, on_step: Callable[[str], None] = lambda message: None) -> tuple[DataSet, Settings]:
-    """The data set and the settings of a book or export, as a refresh sees them:
-    one read of the file, then :func:`cs_xl.pipeline.read_inputs` (参数 first)."""
-    from .read_files import read_grids  # imported late: reading pulls in python-calamine
-    path = Path(path)
-    on_step(f"读取 / reading {path.name}")
-    # the generated sheets are drawn anew: their cells (the last report) are not read
-    grids = read_grids(path, skip=pipeline.REPORT_SHEETS)
-    on_step("解析参数与数据 / reading settings and records")
-    return pipeline.read_inputs(grids)
-
-
 def refresh(path, out=None, progress: Progress | None = None, data=None, engine: str = "duckdb",
             column_map: dict | None = None, master: str | None = None) -> RefreshResult:
     """Rebuild every generated sheet of the workbook ``path``; write to ``out`` (default: in place).
@@ -120,7 +108,7 @@ def refresh(path, out=None, progress: Progress | None = None, data=None, engine:
         timings[name] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    ds, settings = read_inputs(path, on_step=tick)
+    ds, settings = pipeline.read_path(path, on_step=tick)
     timed("load", t0)
     if data is not None:
         return _refresh_from_history(path, target, ds, settings, data, engine, column_map, master,

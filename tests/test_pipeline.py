@@ -119,11 +119,11 @@ def test_bad_params_cell_names_its_excel_cell_when_the_sheet_starts_lower(tmp_pa
 
 
 def test_refresh_reads_the_book_once(tmp_path, monkeypatch):
-    from cs_xl.refresh import read_inputs
+    from cs_xl.refresh import refresh
     calls = []
-    real = read_files.read_grids
-    monkeypatch.setattr(read_files, "read_grids", lambda path, **options: calls.append(path) or real(path, **options))
-    read_inputs(saved_book(tmp_path / "book.xlsx"))
+    real = read_files.stream_sheets
+    monkeypatch.setattr(pipeline, "stream_sheets", lambda path, **options: calls.append(path) or real(path, **options))
+    refresh(saved_book(tmp_path / "book.xlsx"), progress=lambda done, total, message: None)
     assert len(calls) == 1
 
 
@@ -144,3 +144,80 @@ def test_one_clock():
     readers = sorted(str(p.relative_to(root)) for p in [*root.glob("cs_xl/**/*.py"), *root.glob("udfs/*.py")]
                      if clock.search(p.read_text(encoding="utf-8")))
     assert readers == ["cs_xl/settings.py"]
+
+
+# ---------------------------------------------------------------- reading sheets while building tables
+
+def three_table_book(path, params_last: bool = True):
+    """A book of the demo generator's first records, one sheet per table, 参数 as its last sheet."""
+    from cs_xl import sample, schema
+    frames = sample.generate(seed=3, start=pd.Timestamp("2024-03-01"), months=1)
+    wb = openpyxl.Workbook(write_only=True)
+    for key in ("tickets", "feedback", "calls"):
+        table, frame = schema.TABLES[key], frames[key].head(300)
+        ws = wb.create_sheet(table.sheet("zh"))
+        ws.append([table.column(k).zh for k in frame.columns])
+        for row in frame.itertuples(index=False):
+            ws.append([None if v is pd.NaT or (isinstance(v, float) and v != v) else v for v in row])
+    if params_last:
+        params = wb.create_sheet("参数")
+        for row in (["值", "key"], ["Asia/Shanghai", "timezone"], ["business", "clock_mode"]):
+            params.append(row)
+    wb.save(path)
+    return path
+
+
+def test_read_path_equals_reading_every_sheet_then_loading(tmp_path, monkeypatch):
+    """Tables built while other sheets are parsed are the tables one load of all sheets builds,
+    each built once."""
+    from cs_xl import load as load_module
+    from cs_xl.params import read_params_from_book
+    path = three_table_book(tmp_path / "book.xlsx")
+    rules = read_params_from_book(path)
+    assert rules.clock_mode == "business"  # 参数 was read: minutes from timestamps are business minutes
+    reference = load_grids(read_grids(path), today=rules.today(), clock=rules.clock())
+    built = []
+    real = load_module._build_table
+    monkeypatch.setattr(load_module, "_build_table", lambda table, *a, **k: built.append(table.key) or real(table, *a, **k))
+    ds, _ = pipeline.read_path(path)
+    assert sorted(built) == ["calls", "feedback", "tickets"]
+    for key in ("tickets", "feedback", "calls"):
+        pd.testing.assert_frame_equal(ds.table(key), reference.table(key))
+    assert [(i.sheet, i.row, i.column, i.reason) for i in ds.quality.issues] == \
+           [(i.sheet, i.row, i.column, i.reason) for i in reference.quality.issues]
+
+
+def test_sheet_stream_gives_settings_first_and_every_sheet_once(tmp_path):
+    path = three_table_book(tmp_path / "book.xlsx")
+    with read_files.stream_sheets(path, first=["参数"]) as sheets:
+        arrived = [grid.name for grid in sheets]
+        in_book_order = [grid.name for grid in sheets.grids().sheets]
+    assert arrived[0] == "参数"
+    assert sorted(arrived) == sorted(in_book_order)
+    assert in_book_order == openpyxl.load_workbook(path, read_only=True).sheetnames
+
+
+def test_an_early_build_is_taken_only_for_the_same_placement_day_and_clock():
+    from cs_xl.load import EarlyTables, Placement
+    grid = live_grid().sheets[0]
+    rules = Settings()
+    early = EarlyTables(rules.today(), rules.clock())
+    early.offer(grid)
+    mapping = {1: "agent_id", 0: "date", 4: "frt_min"}
+    placed = next(iter(early._built.values()))[0]
+    assert early.take("tickets", placed, rules.today(), early.clock) is not None
+    assert early.take("tickets", Placement(grid, placed.header_index, mapping), rules.today(), early.clock) is None
+    assert early.take("tickets", placed, rules.today() - dt.timedelta(days=1), early.clock) is None
+    assert early.take("tickets", placed, rules.today(), rules.clock()) is None  # another clock object
+
+
+def test_an_early_build_that_failed_raises_only_when_taken(monkeypatch):
+    from cs_xl import load as load_module
+    grid = live_grid().sheets[0]
+    rules = Settings()
+    early = load_module.EarlyTables(rules.today(), rules.clock())
+    monkeypatch.setattr(load_module, "_build_table", lambda *a, **k: 1 / 0)
+    early.offer(grid)  # nothing raised yet: load_grids might place this table elsewhere
+    placed = next(iter(early._built.values()))[0]
+    with pytest.raises(ZeroDivisionError):
+        early.take("tickets", placed, rules.today(), early.clock)
