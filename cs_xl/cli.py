@@ -310,8 +310,8 @@ def _print_grouped(groups: list, by: str, as_json: bool) -> None:
 
 
 def _kpis_pandas(args) -> int:
+    ds, settings, scoped = _scoped_inputs(Path(args.path), args)  # pandas is imported while the book is parsed
     from . import catalogue, kpis
-    ds, settings, scoped = _scoped_inputs(Path(args.path), args)
     if args.by:
         by = _column_key(ds, args.by)
         frame = kpis.grouped(scoped, settings, by)

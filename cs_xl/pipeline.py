@@ -77,22 +77,24 @@ class _Arrivals:
     settings, and every later sheet is offered to the early table builds."""
 
     def __init__(self, path: Path):
+        # imported here, while the workers parse the first sheets: they bring pandas (≈ 0.4 s)
+        from .load import EarlyTables
+        from .params import read_params_from_grids
+        self._early_tables, self._read_params = EarlyTables, read_params_from_grids
         self.is_csv = path.suffix.lower() == ".csv"
         self.settings: Settings | None = None
         self._early: EarlyTables | None = None
 
     def take(self, grid: Grid) -> None:
         if not self.is_csv and self._early is None and grid.name.strip().casefold() in _SETTINGS_NAMES:
-            from .params import read_params_from_grids
-            self.settings = read_params_from_grids(Grids(grid.name, [grid]))
+            self.settings = self._read_params(Grids(grid.name, [grid]))
             return
         self.early().offer(grid)
 
     def early(self) -> EarlyTables:
         if self._early is None:  # the day and clock every table of this read is built with
-            from .load import EarlyTables
             rules = self.settings or Settings()
-            self._early = EarlyTables(rules.today(), rules.clock())
+            self._early = self._early_tables(rules.today(), rules.clock())
         return self._early
 
 
