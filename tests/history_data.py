@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 
 from cs_xl.dataset import DataSet
-from cs_xl.load import load
 
 TEAMS = ("一组", "二组", "三组")
 CHANNELS = ("APP", "电话", "邮件", "在线")
@@ -145,11 +144,51 @@ def write_dirty_history(folder: Path, seed: int = 1, n_tickets: int = 400, n_fee
     return folder
 
 
-def pandas_dataset(folder: Path) -> DataSet:
-    """The product's loader over the same CSV files: one DataSet of the three tables."""
+def write_timestamped_tickets(folder: Path, seed: int = 1, n: int = 400) -> Path:
+    """tickets.csv with 创建时间 → 首次响应时刻 → 解决时刻 over January–June 2024 (春节 with its
+    make-up Sundays, 清明, 劳动节, 端午; weekends; before, inside and after business hours, at
+    the opening and closing minute), blank, unreadable and reversed stamps; 首次响应时间(分钟) typed
+    or dirty for some rows and blank for most (filled), 问题解决时间(分钟) absent (computed)."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    start = np.datetime64("2024-01-15T00:00")
+    created = start + rng.integers(0, 150 * 24 * 60, n).astype("timedelta64[m]")
+    on_the_hour = rng.random(n) < 0.2  # 09:00 / 18:00 exactly: the edges of the business day
+    created[on_the_hour] = created[on_the_hour].astype("datetime64[D]") + np.array(
+        rng.choice([9 * 60, 18 * 60], int(on_the_hour.sum())), dtype="timedelta64[m]")
+    first = created + rng.exponential(600, n).astype(int).astype("timedelta64[m]")
+    resolved = first + rng.exponential(4000, n).astype(int).astype("timedelta64[m]")
+    reverse = rng.random(n) < 0.05
+    first[reverse] = created[reverse] - np.timedelta64(30, "m")
+
+    def text(stamps, p_dirty=0.08):
+        out = [str(s).replace("T", " ") for s in stamps]
+        for i in np.flatnonzero(rng.random(n) < p_dirty):
+            out[i] = str(rng.choice(np.array(["", "#N/A", "不详", "-"], dtype=object)))
+        return out
+    # typed for some rows; blank, a placeholder, unreadable or off the scale for others: the loader
+    # fills blank cells only (off-scale typed numbers are blank once dropped, unreadable text is not)
+    typed = _numbers(rng, n, 20, (0, 9, 18), ("", "-", "n/a", "#N/A", "abc", "99999999", "-3", "5分钟", " "),
+                     p_dirty=0.3, p_tie=0.05, digits=1)
+    typed = [v if rng.random() < 0.4 else "" for v in typed]
+    _write(folder / "tickets.csv",
+           ["工单编号", "日期", "客服工号", "渠道", "创建时间", "首次响应时刻", "解决时刻", "首次响应时间(分钟)", "状态"],
+           [[f"T{i:05d}" for i in range(n)], [str(c)[:10] for c in created],
+            [f"A{k:02d}" for k in rng.integers(1, 6, n)], _pick(rng, CHANNELS, n),
+            text(created), text(first), text(resolved), typed, _pick(rng, ("已解决", "处理中"), n)])
+    return folder
+
+
+def pandas_dataset(folder: Path, clock=None) -> DataSet:
+    """The product's loader over the same CSV files: one DataSet of the tables found (``clock``:
+    how it fills minutes from timestamps, as a book's 参数 clock rows say)."""
+    from cs_xl.load import load_grids
+    from cs_xl.read_files import read_grids
     ds = DataSet(source=str(folder))
     for key in ("tickets", "feedback", "calls"):
-        part = load(folder / f"{key}.csv", tables=(key,))
+        if not (folder / f"{key}.csv").exists():
+            continue
+        part = load_grids(read_grids(folder / f"{key}.csv"), tables=(key,), clock=clock)
         setattr(ds, key, part.table(key))
         ds.headers.update(part.headers)
         ds.sheets.update(part.sheets)
@@ -172,6 +211,8 @@ def write_typed_parquet(csv_folder: Path, out: Path, seed: int = 2) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     for key in ("tickets", "feedback", "calls"):
+        if not (csv_folder / f"{key}.csv").exists():
+            continue
         with (csv_folder / f"{key}.csv").open(encoding="utf-8", newline="") as f:
             header, *rows = list(csv.reader(f))
         mapping = TABLES[key].match_headers(header)
@@ -231,8 +272,9 @@ def rows_of_parquet(folder: Path, table: str) -> list[list]:
     return [header] + rows
 
 
-def pandas_dataset_of_parquet(folder: Path) -> DataSet:
+def pandas_dataset_of_parquet(folder: Path, clock=None) -> DataSet:
     from cs_xl.load import load_grids
     from cs_xl.read_files import Grid, Grids
-    sheets = [Grid(name=table, rows=rows_of_parquet(folder, table)) for table in ("tickets", "feedback", "calls")]
-    return load_grids(Grids(source=str(folder), sheets=sheets))
+    sheets = [Grid(name=table, rows=rows_of_parquet(folder, table)) for table in ("tickets", "feedback", "calls")
+              if (folder / table).is_dir() or (folder / f"{table}.parquet").exists()]
+    return load_grids(Grids(source=str(folder), sheets=sheets), tables=[g.name for g in sheets], clock=clock)

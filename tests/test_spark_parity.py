@@ -3,7 +3,8 @@
 One local-mode SparkSession (one core, one shuffle partition: the JVM start
 dominates) over a small dirty history: every registry metric, headline, per
 team and per ISO week, and inside a scope, equal to the pandas engine's to
-1e-9; data-quality counts equal the loader's.  Needs Java and pyspark
+1e-9, and the headline of tickets whose minutes come from timestamps in
+business hours; data-quality counts equal the loader's.  Needs Java and pyspark
 (``pip install 'cs_xl[spark]'``): skipped without them, failing under CI=true
 (.ci/run installs both).
 """
@@ -18,13 +19,14 @@ import pytest
 from cs_xl import catalogue, kpis
 from cs_xl.settings import Settings
 from tests.ci import absent
-from tests.history_data import pandas_dataset, write_dirty_history
+from tests.history_data import pandas_dataset, write_dirty_history, write_timestamped_tickets
 
 pytestmark = pytest.mark.spark
 
 SETTINGS = Settings(short_abandon_s=5, repeat_days=3)
 SCOPED = SETTINGS.with_(period_start=dt.date(2024, 3, 4), period_end=dt.date(2024, 3, 12))
 WHERE = {"team": ["一组"]}
+BUSINESS = Settings(clock_mode="business")  # minutes from timestamps in business hours (clock_sql)
 
 
 def same(a: float, b: float) -> bool:
@@ -48,6 +50,7 @@ def spark_results(tmp_path_factory):
     folder = write_dirty_history(tmp_path_factory.mktemp("spark") / "history", seed=21,
                                  n_tickets=150, n_feedback=100, n_calls=180)
     ds = pandas_dataset(folder)
+    stamped = write_timestamped_tickets(tmp_path_factory.mktemp("spark") / "stamped", seed=22, n=150)
     spark = session("local[1]", app="cs-xl parity test")
     spark.conf.set("spark.sql.shuffle.partitions", "1")
     try:
@@ -59,10 +62,12 @@ def spark_results(tmp_path_factory):
         sql.settings = SCOPED
         sql.rescope(WHERE)
         got["scoped"] = sql.headline()
+        got["business"] = SqlKpis(SparkEngine(stamped, spark=spark), BUSINESS).headline()
     finally:
         spark.stop()
     want = {"headline": kpis.headline(ds, SETTINGS),
-            "scoped": kpis.headline(kpis.apply_scope(ds, SCOPED, WHERE), SCOPED)}
+            "scoped": kpis.headline(kpis.apply_scope(ds, SCOPED, WHERE), SCOPED),
+            "business": kpis.headline(pandas_dataset(stamped, clock=BUSINESS.clock()), BUSINESS)}
     for by in ("team", "week"):
         frame = kpis.grouped(ds, SETTINGS, by)
         want[by] = {_label(label): row.to_dict() for label, row in frame.iterrows()}
@@ -72,7 +77,7 @@ def spark_results(tmp_path_factory):
 def test_every_metric_on_spark_equals_the_pandas_engine(spark_results):
     want, got, _quality = spark_results
     for key in catalogue.names():
-        for part in ("headline", "scoped"):
+        for part in ("headline", "scoped", "business"):
             assert same(want[part][key], got[part][key]), (key, part, want[part][key], got[part][key])
         for by in ("team", "week"):
             assert set(want[by]) == set(got[by]), by

@@ -26,7 +26,7 @@ from cs_xl.dataset import quality_counts
 from cs_xl.settings import Settings
 from tests.ci import absent
 from tests.history_data import (pandas_dataset, pandas_dataset_of_parquet, write_dirty_history,
-                                write_typed_parquet)
+                                write_timestamped_tickets, write_typed_parquet)
 
 try:
     import duckdb  # noqa: F401
@@ -132,6 +132,83 @@ def test_total_rows_are_dropped_and_reported_by_both_engines(histories):
         assert pandas_quality["by_reason"]["total/summary row"] == rows, scenario
         assert sql_quality["by_reason"]["total/summary row"] == rows, scenario
         assert sql_quality["records_dropped"] == pandas_quality["records_dropped"] >= rows
+
+
+BUSINESS = Settings(clock_mode="business", business_open=dt.time(8, 30), business_close=dt.time(17, 45),
+                    frt_threshold_min=30)
+
+
+@pytest.mark.parametrize("mode", ["business", "calendar"])
+@pytest.mark.parametrize("scenario", ["csv", "parquet"])
+def test_minutes_from_timestamps_equal_the_loaders(tmp_path, scenario, mode):
+    """参数 sets the clock to business hours (08:30–17:45 here, China's holidays and make-up days)
+    or calendar minutes: the minutes the SQL engine fills from timestamps are the loader's (blank
+    cells only; reversed stamps dropped and reported first), so every metric, per day and per
+    agent, and the quality counts are the pandas engine's."""
+    if duckdb is None:
+        absent("duckdb is not installed (pip install 'cs_xl[duckdb]')")
+    from cs_xl.backends.duckdb import DuckDBEngine
+    from cs_xl.backends.sql import SqlKpis
+    settings = BUSINESS.with_(clock_mode=mode)
+    folder = write_timestamped_tickets(tmp_path / "csv", seed=41)
+    clock = settings.clock()
+    if scenario == "parquet":
+        folder = write_typed_parquet(folder, tmp_path / "parquet", seed=42)
+        ds = pandas_dataset_of_parquet(folder, clock=clock)
+    else:
+        ds = pandas_dataset(folder, clock=clock)
+    calendar = pandas_dataset(tmp_path / "csv")
+    filled = ds.tickets["resolve_min"]
+    assert filled.notna().sum() > 250
+    if mode == "business":  # not calendar minutes
+        assert (filled != calendar.tickets["resolve_min"]).sum() > 200
+    sql = SqlKpis(DuckDBEngine(folder), settings)
+    want, got = kpis.headline(ds, settings), sql.headline()
+    for key in catalogue.names():
+        assert same(want[key], got[key]), (key, want[key], got[key])
+    for by in ("day", "agent_id"):
+        frame = kpis.grouped(ds, settings, by)
+        groups = dict(sql.grouped(by))
+        assert set(groups) == {_label(label) for label in frame.index}
+        for label, row in frame.iterrows():
+            for key in catalogue.names():
+                assert same(row[key], groups[_label(label)][key]), (by, label, key)
+    quality = {**ds.quality.summary(), **quality_counts(ds)}
+    got_quality = sql.quality()
+    assert got_quality["by_reason"] == quality["by_reason"]
+    for key in ("records_dropped", "cells_repaired", "cells_dropped", "flagged"):
+        assert got_quality[key] == quality[key], key
+
+
+def test_business_minutes_hand_worked(tmp_path):
+    """09:00–18:00 on China's working days of 2024:
+    T1 Fri 02-09 17:00 → Sun 02-18 10:00 (春节 02-10…17 off, Sunday 02-18 a make-up day): 60 + 60 = 120;
+       → Mon 02-19 09:30: 480 + 30 = 510;
+    T2 Fri 03-01 17:30 → Mon 03-04 09:30: 30 + 30 = 60 (no resolution stamp);
+    T3 Sat 03-02 08:00 → Sat 20:00: 0; → Tue 03-05 12:00: 540 + 180 = 720;
+    T4 Thu 04-04 10:00 (清明 04-04…06) → Sun 04-07 09:15 (make-up day): 15; first response after
+       the resolution stamp: the resolution is dropped, not filled."""
+    if duckdb is None:
+        absent("duckdb is not installed (pip install 'cs_xl[duckdb]')")
+    from cs_xl.backends.duckdb import DuckDBEngine
+    from cs_xl.backends.sql import SqlKpis
+    (tmp_path / "tickets.csv").write_text(
+        "工单编号,日期,客服工号,创建时间,首次响应时刻,解决时刻\n"
+        "T1,2024-02-09,A1,2024-02-09 17:00,2024-02-18 10:00,2024-02-19 09:30\n"
+        "T2,2024-03-01,A1,2024-03-01 17:30,2024-03-04 09:30,\n"
+        "T3,2024-03-02,A2,2024-03-02 08:00,2024-03-02 20:00,2024-03-05 12:00\n"
+        "T4,2024-04-04,A2,2024-04-04 10:00,2024-04-07 09:15,2024-04-07 09:00\n", encoding="utf-8")
+    sql = SqlKpis(DuckDBEngine(tmp_path), Settings(clock_mode="business"))
+    rows = sql.engine.stream("SELECT ticket_id, frt_min, resolve_min FROM clean_tickets ORDER BY ticket_id")
+    assert [tuple(r) for r in rows] == [("T1", 120.0, 510.0), ("T2", 60.0, None), ("T3", 0.0, 720.0),
+                                        ("T4", 15.0, None)]
+
+
+def test_clock_sql_doctests():
+    import doctest
+
+    from cs_xl.backends import clock_sql
+    assert doctest.testmod(clock_sql).failed == 0
 
 
 def _reencode(path, encoding: str) -> None:

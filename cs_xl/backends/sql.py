@@ -47,6 +47,7 @@ from ..schema import TABLES, normalize_header
 from ..settings import Settings
 from ..sql_forms import GROUP, Form, Quantile, count_if, holds
 from ..words import reason
+from .clock_sql import BusinessDays
 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".tsv": "csv", ".txt": "csv"}
 DATABASE_SUFFIXES = (".duckdb", ".ddb", ".db")
@@ -62,6 +63,12 @@ _BLANKING_STARTS = sorted({c for p in coerce._PLACEHOLDERS if p for c in (p[0], 
                           | {e[0] for e in coerce.EXCEL_ERRORS})
 _FIRST_YEAR, _LAST_YEAR = coerce._FIRST_YEAR, coerce._LAST_YEAR
 _NUMERIC = ("minutes", "seconds", "number", "count")
+MOMENTS = ("created_at", "first_response_at", "resolved_at")  # the tickets' moments minutes are measured between
+# (earlier, later, reason code) dropped in this order, the later moment when before the earlier (load.DURATIONS)
+REVERSED = (("created_at", "resolved_at", "resolved_before_created"),
+            ("created_at", "first_response_at", "frt_before_created"),
+            ("first_response_at", "resolved_at", "resolved_before_frt"))
+DURATIONS = (("frt_min", "created_at", "first_response_at"), ("resolve_min", "first_response_at", "resolved_at"))
 _LABEL_KINDS = ("text", "date", "datetime")  # the columns a 合计 label is looked for in (load._total_rows)
 
 
@@ -244,6 +251,11 @@ class CleanTable:
     # (column key, raw expression, rows selected, outcomes of found (value, count) pairs) per parsed column
     mapped: list[tuple[str, str, str, Callable]] = field(default_factory=list)
     dropped: str | None = None          # FROM-able relation of the raw rows dropped as repeated ids
+    # number key → the cell is blank as the loader sees it (no value, no problem but off the scale):
+    # minutes computed from timestamps may fill it
+    fillable: dict[str, str] = field(default_factory=dict)
+    # moment key → its expression as read, before a moment in an impossible order is dropped
+    as_read: dict[str, str] = field(default_factory=dict)
 
 
 class Cleaner:
@@ -259,6 +271,7 @@ class Cleaner:
         out = CleanTable(self.table.key, self.source, self.raw, {})
         self._skip_totals(out)
         self._specs: list = []
+        self._fillable: str | None = None
         for column in self.table.required:
             if column.key not in self.mapping:
                 out.issues.append(Issue(reason("missing_column"), "flagged", count=1))
@@ -267,7 +280,9 @@ class Cleaner:
             expr, issues = self._column(col, self.d.ident(source_column), self.types[source_column])
             out.columns[key] = expr
             out.mapped += [(key, *spec) for spec in self._specs]
-            self._specs = []
+            if self._fillable is not None:
+                out.fillable[key] = self._fillable
+            self._specs, self._fillable = [], None
             for issue in issues:
                 issue.column = key
             out.issues.extend(issues)
@@ -319,6 +334,7 @@ class Cleaner:
             fast = "TRUE"
         elif category == "bool":
             issues.append(Issue(coerce.DROP_BOOL_AS_NUMBER.why, "dropped", count_if(f"{raw} IS NOT NULL")))
+            self._fillable = f"{raw} IS NULL"
             return "CAST(NULL AS DOUBLE)", issues
         else:
             raw, fast = self._as_text(raw, category), d.matches(self._as_text(raw, category), _PLAIN_NUMBER)
@@ -326,6 +342,8 @@ class Cleaner:
                                                  lambda v: d.num(v), col.bounds)
             issues += mapped_issues
             parsed = f"CASE WHEN {holds(fast)} THEN CAST(trim({raw}) AS DOUBLE) ELSE {mapped} END"
+            blanks = ", ".join(d.text(v) for v in self._blank_values)  # '-', 'n/a', spaces …
+            self._fillable = f"{raw} IS NULL" + (f" OR {raw} IN ({blanks})" if blanks else "")
         checks = [("negative", f"{parsed} < 0", coerce.DROP_NEGATIVE.why)]
         if col.kind == "count":
             checks.append(("whole", f"{parsed} <> floor({parsed})", reason("not_whole")))
@@ -339,6 +357,10 @@ class Cleaner:
                 [f"{parsed} IS NOT NULL"] + [f"NOT ({p})" for p in passed] + [failing]))))
             passed.append(failing)
         valid = " AND ".join(f"NOT ({p})" for p in passed)
+        if category == "number":  # a typed number off the scale is dropped and then blank (a text one is a problem)
+            off_scale = f" OR ({parsed} IS NOT NULL AND {' AND '.join(f'NOT ({p})' for p in passed[:-1]) or 'TRUE'} " \
+                        f"AND {passed[-1]})" if col.bounds is not None else ""
+            self._fillable = f"{raw} IS NULL OR {d.nan(value)}{off_scale}"
         if category != "number" and not self.text_only:
             # text that is a valid plain number was repaired (reported outside CSV), off-scale still reported
             issues.append(Issue(coerce.REPAIR_TEXT_NUMBER.why, "repaired",
@@ -439,6 +461,7 @@ class Cleaner:
             return out
 
         self._specs.append((raw, which, outcomes))
+        self._blank_values = [value for value, _n in found if parser(value) == (None, None)]
         cases = []
         for value, _n in found:
             parsed = parse(value)[0]
@@ -599,36 +622,68 @@ class SqlKpis:
         return self._distinct[(table, key, view)]
 
     def _fill_minutes(self) -> None:
-        """frt_min / resolve_min from timestamps where blank (calendar minutes), timestamps in an
-        impossible order dropped first — the loader's _fill_minutes_from_timestamps."""
+        """The loader's _fill_minutes_from_timestamps: timestamps in an impossible order dropped
+        (resolved before created, then each reversed pair, reported on the later one), then
+        frt_min / resolve_min from the timestamps where the cell is blank (calendar or business
+        minutes, by the 参数 clock)."""
         clean = self.clean.get("tickets")
-        if clean is None or self.settings.clock_mode != "calendar":
+        if clean is None:
             return
         cols = clean.columns
-        if not ({"created_at", "first_response_at"} <= cols.keys() or {"first_response_at", "resolved_at"} <= cols.keys()):
-            return
-        created, first, resolved = cols.get("created_at"), cols.get("first_response_at"), cols.get("resolved_at")
-        if created and resolved:
-            resolved = f"CASE WHEN {holds(f'{resolved} < {created}')} THEN NULL ELSE {resolved} END"
-        if created and first:
-            first = f"CASE WHEN {holds(f'{first} < {created}')} THEN NULL ELSE {first} END"
-        if first and resolved:
-            resolved = f"CASE WHEN {holds(f'{resolved} < {first}')} THEN NULL ELSE {resolved} END"
-        for key, earlier, later in (("frt_min", created, first), ("resolve_min", first, resolved)):
-            if earlier and later:
-                minutes = f"({self.d.epoch_us(later)} - {self.d.epoch_us(earlier)}) / 60000000.0"
-                clean.issues.append(self._filled_issue(key, cols.get(key), minutes))
-                cols[key] = f"coalesce({cols[key]}, {minutes})" if key in cols else minutes
-        for key, expr in (("first_response_at", first), ("resolved_at", resolved)):
-            if expr:
-                cols[key] = expr
+        clean.as_read = {k: cols[k] for k in MOMENTS if k in cols}
+        kept = {k: cols.get(k) for k in MOMENTS}
+        for earlier, later, why in REVERSED:
+            if kept[earlier] and kept[later]:
+                reversed_ = holds(f"{kept[later]} < {kept[earlier]}")
+                clean.issues.append(Issue(reason(why), "dropped", count_if(reversed_), column=later))
+                kept[later] = f"CASE WHEN {reversed_} THEN NULL ELSE {kept[later]} END"
+        pairs = [(key, earlier, later) for key, earlier, later in DURATIONS if kept[earlier] and kept[later]]
+        between = self._minutes_between(clean, clean.as_read) if pairs else None
+        for key, earlier, later in pairs:
+            minutes = between(earlier, kept[earlier], later, kept[later])
+            cell = cols.get(key)
+            blank = None if cell is None else f"({cell}) IS NULL AND ({clean.fillable.get(key, 'TRUE')})"
+            clean.issues.append(self._filled_issue(key, blank, minutes))
+            cols[key] = minutes if cell is None else f"CASE WHEN {blank} THEN {minutes} ELSE {cell} END"
+        cols.update({k: e for k, e in kept.items() if e})
+
+    def _minutes_between(self, clean: CleanTable, moments: dict[str, str]) -> Callable[[str, str, str, str], str]:
+        """(earlier key, its expression, later key, its expression) → the SQL of the minutes between
+        two of the tickets' moments (NULL when either is).  Business minutes read per-row day
+        columns (:mod:`.clock_sql`) added once around the raw relation."""
+        d = self.d
+
+        def calendar(_earlier: str, earlier: str, _later: str, later: str) -> str:
+            return f"({d.epoch_us(later)} - {d.epoch_us(earlier)}) / 60000000.0"
+        span = self._span(clean, moments.values()) if self.settings.clock_mode != "calendar" else None
+        if span is None:  # calendar minutes, or no timestamp at all (nothing to fill)
+            return calendar
+        days = BusinessDays(self.settings.clock(), d, *span)
+        dated = {c: e for key, expr in moments.items() for c, e in days.day_columns(expr, f"_cs_xl_{key}").items()}
+        coded = {c: e for key in moments for c, e in days.code_column(f"_cs_xl_{key}").items()}
+        clean.raw = (f"(SELECT *, {', '.join(f'{e} AS {c}' for c, e in coded.items())} FROM "
+                     f"(SELECT *, {', '.join(f'{e} AS {c}' for c, e in dated.items())} FROM {clean.raw}) AS dated) AS coded")
+
+        def business(earlier_key: str, earlier: str, later_key: str, later: str) -> str:
+            # the moments as the minutes see them (a reversed one is NULL); their days from the columns
+            return (f"CASE WHEN ({earlier}) IS NOT NULL AND ({later}) IS NOT NULL "
+                    f"THEN {days.minutes(f'_cs_xl_{earlier_key}', f'_cs_xl_{later_key}')} END")
+        return business
+
+    def _span(self, clean: CleanTable, moments) -> tuple[dt.date, dt.date] | None:
+        """The first and last day of the tickets' moments (one scan), or None when all are blank."""
+        days = [f"CAST(({m}) AS DATE)" for m in moments]
+        found = self.engine.one(f"SELECT {', '.join(f'min({x}), max({x})' for x in days)} "
+                                f"FROM {clean.raw} WHERE {clean.not_blank}")
+        found = [_as_date(v) for v in found if v is not None]
+        return (min(found), max(found)) if found else None
 
     @staticmethod
-    def _filled_issue(key: str, cell: str | None, minutes: str) -> Issue:
+    def _filled_issue(key: str, blank: str | None, minutes: str) -> Issue:
         """The loader's count of minutes filled from timestamps: each blank cell filled is repaired;
-        without the column, one issue for the table (its rows computed)."""
-        filled = f"{minutes} IS NOT NULL" if cell is None else f"({cell}) IS NULL AND {minutes} IS NOT NULL"
-        if cell is None:
+        without the column (``blank`` None), one issue for the table (its rows computed)."""
+        filled = f"{minutes} IS NOT NULL" if blank is None else f"{blank} AND {minutes} IS NOT NULL"
+        if blank is None:
             return Issue(reason("from_timestamps_absent"), "repaired",
                          f"CASE WHEN {count_if(filled)} > 0 THEN 1 ELSE 0 END", column=key, per_row=False)
         return Issue(reason("from_timestamps"), "repaired", count_if(filled), column=key)
@@ -925,13 +980,14 @@ class SqlKpis:
 
     def _flag_future_dates(self) -> None:
         """Dates after today (in the 参数 timezone) are kept and flagged, as the loader flags them;
-        counted on the records kept (one per id).  Counted when asked (today is the 参数 clock's):
-        a scan of the date columns only."""
+        counted on the records kept (one per id), on the moments as read (before one in an
+        impossible order is dropped, as the loader checks them first).  Counted when asked (today
+        is the 参数 clock's): a scan of the date columns only."""
         limit = self.d.moment(dt.datetime.combine(self.settings.today() + dt.timedelta(days=1), dt.time()),
                               "TIMESTAMP")
         for table, clean in self.clean.items():
             future = [Issue(reason("future_date"), "flagged", count_if(holds(f"CAST(({e}) AS TIMESTAMP) >= {limit}")),
-                            column=k) for k, e in clean.columns.items()
+                            column=k) for k, e in {**clean.columns, **clean.as_read}.items()
                       if TABLES[table].column(k).kind in ("date", "datetime") and k not in NOT_FUTURE_CHECKED]
             if future:
                 row = self.engine.one(f"SELECT {', '.join(i.count_sql for i in future)} "
