@@ -3,8 +3,10 @@
 On 10,000,000 generated tickets in Parquet (made by DuckDB itself, cached in
 the temp folder): ``cs-xl kpis --engine duckdb --json`` against one
 hand-written DuckDB query of the same headline aggregates (the floor),
-``--by day`` against its hand-written GROUP BY, the child's peak memory, and
-the pandas engine's time on 1,000,000 of the rows (CSV) beside them.  Goals
+``--by day`` against its hand-written GROUP BY, ``cs-xl refresh BOOK --data``
+(every generated sheet from the history) against the same headline floor, the
+child's peak memory, and the pandas engine's time on 1,000,000 of the rows
+(CSV) beside them.  Goals
 (issue 13): ≤ 3× the floors, ≤ 1.5 GB.  Printed, and the answers checked
 against the floor's; the wall clock itself is never asserted.
 """
@@ -119,6 +121,25 @@ def _child(*args: str) -> tuple[float, float, str]:
     return float(seconds), int(kilobytes) / 1024, out
 
 
+def _refresh_from_history(history: Path) -> tuple[float, float, str]:
+    """`cs-xl refresh BOOK --data HISTORY` of a fresh template into a new book: seconds and peak MB;
+    the book is reopened and its 汇总 must show every ticket of the history and the floor's FRT mean."""
+    import openpyxl
+
+    from cs_xl import report
+    from cs_xl.template import build_template
+    with tempfile.TemporaryDirectory() as tmp:
+        book, out_book = Path(tmp) / "book.xlsx", Path(tmp) / "refreshed.xlsx"
+        build_template("zh").save(book)
+        seconds, peak_mb, out = _child("refresh", str(book), "--data", str(history), "--out", str(out_book))
+        summary = openpyxl.load_workbook(out_book, read_only=True)[report.sheet_name("summary", "zh")]
+        numbers = [v for row in summary.iter_rows(values_only=True) for v in row
+                   if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    assert f"tickets {ROWS:,}/{ROWS:,}" in out
+    assert ROWS in numbers
+    return seconds, peak_mb, out
+
+
 def test_duckdb_engine_against_hand_written_floors():
     history = _history()
     print(f"\n{ROWS:,} tickets in Parquet ({history.stat().st_size / 2**20:.0f} MB), {os.cpu_count()} cores:")
@@ -141,6 +162,10 @@ def test_duckdb_engine_against_hand_written_floors():
     groups = json.loads(out)
     assert [g["day"] for g in groups] == [r[0] for r in day_rows]
     assert all(math.isclose(g["frt_p90"], float(r[5]), rel_tol=1e-9) for g, r in zip(groups, day_rows))
+
+    refresh_s, refresh_mb, out = _refresh_from_history(history)
+    print(f"  cs-xl refresh BOOK --data HISTORY   {refresh_s:6.1f} s   floor {floor_s:5.1f} s   "
+          f"ratio {refresh_s / floor_s:4.1f}× (every sheet)   peak {refresh_mb:5.0f} MB (goal ≤ 1536)", flush=True)
 
     sample = _csv_sample(history)
     pandas_s, pandas_mb, out = _child("kpis", str(sample), "--engine", "pandas", "--json")

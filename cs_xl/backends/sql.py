@@ -21,10 +21,14 @@ Python.  The steps:
 
 Covered of the loader's data-quality rules: every cell rule (parsing,
 negative / non-finite / off-scale values, error strings, placeholders),
-missing required columns and blank required cells, duplicate ids (the most
-complete record kept), dates in the future (flagged, by the 参数 clock) and
-minutes filled from timestamps (repaired).  Not replicated: 合计 rows, and
-minutes from timestamps in business hours (calendar minutes are filled).
+summary rows (合计/总计/Total … in a text or date column: dropped, one issue
+and one record each), missing required columns and blank required cells,
+duplicate ids (the most complete record kept), dates in the future (flagged,
+by the 参数 clock), timestamps in an impossible order (dropped), and minutes
+filled from timestamps into blank cells (repaired) by the 参数 clock —
+calendar minutes, or business hours on China's working days
+(:mod:`.clock_sql`).  What stays with a workbook: the cell-by-cell issue list
+(the SQL engines count issues by reason and action).
 """
 from __future__ import annotations
 
