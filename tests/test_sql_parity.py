@@ -245,6 +245,29 @@ def test_csv_in_gbk_and_utf16_gives_the_numbers_of_the_workbook_path(tmp_path):
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
 
+def test_cli_json_of_a_gbk_export_with_a_total_row_is_the_pandas_engines(tmp_path):
+    """`cs-xl kpis tickets.csv --json` and the same with `--engine duckdb`, on an Excel-saved GBK
+    export ending in a 合计 row: the same object — every metric and every data_quality count
+    (the 合计 row one record dropped in both)."""
+    if duckdb is None:
+        absent("duckdb is not installed (pip install 'cs_xl[duckdb]')")
+    folder = write_dirty_history(tmp_path, seed=51, n_tickets=120, n_feedback=10, n_calls=10)
+    path = folder / "tickets.csv"
+    _reencode(path, "gbk")
+
+    def run(*extra: str) -> dict:
+        done = subprocess.run([sys.executable, "-m", "cs_xl", "kpis", str(path), "--json", *extra],
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+    pandas_engine, duckdb_engine = run(), run("--engine", "duckdb")
+    assert pandas_engine["data_quality"]["by_reason"]["total/summary row"] == 3  # TICKET_TOTALS' three labels
+    assert duckdb_engine["data_quality"] == pandas_engine["data_quality"]
+    for key in catalogue.names():
+        want, got = pandas_engine[key], duckdb_engine[key]
+        assert (want is None and got is None) or same(want, got), (key, want, got)
+
+
 def test_a_glob_of_gbk_and_utf8_csv_keeps_its_hive_partitions(tmp_path):
     """One month in GBK, one in UTF-8, under month=… folders: every row read once, Chinese text
     intact, and the partition column still read from the copied file's folder."""
