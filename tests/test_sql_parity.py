@@ -306,7 +306,7 @@ def test_a_csv_not_utf8_past_its_start_is_a_one_line_error_naming_the_file(tmp_p
     assert str(path) in message and "not UTF-8" in message and "CSV UTF-8" in message and "\n" not in message
 
 
-def test_future_dates_are_flagged_as_the_loader_flags_them(tmp_path):
+def test_future_dates_are_flagged_as_the_loader_flags_them(tmp_path, monkeypatch):
     """Two tickets dated after today (one also created after today) are kept and flagged, one flag
     per future cell, as by the loader; a due date in the future is no news (NOT_FUTURE_CHECKED)."""
     if duckdb is None:
@@ -328,6 +328,14 @@ def test_future_dates_are_flagged_as_the_loader_flags_them(tmp_path):
     assert len(flags) == 3  # T2 日期 and 创建时间, T3 日期
     assert quality["by_reason"] == ds.quality.summary()["by_reason"]
     assert quality["flagged"] == quality_counts(ds)["flagged"] == 3
+    # counted with the census for the clock of the moment; asked when the 参数 clock has moved on
+    # (here past every date), the flags are recounted: none, as the loader then finds none
+    sql = SqlKpis(DuckDBEngine(tmp_path), Settings())
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(dt.datetime(dt.date.today().year + 3, 1, 1).timestamp())))
+    later = pandas_dataset(tmp_path)
+    assert not [i for i in later.quality.issues if i.why.code == "future_date"]
+    assert sql.quality()["by_reason"] == later.quality.summary()["by_reason"]
+    assert sql.quality()["flagged"] == quality_counts(later)["flagged"] == 0
 
 
 def test_cli_kpis_json_equals_the_pandas_engine_with_params_from_a_book(histories, tmp_path):

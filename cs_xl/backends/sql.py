@@ -497,7 +497,7 @@ def plain_label(d, raw: str) -> str:
 
 def quality_summary(tables: dict[str, CleanTable]) -> dict:
     """Counts of the cells repaired / dropped / flagged, keyed like the loader's data_quality
-    (every issue counted already: SqlKpis._census, _flag_future_dates)."""
+    (every issue counted already: SqlKpis._census)."""
     by_action: Counter = Counter()
     by_reason: Counter = Counter()
     for clean in tables.values():
@@ -599,7 +599,11 @@ class SqlKpis:
             engine.progress(f"{key}: {located.location}")
             self.clean[key] = Cleaner(engine, key, located, raw, types, mapping).build()
         self._fill_minutes()
+        self._future: dict[str, list[Issue]] = {}  # table → its future-date flags, as of self._today
+        self._today = self.settings.today()
         for key in self.clean:
+            self._future[key] = self._future_dates(key, self._today)
+            self.clean[key].issues += self._future[key]
             self._clean_view(key, repeats=self._census(key))
         self._distinct: dict[tuple[str, str, str], list] = {}
         self._quality: dict | None = None
@@ -972,7 +976,8 @@ class SqlKpis:
         (``kpis --json``'s data_quality): by action and reason, and the records dropped apart
         from the cells of the records kept (report.quality_counts)."""
         if self._quality is None:
-            self._flag_future_dates()
+            if self.settings.today() != self._today:  # the 参数 clock moved (other settings, or midnight)
+                self._recount_future_dates()
             summary = quality_summary(self.clean)
             records = sum(i.count for c in self.clean.values() for i in c.issues
                           if i.column is None and i.action == "dropped")  # duplicate ids: whole records
@@ -982,23 +987,28 @@ class SqlKpis:
                              "cells_dropped": actions["dropped"] - records, "flagged": actions["flagged"]}
         return self._quality
 
-    def _flag_future_dates(self) -> None:
-        """Dates after today (in the 参数 timezone) are kept and flagged, as the loader flags them;
+    def _future_dates(self, table: str, today: dt.date) -> list[Issue]:
+        """Dates after ``today`` (the 参数 clock's) are kept and flagged, as the loader flags them;
         counted on the records kept (one per id), on the moments as read (before one in an
-        impossible order is dropped, as the loader checks them first).  Counted when asked (today
-        is the 参数 clock's): a scan of the date columns only."""
-        limit = self.d.moment(dt.datetime.combine(self.settings.today() + dt.timedelta(days=1), dt.time()),
-                              "TIMESTAMP")
+        impossible order is dropped, as the loader checks them first).  Counted by the census
+        (or a recount)."""
+        limit = self.d.moment(dt.datetime.combine(today + dt.timedelta(days=1), dt.time()), "TIMESTAMP")
+        return [Issue(reason("future_date"), "flagged", count_if(holds(f"CAST(({e}) AS TIMESTAMP) >= {limit}")),
+                      column=k) for k, e in {**self.clean[table].columns, **self.clean[table].as_read}.items()
+                if TABLES[table].column(k).kind in ("date", "datetime") and k not in NOT_FUTURE_CHECKED]
+
+    def _recount_future_dates(self) -> None:
+        """The future-date flags for today's 参数 clock: a scan of the date columns only."""
+        self._today = self.settings.today()
         for table, clean in self.clean.items():
-            future = [Issue(reason("future_date"), "flagged", count_if(holds(f"CAST(({e}) AS TIMESTAMP) >= {limit}")),
-                            column=k) for k, e in {**clean.columns, **clean.as_read}.items()
-                      if TABLES[table].column(k).kind in ("date", "datetime") and k not in NOT_FUTURE_CHECKED]
+            stale = {id(i) for i in self._future[table]}
+            future = self._future[table] = self._future_dates(table, self._today)
+            clean.issues = [i for i in clean.issues if id(i) not in stale] + future
             if future:
                 row = self.engine.one(f"SELECT {', '.join(i.count_sql for i in future)} "
                                       f"FROM {clean.raw} WHERE {clean.not_blank}")
                 for issue, n in zip(future, row):
                     issue.count = int(n or 0)
-            clean.issues += future
 
     def record_counts(self, view: str = "scoped") -> dict[str, int]:
         return {t: int(self.engine.one(f"SELECT count(*) FROM {view}_{t}")[0]) for t in self.clean}
