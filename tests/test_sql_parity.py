@@ -395,3 +395,19 @@ def test_labels_are_cleaned_as_the_loader_cleans_them(tmp_path):
         errors = sum(coerce.text(label)[1] is coerce.DROP_ERROR for label in TRICKY_LABELS)
         assert errors == 3
         assert sql.quality()["by_reason"].get(coerce.DROP_ERROR.why.text("en")) == errors, name
+
+
+def test_too_many_unplain_values_name_the_column(tmp_path, monkeypatch):
+    """A column with more distinct values for the Python parser than MAX_MAPPED (units on every
+    cell, not a plain number) stops with a message naming the file and the column."""
+    if duckdb is None:
+        absent("duckdb is not installed (pip install 'cs_xl[duckdb]')")
+    from cs_xl.backends import sql as sql_backend
+    from cs_xl.backends.duckdb import DuckDBEngine
+    monkeypatch.setattr(sql_backend, "MAX_MAPPED", 3)
+    rows = "".join(f"T{i},2024-03-01,A1,{i}分钟,是\n" for i in range(5))
+    (tmp_path / "tickets.csv").write_text("工单编号,日期,客服工号,首次响应时间(分钟),一次解决\n" + rows, encoding="utf-8")
+    with pytest.raises(sql_backend.SqlError, match="首次响应时间.*more than 3 distinct values"):
+        sql_backend.SqlKpis(DuckDBEngine(tmp_path), Settings())
+    monkeypatch.setattr(sql_backend, "MAX_MAPPED", 5)  # as many as allowed: read, every cell parsed
+    assert sql_backend.SqlKpis(DuckDBEngine(tmp_path), Settings()).headline(["frt_avg"])["frt_avg"] == 2.0

@@ -270,10 +270,12 @@ class Cleaner:
         self.engine, self.d = engine, engine.dialect
         self.table, self.source, self.raw, self.types, self.mapping = TABLES[table], source, raw, types, mapping
         self.text_only = source.fmt == "csv"  # every CSV value is text: "stored as text" is no news
+        self._asked: list[tuple[str, str]] | None = None
 
     def build(self) -> CleanTable:
         out = CleanTable(self.table.key, self.source, self.raw, {})
         self._skip_totals(out)
+        self._found = self._unplain_values()
         self._specs: list = []
         self._fillable: str | None = None
         for column in self.table.required:
@@ -293,6 +295,37 @@ class Cleaner:
         if self.mapping:
             out.not_blank = " OR ".join(f"{self.d.ident(c)} IS NOT NULL" for c in dict.fromkeys(self.mapping.values()))
         return out
+
+    def _unplain_values(self) -> dict[tuple[str, str], list[tuple]]:
+        """(raw expression, rows selected) → its distinct (value, count) pairs, of every column the
+        Python parser reads (:meth:`_mapped`), from one scan: a dry run of the columns' rules says
+        what they ask, one GROUPING SETS query answers all (a CSV is parsed once, not per column)."""
+        self._asked: list[tuple[str, str]] | None = []
+        for key, source_column in self.mapping.items():
+            self._column(self.table.column(key), self.d.ident(source_column), self.types[source_column])
+        asked, self._asked = list(dict.fromkeys(self._asked)), None
+        if not asked:
+            return {}
+        names = [f"_k{i}" for i in range(len(asked))]
+        keys = ", ".join(f"CASE WHEN {raw} IS NOT NULL AND {holds(which)} THEN {raw} END AS {name}"
+                         for (raw, which), name in zip(asked, names))
+        sql = (f"SELECT {', '.join(names)}, grouping_id({', '.join(names)}), count(*) FROM "
+               f"(SELECT {keys} FROM {self.raw}) AS k WHERE {' OR '.join(f'{n} IS NOT NULL' for n in names)} "
+               f"GROUP BY GROUPING SETS ({', '.join(f'({n})' for n in names)})")
+        found: dict[tuple[str, str], list[tuple]] = {spec: [] for spec in asked}
+        for row in self.engine.stream(sql):
+            own_bit = ~int(row[-2]) & ((1 << len(asked)) - 1)  # grouping_id: 0 for the set's own column
+            index = len(asked) - own_bit.bit_length()
+            value = row[index]
+            if value is None:  # rows selected for another column only
+                continue
+            values = found[asked[index]]
+            values.append((value, row[-1]))
+            if len(values) > MAX_MAPPED:
+                raise SqlError(f"{self.source.location}: column {asked[index][0]} has more than {MAX_MAPPED:,} "
+                               "distinct values that are neither plain numbers nor ISO dates; store it typed "
+                               "(a Parquet number or timestamp)")
+        return found
 
     def _skip_totals(self, out: CleanTable) -> None:
         """Rows labelled 合计/总计/Total… in a text or date column are summaries under the data, not
@@ -438,15 +471,15 @@ class Cleaner:
 
     def _mapped(self, raw: str, which: str, parser, literal: Callable[[Any], str], bounds=None,
                 cast_key: bool = False) -> tuple[str, list[Issue]]:
-        """Distinct values of ``raw`` selected by ``which``, parsed by the Python cell parser;
-        a CASE maps each to its typed value; counts per outcome are kept."""
+        """Distinct values of ``raw`` selected by ``which`` (found by :meth:`_unplain_values`), parsed
+        by the Python cell parser; a CASE maps each to its typed value; counts per outcome are kept."""
         d = self.d
-        sql = (f"SELECT {raw}, count(*) FROM {self.raw} WHERE {raw} IS NOT NULL AND {holds(which)} "
-               f"GROUP BY {raw} LIMIT {MAX_MAPPED + 1}")
-        found = list(self.engine.stream(sql))
-        if len(found) > MAX_MAPPED:
-            raise SqlError(f"{self.source.location}: column {raw} has more than {MAX_MAPPED:,} distinct values "
-                           "that are neither plain numbers nor ISO dates; store it typed (a Parquet number or timestamp)")
+        if self._asked is not None:  # the dry run of _unplain_values: only what is asked
+            self._asked.append((raw, which))
+            self._blank_values = []
+            return "NULL", []
+        found = self._found[(raw, which)]
+
         def parse(value):
             parsed, problem = parser(value)
             problems = []
