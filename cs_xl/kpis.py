@@ -85,15 +85,20 @@ def table_columns(ds: DataSet) -> dict[str, dict[str, metrics.Column] | None]:
     """table → column key → :class:`metrics.Column` (None for a missing table).
     Columns of a loaded data set say which kind the loader typed them as.
 
-    Made once per data set: a column keeps what it was coerced to, so the headline, every grouping
-    and the analyses (pareto, segments, trends) share one coercion of each column instead of
-    coercing the 100k rows again per caller.  Made anew when the frames are not the ones it was
-    made of."""
+    Made once per data set (:func:`_kept`): a column keeps what it was coerced to, so the headline,
+    every grouping and the analyses (pareto, segments, trends) share one coercion of each column
+    instead of coercing the 100k rows again per caller."""
+    return _kept(ds, "table_columns", lambda: _new_table_columns(ds))
+
+
+def _kept(ds: DataSet, name: str, make):
+    """``make()``, kept in ``ds.memo`` under ``name`` and made anew when the data set's frames are not
+    the ones it was made of (a frame replaced, a column added)."""
     frames = tuple(ds.table(t) for t in _TABLES)
     made_of = (ds.typed, *(None if f is None else tuple(f.columns) for f in frames))
-    cached = ds.memo.get("table_columns")
+    cached = ds.memo.get(name)
     if cached is None or cached[1] != made_of or any(a is not b for a, b in zip(cached[0], frames)):
-        cached = ds.memo["table_columns"] = (frames, made_of, _new_table_columns(ds))
+        cached = ds.memo[name] = (frames, made_of, make())
     return cached[2]
 
 
@@ -181,7 +186,13 @@ def _when(frame: pd.DataFrame, table: str, by: str) -> pd.Series | None:
 
 
 def group_labels(ds: DataSet, by: str) -> dict[str, pd.Series | None]:
-    """The group label of every row of each table (None: the table can't be grouped by `by`)."""
+    """The group label of every row of each table (None: the table can't be grouped by `by`).
+    Worked out once per data set and grouping: the report groups by the same columns and periods
+    for several sheets and analyses.  The labels are shared: callers must not change them."""
+    return _kept(ds, ("group_labels", by), lambda: _new_group_labels(ds, by))
+
+
+def _new_group_labels(ds: DataSet, by: str) -> dict[str, pd.Series | None]:
     labels: dict[str, pd.Series | None] = {}
     for table in ("tickets", "feedback", "calls"):
         frame = ds.table(table)

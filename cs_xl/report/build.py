@@ -537,7 +537,8 @@ def audit_table(ctx: Context) -> TableBlock:
              ("resolve_min", "min")]
     cols = [ColumnSpec(k, ctx.w(k), f, wrap=(k == "why")) for k, f in specs]
     rows = []
-    for rec in t.to_dict("records"):
+    read = ("date", "status", ROW, "ticket_id", "agent_id", "issue_type", "resolve_min")
+    for rec in t[[k for k in read if k in t.columns]].to_dict("records"):  # not the ~25 columns a ticket has
         get = lambda k: clean(rec.get(k))  # noqa: E731
         date, status = get("date"), get("status")
         why = ctx.w("why_open").format(status=status) if status is not None else ctx.w("why_unresolved")
