@@ -10,18 +10,21 @@ language, so switching 报表语言 leaves no stale sheets behind) are replaced.
 """
 from __future__ import annotations
 
+import importlib
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TYPE_CHECKING, Callable, TextIO
 
-from . import pipeline, report
-from .book import replace_sheets
-from .render.layout import report_layouts
-from .dataset import DataSet
-from .settings import Settings
-from .words import former_sheet_names, word
+from . import pipeline
+from .words import SHEET_NAMES, former_sheet_names, word
+
+# the data set, the report and the part writer bring pandas and scipy.stats (≈ 1.5 s): imported in a
+# thread while the book is parsed (_start_imports), not before the parse starts
+if TYPE_CHECKING:
+    from .dataset import DataSet
 
 Progress = Callable[[int, int, str], None]  # (step done, steps in all, message)
 
@@ -32,7 +35,7 @@ class RefreshResult:
     sheets: list[str]                # generated sheets drawn, in report order
     records_used: dict[str, int]     # per input table, inside period and scope
     records_loaded: dict[str, int]   # per input table, as loaded
-    records_dropped: int             # rows the loader left out (see report.dropped_records)
+    records_dropped: int             # rows the loader left out (see dataset.dropped_records)
     issues: int                      # data-quality issues reported
     lang: str
     seconds: float
@@ -76,6 +79,21 @@ def _counts(ds: DataSet) -> dict[str, int]:
     return {t: len(f) for t in ("tickets", "feedback", "calls") if (f := ds.table(t)) is not None}
 
 
+def _import_report_and_writer() -> None:
+    """What the build and the drawing need (the report's analyses pull in scipy.stats): ≈ 1.5 s of
+    imports, made in a thread while calamine parses the book — the parse releases the GIL, so on a
+    second core the imports cost the refresh no time."""
+    for name in ("report", "render.layout", "book"):  # each imported again where it is used (at no cost then)
+        try:
+            importlib.import_module(f"{__package__}.{name}")
+        except Exception:  # noqa: BLE001 — the refresh's own import raises it, in its thread, with its message
+            return
+
+
+def _start_imports() -> None:
+    threading.Thread(target=_import_report_and_writer, name="cs-xl-refresh-imports", daemon=True).start()
+
+
 def refresh(path, out=None, progress: Progress | None = None, data=None, engine: str = "duckdb",
             column_map: dict | None = None, master: str | None = None) -> RefreshResult:
     """Rebuild every generated sheet of the workbook ``path``; write to ``out`` (default: in place).
@@ -91,12 +109,13 @@ def refresh(path, out=None, progress: Progress | None = None, data=None, engine:
     case the workbook on disk is unchanged.
     """
     started = time.perf_counter()
+    _start_imports()
     path = Path(path)
     target = Path(out) if out is not None else path
     progress = progress or ConsoleProgress()
     say_line = getattr(progress, "line", lambda m: progress(0, 0, m))
     timings: dict[str, float] = {}
-    total = 3 + 2 * len(report.SHEET_NAMES) + 1  # load, params, scope, build ×6, draw ×6, save
+    total = 3 + 2 * len(SHEET_NAMES) + 1  # load, params, scope, build ×6, draw ×6, save
     step = 0
 
     def tick(message: str) -> None:
@@ -118,9 +137,10 @@ def refresh(path, out=None, progress: Progress | None = None, data=None, engine:
     scoped = pipeline.scope(ds, settings)
     timed("scope", t0)
     loaded, used = _counts(ds), _counts(scoped)
-    dropped = report.dropped_records(ds)
+    from .dataset import dropped_records, quality_counts_text
+    dropped = dropped_records(ds)
     say_line("records used " + ", ".join(f"{k} {used[k]:,} of {loaded[k]:,}" for k in loaded)
-             + "; data quality: " + report.quality_counts_text(ds, "en"))
+             + "; data quality: " + quality_counts_text(ds, "en"))
 
     t0 = time.perf_counter()
     model = pipeline.build(ds, settings, scoped, on_sheet=lambda name: tick(f"计算 / building {name}"))
@@ -132,6 +152,8 @@ def refresh(path, out=None, progress: Progress | None = None, data=None, engine:
 
 def _draw(path: Path, target: Path, model, tick, timings: dict) -> list[str]:
     """Lay out the report and write its sheets into a copy of the book (the rest copied as is)."""
+    from .book import replace_sheets  # imported while the book was read (_start_imports)
+    from .render.layout import report_layouts
     t0 = time.perf_counter()
     layouts = report_layouts(model)
     timings["layout"] = time.perf_counter() - t0
@@ -162,6 +184,7 @@ def _refresh_from_history(path: Path, target: Path, ds: DataSet, settings, data,
                  + "; data quality: " + word("quality_counts", "en").format(**quality))
         timings["scope"] = time.perf_counter() - t0
         t0 = time.perf_counter()
+        from . import report
         lang = settings.lang or report.detect_lang(ds)
         model = report.build_report_of(figures, settings, lang, on_sheet=lambda name: tick(f"计算 / building {name}"),
                                        today=settings.today())
