@@ -40,6 +40,7 @@ class SqlFigures:
         self.sql, self.settings = sql, settings
         self.d, self.engine = sql.d, sql.engine
         self._slots: tuple | None = None
+        self._periods: dict[str, dict[str, set[str]]] = {}  # grain → periods_present (the scope is fixed)
 
     def _rows(self, query: str) -> list[tuple]:
         return list(self.engine.stream(query))
@@ -97,12 +98,16 @@ class SqlFigures:
         return min(lo for lo, _ in spans), max(hi for _, hi in spans)
 
     def periods_present(self, grain: str) -> dict[str, set[str]]:
-        present: dict[str, set[str]] = {}
-        for table, relation in self.sql.group_labels(grain).items():
-            if relation is not None:
-                for (label,) in self._rows(f"SELECT DISTINCT {GROUP} FROM {relation}"):
-                    present.setdefault(str(label), set()).add(table)
-        return present
+        """period label → the tables with records in it; one scan per grain, however many trend
+        and per-period figures ask (a 10M-row history was scanned seven times for three grains)."""
+        if grain not in self._periods:
+            present: dict[str, set[str]] = {}
+            for table, relation in self.sql.group_labels(grain).items():
+                if relation is not None:
+                    for (label,) in self._rows(f"SELECT DISTINCT {GROUP} FROM {relation}"):
+                        present.setdefault(str(label), set()).add(table)
+            self._periods[grain] = present
+        return self._periods[grain]
 
     def agent_names(self) -> dict:
         """agent_id → the name typed last (in file order) for that id."""
