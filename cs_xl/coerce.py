@@ -580,6 +580,8 @@ def _class_groups(values: np.ndarray) -> list[tuple[type, np.ndarray | None]]:
     None when every value has that class."""
     if not len(values):
         return []
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":  # ids and labels: one C pass, not a class per value
+        return [(str, None)]  # (a str subclass takes the same parsers as str)
     codes, classes = pd.factorize(_TYPE_OF(values))
     if len(classes) == 1:
         return [(classes[0], None)]

@@ -215,7 +215,7 @@ def _new_group_labels(ds: DataSet, by: str) -> dict[str, pd.Series | None]:
     if labels["calls"] is None and ds.calls is not None and by not in PERIODS and t is not None \
             and by in t.columns and "agent_id" in t.columns and "agent_id" in ds.calls.columns:
         # agent attributes (team, name) reach calls through the agent id, when each agent has one value
-        per_agent = t.dropna(subset=["agent_id", by]).groupby("agent_id")[by].agg(
+        per_agent = t[["agent_id", by]].dropna().groupby("agent_id")[by].agg(
             lambda v: v.iloc[0] if v.nunique() == 1 else None)
         labels["calls"] = ds.calls["agent_id"].map(per_agent.dropna())
     return labels

@@ -57,7 +57,7 @@ def audit_result(scoped: DataSet, settings: Settings, headline: dict) -> list[di
     """The weekly audit list: each unfinished ticket with its sheet row."""
     frame = audit.audit_records(scoped)
     columns = [c for c in AUDIT_COLUMNS if c in frame.columns]
-    return [{("row" if c == ROW else c): plain(rec[c]) for c in columns} for rec in frame.to_dict("records")]
+    return [{("row" if c == ROW else c): plain(rec[c]) for c in columns} for rec in frame[columns].to_dict("records")]
 
 
 ANALYSES: dict[str, Analysis] = {

@@ -33,6 +33,7 @@ class DataSetFigures:
 
     def __init__(self, loaded: DataSet, scoped: DataSet, settings: Settings):
         self.loaded, self.scoped, self.settings = loaded, scoped, settings
+        self._agent_names: dict | None = None
 
     # ---------------------------------------------------------------- KPIs
 
@@ -75,12 +76,16 @@ class DataSetFigures:
         return present
 
     def agent_names(self) -> dict:
-        """agent_id → the last name typed for that id (unmasked)."""
-        t = self.scoped.tickets
-        if t is None or "agent_id" not in t.columns or "agent_name" not in t.columns:
-            return {}
-        names = t.dropna(subset=["agent_id", "agent_name"]).drop_duplicates("agent_id", keep="last")
-        return dict(zip(names["agent_id"], names["agent_name"]))
+        """agent_id → the last name typed for that id (unmasked); worked out once (each sentence
+        naming an agent asks)."""
+        if self._agent_names is None:
+            t = self.scoped.tickets
+            if t is None or "agent_id" not in t.columns or "agent_name" not in t.columns:
+                self._agent_names = {}
+            else:
+                names = t[["agent_id", "agent_name"]].dropna().drop_duplicates("agent_id", keep="last")
+                self._agent_names = dict(zip(names["agent_id"], names["agent_name"]))
+        return dict(self._agent_names)  # a copy: a caller's masking must not change the next one's
 
     def load_matrix(self) -> pd.DataFrame:
         return kpis.load_matrix(self.scoped)
