@@ -1,7 +1,8 @@
 """The SQL that DuckDB runs also runs on Spark SQL and gives the pandas engine's numbers.
 
 One local-mode SparkSession (one core, one shuffle partition: the JVM start
-dominates) over a small dirty history: every registry metric, headline, per
+dominates) over a small dirty history (tickets in GBK, as Excel saves 「CSV」
+on a Chinese Windows): every registry metric, headline, per
 team and per ISO week, and inside a scope, equal to the pandas engine's to
 1e-9, and the headline of tickets whose minutes come from timestamps in
 business hours; data-quality counts equal the loader's.  Needs Java and pyspark
@@ -49,6 +50,7 @@ def spark_results(tmp_path_factory):
     from cs_xl.backends.sql import SqlKpis
     folder = write_dirty_history(tmp_path_factory.mktemp("spark") / "history", seed=21,
                                  n_tickets=150, n_feedback=100, n_calls=180)
+    (folder / "tickets.csv").write_bytes((folder / "tickets.csv").read_text(encoding="utf-8").encode("gbk"))
     ds = pandas_dataset(folder)
     stamped = write_timestamped_tickets(tmp_path_factory.mktemp("spark") / "stamped", seed=22, n=150)
     spark = session("local[1]", app="cs-xl parity test")

@@ -291,11 +291,28 @@ def test_a_glob_of_gbk_and_utf8_csv_keeps_its_hive_partitions(tmp_path):
     engine.close()
 
 
+def test_spark_is_told_each_tables_csv_encoding(tmp_path):
+    """Spark reads one encoding per table: UTF-8 and GBK folders are named to it (GB18030, GBK's
+    superset); a folder mixing GBK with UTF-16 is a one-line error naming it (no Spark needed)."""
+    from cs_xl.backends.spark import _encoding
+    from cs_xl.backends.sql import SqlError
+    text = "工单编号,日期,客服工号\nT1,2024-03-01,张三\n"
+    for name, encodings in (("utf8", ("utf-8", "utf-8-sig")), ("gbk", ("gbk", "gbk")), ("mixed", ("gbk", "utf-16"))):
+        for i, encoding in enumerate(encodings):
+            (tmp_path / name).mkdir(exist_ok=True)
+            (tmp_path / name / f"part-{i}.csv").write_bytes(text.encode(encoding))
+    assert _encoding(str(tmp_path / "utf8" / "**" / "*.csv")) == "UTF-8"
+    assert _encoding(str(tmp_path / "gbk" / "**" / "*.csv")) == "GB18030"
+    with pytest.raises(SqlError, match="gb18030 and utf-16.*CSV UTF-8"):
+        _encoding(str(tmp_path / "mixed" / "**" / "*.csv"))
+
+
 def test_a_csv_not_utf8_past_its_start_is_a_one_line_error_naming_the_file(tmp_path):
     """UTF-8 (plain ASCII) for its first 64 KB, GBK further on: no guess, a clear message."""
     if duckdb is None:
         absent("duckdb is not installed (pip install 'cs_xl[duckdb]')")
-    from cs_xl.backends.duckdb import SNIFF_BYTES, DuckDBEngine
+    from cs_xl.backends.csv_text import SNIFF_BYTES
+    from cs_xl.backends.duckdb import DuckDBEngine
     from cs_xl.backends.sql import SqlError, SqlKpis
     rows = [f"T{i},2024-03-01,A1,{i % 7}" for i in range(SNIFF_BYTES // 16)] + ["T9,2024-03-02,张三,5"]
     path = tmp_path / "tickets.csv"

@@ -6,16 +6,13 @@ Python only sees aggregate rows (``fetchmany``), never a table, so memory
 stays flat as the history grows (``memory_limit`` caps DuckDB itself; what
 does not fit spills to a temporary folder).
 
-CSV files are read in the encodings a workbook's CSV is (UTF-8 with or
-without BOM, GBK/GB18030 as Excel saves 「CSV」 on a Chinese Windows, UTF-16
-「Unicode text」): DuckDB reads UTF-8 only (its ``encodings`` extension is a
-download), so a file whose first bytes are not UTF-8 is copied once, decoded
-chunk by chunk, to a UTF-8 file in a temporary folder removed on close.
+CSV files are read in the encodings a workbook's CSV is (:mod:`.csv_text`):
+DuckDB reads UTF-8 only (its ``encodings`` extension is a download), so a
+file whose first bytes are not UTF-8 is copied once, decoded chunk by chunk,
+to a UTF-8 file in a temporary folder removed on close.
 """
 from __future__ import annotations
 
-import codecs
-import glob as globlib
 import shutil
 import sys
 import tempfile
@@ -23,11 +20,8 @@ import threading
 import time
 from pathlib import Path
 
+from .csv_text import NOT_UTF8, csv_encoding, csv_files, fixed_part, transcode
 from .sql import DATABASE_SUFFIXES, Dialect, Engine, Located, SqlError, locate, stream_chunks, table_of_name
-
-SNIFF_BYTES = 1 << 16  # a CSV's encoding is told from its first bytes (the header row is among them)
-_CHUNK_CHARS = 1 << 20
-_NOT_UTF8 = "save it as 'CSV UTF-8' in Excel"
 
 # DuckDB type names → the categories of the cell rules (sql.Cleaner)
 _NUMBER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
@@ -131,16 +125,16 @@ class DuckDBEngine(Engine):
         """The CSV files of ``location`` as DuckDB reads them: the path or glob itself when every
         file is UTF-8, else the list of files with the others copied as UTF-8 (their folders kept
         below the copy's root, so Hive partitions such as month=2024-01 still read)."""
-        files = sorted(globlib.glob(location, recursive=True)) if any(ch in location for ch in "*?[") else [location]
-        encodings = {f: csv_encoding(f) for f in files if Path(f).is_file()}
+        files = csv_files(location)
+        encodings = {f: csv_encoding(f) for f in files}
         if all(e == "utf-8" for e in encodings.values()):
             return self.dialect.text(location)
         if self._transcoded is None:
             self._transcoded = tempfile.mkdtemp(prefix="cs_xl_csv_")
-        root, copies = Path(_fixed_part(location)), Path(tempfile.mkdtemp(dir=self._transcoded))
+        root, copies = Path(fixed_part(location)), Path(tempfile.mkdtemp(dir=self._transcoded))
         read = []
         for name in files:
-            if encodings.get(name, "utf-8") == "utf-8":
+            if encodings[name] == "utf-8":
                 read.append(name)
                 continue
             self.progress(f"{name}: {encodings[name]} → UTF-8 copy")
@@ -181,7 +175,7 @@ class DuckDBEngine(Engine):
             where = next((line.split("=", 1)[1].strip() for line in str(exc).splitlines()
                           if line.strip().startswith("file =")), self.path)
             line = _first_line(exc).removeprefix("Invalid Input Error: CSV Error on ")
-            raise SqlError(f"{where}: {line} is not UTF-8, though the file starts as UTF-8; {_NOT_UTF8}") from None
+            raise SqlError(f"{where}: {line} is not UTF-8, though the file starts as UTF-8; {NOT_UTF8}") from None
 
     def _watch(self, done: threading.Event, every: float = 2.0) -> None:
         started = time.monotonic()
@@ -198,43 +192,6 @@ class DuckDBEngine(Engine):
         if self._transcoded is not None:
             shutil.rmtree(self._transcoded, ignore_errors=True)
             self._transcoded = None
-
-
-def csv_encoding(path) -> str:
-    """``utf-8``, or the encoding a CSV file is decoded from: ``utf-16`` (a byte-order mark: Excel's
-    「Unicode text」), else ``gb18030`` (GBK's superset) — read_files' encodings, told apart on the
-    first :data:`SNIFF_BYTES` (a character cut at their end is no error)."""
-    with open(path, "rb") as f:
-        head = f.read(SNIFF_BYTES)
-    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        return "utf-16"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-        return "utf-8"
-    except UnicodeDecodeError:
-        return "gb18030"
-
-
-def transcode(source: Path, target: Path, encoding: str) -> None:
-    """``source`` decoded from ``encoding`` and written as UTF-8 to ``target``, a chunk at a time
-    (memory stays flat however large the file); the source is only read."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with open(source, encoding=encoding, newline="") as read, \
-                open(target, "w", encoding="utf-8", newline="") as write:
-            shutil.copyfileobj(read, write, _CHUNK_CHARS)
-    except UnicodeDecodeError:
-        target.unlink(missing_ok=True)
-        raise SqlError(f"{source}: cannot decode the CSV as UTF-8 or GBK/GB18030; {_NOT_UTF8}") from None
-
-
-def _fixed_part(location: str) -> str:
-    """The folder of a path or glob before its first wildcard (the root its files are relative to)."""
-    wild = [location.index(ch) for ch in "*?[" if ch in location]
-    if not wild:
-        return str(Path(location).parent)
-    head = location[:min(wild)]
-    return head if head.endswith(("/", "\\")) else str(Path(head).parent)
 
 
 def _first_line(exc: Exception) -> str:

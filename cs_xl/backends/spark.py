@@ -6,13 +6,16 @@ session), for histories that live in HDFS / S3 / a data lake.
 rows come back to the driver (``toLocalIterator``).  The session runs with
 UTC as its time zone (a timestamp keeps its wall clock, as in DuckDB and the
 loader) and ANSI mode off (a text cell that is not a date reads as NULL, as
-``TRY_CAST`` does in DuckDB).  Needs ``pip install 'cs_xl[spark]'`` and Java 17+.
+``TRY_CAST`` does in DuckDB).  CSV files on this machine are read as UTF-8 or
+GBK, told from their first bytes (:mod:`.csv_text`); on a cluster's storage,
+UTF-8.  Needs ``pip install 'cs_xl[spark]'`` and Java 17+.
 """
 from __future__ import annotations
 
 import os
 
-from .sql import Dialect, Engine, Located, locate
+from .csv_text import NOT_UTF8, csv_encoding, csv_files
+from .sql import Dialect, Engine, Located, SqlError, locate
 
 _REMOTE = "://"  # hdfs://, s3a://, abfss:// …: read by the cluster, not checked on this machine
 
@@ -32,6 +35,18 @@ def category(type_name: str) -> str:
     if t.startswith("timestamp"):
         return "timestamp"
     return "other"
+
+
+def _encoding(location: str) -> str:
+    """Spark's encoding of a table's CSV files: UTF-8, or GB18030 when the files on this machine are
+    GBK (Excel's 「CSV」); one read takes one encoding, so a mix — or UTF-16 — is a one-line error."""
+    found = {csv_encoding(f) for f in csv_files(location)} if _REMOTE not in location else set()
+    if found <= {"utf-8"}:
+        return "UTF-8"
+    if found == {"gb18030"}:
+        return "GB18030"
+    raise SqlError(f"{location}: CSV files in {' and '.join(sorted(found))}; Spark reads UTF-8 or GBK, "
+                   f"one encoding per table: {NOT_UTF8}")
 
 
 class SparkDialect(Dialect):
@@ -112,7 +127,10 @@ class SparkEngine(Engine):
                 path = path[: -len(suffix)]
         reader = self.spark.read
         if loc.fmt == "csv":  # every cell as text, like DuckDB's all_varchar: the cell rules read them
-            return reader.option("header", "true").option("encoding", "UTF-8").csv(path)
+            encoding = _encoding(loc.location)
+            if encoding != "UTF-8":  # Spark 4 takes Java's other charsets only when asked (3.x always)
+                self.spark.conf.set("spark.sql.legacy.javaCharsets", "true")
+            return reader.option("header", "true").option("encoding", encoding).csv(path)
         return reader.option("mergeSchema", "true").parquet(path)
 
     def execute(self, sql: str) -> None:
