@@ -258,7 +258,8 @@ def _kpis_sql(args, engine_name: str) -> int:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CliError(f"Spark did not start ({first}); it needs Java 17+ (JAVA_HOME) and a reachable --master") from None
     try:
-        sql = SqlKpis(engine, settings, column_map=read_map(args.map) if args.map else None)
+        sql = SqlKpis(engine, settings, column_map=read_map(args.map) if args.map else None,
+                      count_cells=not args.by)  # --by shows no data quality
         typed = _parse_where(args.where)
         where = {_sql_column_key(sql, k): v for k, v in typed.items()}
         if where:

@@ -428,3 +428,17 @@ def test_too_many_unplain_values_name_the_column(tmp_path, monkeypatch):
         sql_backend.SqlKpis(DuckDBEngine(tmp_path), Settings())
     monkeypatch.setattr(sql_backend, "MAX_MAPPED", 5)  # as many as allowed: read, every cell parsed
     assert sql_backend.SqlKpis(DuckDBEngine(tmp_path), Settings()).headline(["frt_avg"])["frt_avg"] == 2.0
+
+
+@pytest.mark.parametrize("scenario", ["csv", "parquet"])
+def test_quality_counted_only_when_asked_equals_the_loaders(histories, scenario):
+    """count_cells=False (kpis --by) hashes the ids up front and leaves the cell counts to a scan
+    of their own when the quality is asked: the same counts as the loader's all the same."""
+    from cs_xl.backends.duckdb import DuckDBEngine
+    from cs_xl.backends.sql import SqlKpis
+    sql = SqlKpis(DuckDBEngine(histories["folders"][scenario]), SETTINGS, count_cells=False)
+    pandas_quality, _ = histories[scenario]["quality"]
+    assert sql.headline()["volume"] == histories[scenario]["pandas"]["headline"]["volume"]
+    got = sql.quality()
+    for key in ("by_reason", "by_action", "issues", "records_dropped", "cells_repaired", "cells_dropped", "flagged"):
+        assert got[key] == pandas_quality[key], key

@@ -620,7 +620,9 @@ class SqlKpis:
     inside the period and scope of ``settings`` and ``where``."""
 
     def __init__(self, engine, settings: Settings | None = None, where: dict | None = None,
-                 column_map: dict | None = None):
+                 column_map: dict | None = None, count_cells: bool = True):
+        """``count_cells`` False: the data quality is counted only if asked (by a scan of its own),
+        not with the repeated ids up front — for a caller that shows no quality (kpis --by)."""
         self.engine, self.d = engine, engine.dialect
         self.settings = settings or Settings()
         found = engine.sources()  # (Located, raw relation, source column → type category)
@@ -637,7 +639,8 @@ class SqlKpis:
         for key in self.clean:
             self._future[key] = self._future_dates(key, self._today)
             self.clean[key].issues += self._future[key]
-            self._clean_view(key, repeats=self._census(key))
+            self._clean_view(key, repeats=self._census(key, cells=count_cells))
+        self._cells_counted = count_cells
         self._distinct: dict[tuple[str, str, str], list] = {}
         self._quality: dict | None = None
         self.rescope(where or {})
@@ -729,15 +732,15 @@ class SqlKpis:
                          f"CASE WHEN {count_if(filled)} > 0 THEN 1 ELSE 0 END", column=key, per_row=False)
         return Issue(reason("from_timestamps"), "repaired", count_if(filled), column=key)
 
-    def _census(self, table: str) -> int:
+    def _census(self, table: str, cells: bool = True, ids: bool = True) -> int:
         """One scan of the table's rows counts what the cell rules did (every issue with a count,
         the blank required cells) and the repeated ids: the data quality is then known without a
-        scan of its own, and the ids are hashed once.  Returns the repeated ids."""
+        scan of its own, and the ids are hashed once.  Returns the repeated ids (0 without ``ids``)."""
         clean = self.clean[table]
-        counted = [i for i in clean.issues if i.count_sql is not None]
-        required = [c.key for c in TABLES[table].required if c.key in clean.columns]
+        counted = [i for i in clean.issues if i.count_sql is not None] if cells else []
+        required = [c.key for c in TABLES[table].required if c.key in clean.columns] if cells else []
         blanks = [count_if(f"({clean.columns[k]}) IS NULL") for k in required]
-        id_expr = clean.columns.get(TABLES[table].id_key)
+        id_expr = clean.columns.get(TABLES[table].id_key) if ids else None
         repeats = [f"count({id_expr}) - count(DISTINCT {id_expr})"] if id_expr else []
         if not counted and not blanks and not repeats:
             return 0
@@ -1011,6 +1014,10 @@ class SqlKpis:
         if self._quality is None:
             if self.settings.today() != self._today:  # the 参数 clock moved (other settings, or midnight)
                 self._recount_future_dates()
+            if not self._cells_counted:
+                for table in self.clean:
+                    self._census(table, ids=False)
+                self._cells_counted = True
             summary = quality_summary(self.clean)
             records = sum(i.count for c in self.clean.values() for i in c.issues
                           if i.column is None and i.action == "dropped")  # duplicate ids: whole records
