@@ -147,10 +147,11 @@ def _scoped_inputs(path: Path, args=None):
     """Data set, settings and in-scope records of a book, read the way a refresh
     reads them (参数 first), with the command-line flags on top."""
     from . import pipeline
-    ds, settings = pipeline.read_path(path)
+    given = _params_of(args) if args is not None else None  # --params: its clock fills the minutes too
+    ds, settings = pipeline.read_path(path, settings=given)
     if args is None:
         return ds, settings, pipeline.scope(ds, settings)
-    settings = _with_flags(_params_of(args) or settings, args)
+    settings = _with_flags(settings, args)
     _check_period(settings, args)
     typed = _parse_where(args.where)
     where = {_column_key(ds, k): v for k, v in typed.items()}

@@ -55,16 +55,20 @@ def _with_settings(grids: Grids, settings: Settings | None, early: EarlyTables) 
 REPORT_SHEETS = (*generated_sheet_names("zh"), *generated_sheet_names("en"))
 
 
-def read_path(path, on_step: Callable[[str], None] = lambda message: None) -> tuple[DataSet, Settings]:
+def read_path(path, on_step: Callable[[str], None] = lambda message: None,
+              settings: Settings | None = None) -> tuple[DataSet, Settings]:
     """:func:`read_inputs` of a workbook or CSV file, read once (its generated sheets are not read).
 
     The 参数 sheet is read first; then each input table is built as soon as its sheet is
-    parsed, while python-calamine parses the bigger sheets on other threads.
+    parsed, while python-calamine parses the bigger sheets on other threads.  ``settings``
+    (``cs-xl kpis --params BOOK``) stand instead of the file's own 参数, for the loader too:
+    their timezone says which day is today and their clock measures minutes from timestamps.
     ``on_step(message)`` hears when reading starts and when the records are being parsed."""
     path = Path(path)
     on_step(f"读取 / reading {path.name}")
-    with stream_sheets(path, skip=REPORT_SHEETS, first=SETTINGS_SHEET.values()) as sheets:
-        arrivals = _Arrivals(path)
+    skip = REPORT_SHEETS if settings is None else (*REPORT_SHEETS, *SETTINGS_SHEET.values())
+    with stream_sheets(path, skip=skip, first=SETTINGS_SHEET.values()) as sheets:
+        arrivals = _Arrivals(path, settings)
         for grid in sheets:
             arrivals.take(grid)
         grids = sheets.grids()
@@ -76,18 +80,19 @@ class _Arrivals:
     """The sheets of :func:`read_path` as they are read: 参数 (always first) gives the
     settings, and every later sheet is offered to the early table builds."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, settings: Settings | None = None):
         # imported here, while the workers parse the first sheets: they bring pandas (≈ 0.4 s)
         from .load import EarlyTables
         from .params import read_params_from_grids
         self._early_tables, self._read_params = EarlyTables, read_params_from_grids
         self.is_csv = path.suffix.lower() == ".csv"
-        self.settings: Settings | None = None
+        self.settings = settings
         self._early: EarlyTables | None = None
 
     def take(self, grid: Grid) -> None:
         if not self.is_csv and self._early is None and grid.name.strip().casefold() in _SETTINGS_NAMES:
-            self.settings = self._read_params(Grids(grid.name, [grid]))
+            if self.settings is None:  # settings given by the caller stand instead of the book's
+                self.settings = self._read_params(Grids(grid.name, [grid]))
             return
         self.early().offer(grid)
 

@@ -474,3 +474,26 @@ def test_help_does_not_load_pandas():
             "print('pandas' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_kpis_params_clock_measures_the_minutes_filled_from_timestamps(tmp_path):
+    """--params BOOK with business hours: minutes filled from 创建时间/首次响应时刻 are business
+    minutes (the loader takes that book's clock, not the defaults').  Hand-worked: T1 is created
+    Friday 17:50 and answered Monday 09:10 — 10 + 10 = 20 minutes of 09:00–18:00 (3,800 on the
+    calendar); T2 takes 40 minutes either way.  With a 30-minute target: 1 of 2 within."""
+    import openpyxl
+    export = tmp_path / "tickets.csv"
+    with open(export, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([
+            ["日期", "工单编号", "客服工号", "创建时间", "首次响应时刻", "首次响应时间(分钟)"],
+            ["2024-03-01", "T1", "A1", "2024-03-01 17:50", "2024-03-04 09:10", ""],
+            ["2024-03-05", "T2", "A1", "2024-03-05 10:00", "2024-03-05 10:40", ""]])
+    book = tmp_path / "params.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "参数"
+    for row in (["值", "key"], ["business", "clock_mode"], [30, "frt_threshold_min"]):
+        wb.active.append(row)
+    wb.save(book)
+    out = json.loads(run("kpis", export, "--params", book, "--json", check_rc=0).stdout)
+    assert out["frt_rate"] == 0.5
+    assert out["frt_avg"] == pytest.approx((20 + 40) / 2)
