@@ -83,7 +83,8 @@ def _import_report_and_writer() -> None:
     """What the build and the drawing need (the report's analyses pull in scipy.stats): ≈ 1.5 s of
     imports, made in a thread while calamine parses the book — the parse releases the GIL, so on a
     second core the imports cost the refresh no time."""
-    for name in ("report", "render.layout", "book"):  # each imported again where it is used (at no cost then)
+    # each imported again where it is used (at no cost then); the part writer brings xlsxwriter
+    for name in ("report", "render.layout", "book", "render.parts"):
         try:
             importlib.import_module(f"{__package__}.{name}")
         except Exception:  # noqa: BLE001 — the refresh's own import raises it, in its thread, with its message
