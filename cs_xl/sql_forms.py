@@ -57,6 +57,13 @@ class Form:
     parts: dict[str, str] = field(default_factory=dict)
     windows: dict[str, Callable[[str, Dialect], str]] = field(default_factory=dict)
     finish: Callable[[dict, Any], float] = lambda parts, ctx: math.nan
+    # a share of records: (met, counted) — the conditions of its numerator and denominator, so
+    # a record it counts as missed is ``counted AND NOT met`` (帕累托's over-target records)
+    conditions: tuple[str, str] | None = None
+
+    def missed(self) -> str | None:
+        """The records a share counts and that do not meet it (None: not a share)."""
+        return None if self.conditions is None else f"({self.conditions[1]}) AND NOT coalesce(({self.conditions[0]}), FALSE)"
 
 
 # ------------------------------------------------------------------ SQL pieces
@@ -87,7 +94,7 @@ def at_most(d: Dialect, x: str, limit: float) -> str:
 def share(numerator: str, denominator: str) -> Form:
     """count(numerator ∧ denominator) / count(denominator) (metrics._share)."""
     return Form({"n": count_if(f"({numerator}) AND ({denominator})"), "d": count_if(denominator)},
-                finish=lambda p, ctx: p["n"] / p["d"] if p["d"] else math.nan)
+                finish=lambda p, ctx: p["n"] / p["d"] if p["d"] else math.nan, conditions=(numerator, denominator))
 
 
 def mean(expr: str) -> Form:

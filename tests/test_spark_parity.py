@@ -18,9 +18,11 @@ import shutil
 import pytest
 
 from cs_xl import catalogue, kpis
+from cs_xl.analysis import pareto
 from cs_xl.settings import Settings
 from tests.ci import absent
 from tests.history_data import pandas_dataset, write_dirty_history, write_timestamped_tickets
+from tests.test_sql_analyses import SETTINGS as TEXT_SETTINGS, write_text_history
 
 pytestmark = pytest.mark.spark
 
@@ -46,6 +48,7 @@ def spark_results(tmp_path_factory):
         absent("pyspark is not installed (pip install 'cs_xl[spark]')")
     if shutil.which("java") is None:
         absent("Java is not installed (Spark needs a JRE 17+)")
+    from cs_xl.backends.figures import SqlFigures
     from cs_xl.backends.spark import SparkEngine, session
     from cs_xl.backends.sql import SqlKpis
     folder = write_dirty_history(tmp_path_factory.mktemp("spark") / "history", seed=21,
@@ -53,6 +56,7 @@ def spark_results(tmp_path_factory):
     (folder / "tickets.csv").write_bytes((folder / "tickets.csv").read_text(encoding="utf-8").encode("gbk"))
     ds = pandas_dataset(folder)
     stamped = write_timestamped_tickets(tmp_path_factory.mktemp("spark") / "stamped", seed=22, n=150)
+    texts = write_text_history(tmp_path_factory.mktemp("spark") / "texts")
     spark = session("local[1]", app="cs-xl parity test")
     spark.conf.set("spark.sql.shuffle.partitions", "1")
     try:
@@ -65,11 +69,13 @@ def spark_results(tmp_path_factory):
         sql.rescope(WHERE)
         got["scoped"] = sql.headline()
         got["business"] = SqlKpis(SparkEngine(stamped, spark=spark), BUSINESS).headline()
+        got["pareto"] = SqlFigures(SqlKpis(SparkEngine(texts, spark=spark), TEXT_SETTINGS), TEXT_SETTINGS).pareto()
     finally:
         spark.stop()
     want = {"headline": kpis.headline(ds, SETTINGS),
             "scoped": kpis.headline(kpis.apply_scope(ds, SCOPED, WHERE), SCOPED),
-            "business": kpis.headline(pandas_dataset(stamped, clock=BUSINESS.clock()), BUSINESS)}
+            "business": kpis.headline(pandas_dataset(stamped, clock=BUSINESS.clock()), BUSINESS),
+            "pareto": pareto.pareto(pandas_dataset(texts), TEXT_SETTINGS)}
     for by in ("team", "week"):
         frame = kpis.grouped(ds, SETTINGS, by)
         want[by] = {_label(label): row.to_dict() for label, row in frame.iterrows()}
@@ -92,3 +98,9 @@ def test_data_quality_on_spark_equals_the_loaders(spark_results):
     _want, _got, (pandas_quality, spark_quality) = spark_results
     assert spark_quality["by_reason"] == pandas_quality["by_reason"]
     assert spark_quality["issues"] == pandas_quality["issues"] > 50
+
+
+def test_pareto_on_spark_equals_the_records_path(spark_results):
+    want, got, _quality = spark_results
+    assert len(want["pareto"]["rankings"]) == 3 and want["pareto"]["over"] > 0
+    assert got["pareto"] == want["pareto"]

@@ -12,6 +12,10 @@ arithmetic, nothing re-implemented here.  Among them the causes are ranked three
   by the keyword table of 参数 (a comment takes the class with the most keyword hits); comments no
   keyword classes (「回复很快, 很满意」) are counted apart, not ranked as a cause.
 
+A SQL history (``cs-xl refresh --data``) gives the same rankings from counts: its engine counts the
+over-target tickets with the two rates' own SQL conditions (:meth:`cs_xl.sql_forms.Form.missed`) per
+distinct cell, and :func:`label_counts` / :func:`class_counts` label and classify those cells here.
+
 Each ranking carries count, share and cumulative share; the *vital few* are the causes that,
 in rank order, first reach the 参数 line (80 %).
 
@@ -20,8 +24,9 @@ in rank order, first reach the 参数 line (80 %).
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -76,14 +81,23 @@ def over_target(ds: DataSet, settings: Settings) -> dict[str, np.ndarray]:
 
 def ranked(labels: pd.Series, line: float = 0.8, without: int = 0, by: str = "", unclassified: int = 0) -> Ranking:
     """Causes of ``labels`` (one per record) by count, largest first (ties by name)."""
-    counts = labels.value_counts()
-    order = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
-    total = int(counts.sum())
+    return ranked_counts(labels.value_counts().to_dict(), line, without, by, unclassified)
+
+
+def ranked_counts(counts: Mapping[Any, int], line: float = 0.8, without: int = 0, by: str = "",
+                  unclassified: int = 0) -> Ranking:
+    """Causes by their record counts (cause → count; a SQL history's counts), largest first (ties by name).
+
+    >>> [(c.cause, c.count, c.vital) for c in ranked_counts({"b": 2, "a": 2, "c": 1}, 0.3).causes]
+    [('a', 2, True), ('b', 2, False), ('c', 1, False)]
+    """
+    order = sorted(((cause, int(n)) for cause, n in counts.items() if n), key=lambda kv: (-kv[1], str(kv[0])))
+    total = sum(n for _cause, n in order)
     causes, running = [], 0
     for cause, count in order:
         before = running / total
-        running += int(count)
-        causes.append(Cause(cause, int(count), count / total, running / total, before < line))
+        running += count
+        causes.append(Cause(cause, count, count / total, running / total, before < line))
     return Ranking(by, tuple(causes), total, without, unclassified)
 
 
@@ -104,9 +118,33 @@ def classify(comment: Any, classes: Iterable[tuple[str, tuple[str, ...]]]) -> st
     return best
 
 
+def cause_text(value: Any) -> str | None:
+    """A cell as stripped text, blank as None (the label a cause is counted under)."""
+    return None if value is None or value != value or not str(value).strip() else norm_text(value)
+
+
 def _texts(values: pd.Series) -> pd.Series:
     """Cells as stripped text, blanks as None."""
-    return _each_distinct(values, lambda v: None if v is None or v != v or not str(v).strip() else norm_text(v))
+    return _each_distinct(values, cause_text)
+
+
+def label_counts(counted: Iterable[tuple[Any, int]]) -> tuple[Counter, int]:
+    """(cell, records) pairs — a SQL history's ``GROUP BY`` of a column — as cause → records and
+    the records without a cause (blank), under the labels :func:`_texts` gives the cells."""
+    out: Counter = Counter()
+    for value, n in counted:
+        out[cause_text(value)] += int(n)
+    return out, out.pop(None, 0)
+
+
+def class_counts(comments: Iterable[tuple[Any, int]], settings: Settings) -> tuple[Counter, int, int]:
+    """(comment, answers) pairs as class → answers, the answers without a comment and those no
+    keyword classes (:func:`classify`, once per distinct comment)."""
+    texts, silent = label_counts(comments)
+    out: Counter = Counter()
+    for text, n in texts.items():
+        out[classify(text, settings.feedback_classes)] += n
+    return out, silent, out.pop(None, 0)
 
 
 def _each_distinct(values: pd.Series, fn) -> pd.Series:
@@ -145,8 +183,7 @@ def pareto(ds: DataSet, settings: Settings) -> dict:
     t = ds.tickets
     flags = over_target(ds, settings)
     if t is None or not flags:
-        return {"tickets": 0 if t is None else len(t), "over": 0, "frt_over": 0, "late": 0,
-                "line": settings.pareto_line, "rankings": []}
+        return pareto_result(0 if t is None else len(t), 0, 0, 0, settings, [])
     slow = np.logical_or.reduce(list(flags.values()))
     rankings = []
     for by in ("issue_type", "note"):
@@ -156,13 +193,19 @@ def pareto(ds: DataSet, settings: Settings) -> dict:
     classes, silent = feedback_classes(ds, settings, slow)
     rankings.append(ranked(classes.dropna(), settings.pareto_line, silent, "feedback_class",
                            int(classes.isna().sum())))
-    return {"tickets": len(t), "over": int(slow.sum()), "frt_over": int(flags.get("frt_rate", slow & False).sum()),
-            "late": int(flags.get("ontime_rate", slow & False).sum()), "line": settings.pareto_line,
+    return pareto_result(len(t), int(slow.sum()), int(flags.get("frt_rate", slow & False).sum()),
+                         int(flags.get("ontime_rate", slow & False).sum()), settings, rankings)
+
+
+def pareto_result(tickets: int, over: int, frt_over: int, late: int, settings: Settings, rankings) -> dict:
+    """The plain result of :func:`pareto` (also a SQL history's, from its counts); rankings
+    without a cause are left out."""
+    return {"tickets": tickets, "over": over, "frt_over": frt_over, "late": late, "line": settings.pareto_line,
             "rankings": [r for r in rankings if r.total]}
 
 
 def findings(result: dict | None, settings: Settings) -> list[Finding]:
-    """The top cause of each ranking, heavier the larger its share (none without records: a SQL history)."""
+    """The top cause of each ranking, heavier the larger its share (none without a result)."""
     if result is None:
         return []
     return [Finding("pareto_top", {"by": r.by, "cause": r.causes[0].cause, "count": r.causes[0].count,

@@ -3,7 +3,8 @@
 :class:`SqlFigures` answers what the sheet builders ask (:mod:`cs_xl.report.figures`)
 with aggregate queries over the scoped views of :class:`.sql.SqlKpis`: KPIs per
 group, counts, the weekday × hour load, the staffing slots, the queue per clock
-hour, per-period groups for the trend checks.  Only aggregate rows come back.
+hour, per-period groups for the trend checks, 帕累托's over-target counts per
+cause.  Only aggregate rows come back.
 
 Two lists are per record and are not copied out of a history of millions of rows:
 
@@ -19,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..analysis import alerts, compare, run, staffing, trends
+from ..analysis import alerts, compare, pareto, run, staffing, trends
 from ..dataset import ROW
 from ..schema import TABLES
 from ..settings import Settings
@@ -227,7 +228,9 @@ class SqlFigures:
                     **staffing.plan_result(plan, s)}
         if name == "trends":
             return trends.trends(self, s)
-        if name in ("pareto", "segments"):  # which records are over target / a rank test: per record, not aggregates
+        if name == "pareto":
+            return self.pareto()
+        if name == "segments":  # a rank test: per record, not aggregates
             return None
         if name == "compare":  # its intervals resample the records of both windows: not an aggregate
             return [compare._not_judged(change, s, "history") for change in s.changes]
@@ -236,6 +239,38 @@ class SqlFigures:
             columns = [c for c in run.AUDIT_COLUMNS if c in frame.columns]
             return [{("row" if c == ROW else c): plain(rec[c]) for c in columns} for rec in frame.to_dict("records")]
         raise KeyError(name)
+
+    def pareto(self) -> dict:
+        """帕累托 (pareto.pareto) from counts: the tickets frt_rate / ontime_rate count as missed (their
+        forms' own conditions), counted per 问题类型, per 备注 and per comment of their feedback; the
+        labels and the keyword classes are worked out in Python once per distinct cell
+        (pareto.label_counts, pareto.class_counts: NFKC and case folding as for a book)."""
+        s = self.settings
+        tickets = self.counts()["tickets"]
+        missed = {key: form.missed() for key in pareto.OVER_KEYS
+                  if (form := self.sql.forms.get(key)) is not None and form.missed() is not None}
+        if not tickets or not missed:
+            return pareto.pareto_result(tickets, 0, 0, 0, s, [])
+        slow = " OR ".join(f"({m})" for m in missed.values())
+        over, frt_over, late = (int(n or 0) for n in self.engine.one(
+            f"SELECT count(CASE WHEN {slow} THEN 1 END), "
+            + ", ".join(f"count(CASE WHEN {missed[k]} THEN 1 END)" if k in missed else "0" for k in pareto.OVER_KEYS)
+            + " FROM scoped_tickets"))
+        rankings = []
+        for by in ("issue_type", "note"):
+            if self.sql.has("tickets", by):
+                counts, blank = pareto.label_counts(self._rows(
+                    f"SELECT {by}, count(*) FROM scoped_tickets WHERE {slow} GROUP BY {by}"))
+                rankings.append(pareto.ranked_counts(counts, s.pareto_line, blank, by))
+        if self.sql.has("tickets", "ticket_id") and self.sql.has("feedback", "ticket_id"):
+            comment = "comment" if self.sql.has("feedback", "comment") else "NULL"
+            classes, silent, unclassified = pareto.class_counts(self._rows(
+                f"SELECT {comment}, count(*) FROM scoped_feedback WHERE ticket_id IN "
+                f"(SELECT ticket_id FROM scoped_tickets WHERE ({slow}) AND ticket_id IS NOT NULL) GROUP BY {comment}"), s)
+        else:
+            classes, silent, unclassified = {}, 0, 0
+        rankings.append(pareto.ranked_counts(classes, s.pareto_line, silent, "feedback_class", unclassified))
+        return pareto.pareto_result(tickets, over, frt_over, late, s, rankings)
 
     # ---------------------------------------------------------------- data quality
 

@@ -1,0 +1,88 @@
+"""The analyses a SQL history gets from aggregates (帕累托, 优化前后, 客群差异) equal the
+records path's on the same records.
+
+A small history written as CSV with the cells that make the text rules matter:
+full-width and padded 问题类型 / 备注, blank causes, comments whose keywords are
+upper-case or full-width (NFKC, case folding), comments with hits of two classes
+(most hits wins, the first class of a tie), feedback of tickets outside the
+history.  Expected values: the records path (:mod:`cs_xl.analysis`, the
+product's loader over the same files) — an implementation that never sees SQL.
+"""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cs_xl.analysis import pareto
+from cs_xl.settings import Settings
+from tests.ci import absent
+from tests.history_data import pandas_dataset
+
+try:
+    import duckdb  # noqa: F401
+except ImportError:  # pragma: no cover - the extra is part of [test]
+    duckdb = None
+
+ISSUES = ("账户问题", "账户问题 ", "ＡＢＣ问题", "退款", "", "物流")
+NOTES = ("系统延迟", "客户未提供完整信息", " 系统延迟", "", "-", "排队")
+COMMENTS = ("排队等了很久", "客服态度也一般, 排队", "WAIT too long", "ｗａｉｔ and RUDE", "页面打不开, 系统崩溃",
+            "回复很快, 很满意", "", "态度 态度 排队", "system error, page crash, queue")
+SETTINGS = Settings(frt_threshold_min=4, pareto_line=0.7)
+
+
+def _write(path: Path, header: list[str], rows: list[list]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def write_text_history(folder: Path, seed: int = 3, n: int = 600, m: int = 500) -> Path:
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    days = [f"2024-03-{d:02d}" for d in rng.integers(1, 29, n)]
+    _write(folder / "tickets.csv",
+           ["日期", "工单编号", "客服工号", "渠道", "客户类型", "优先级", "状态", "首次响应时间(分钟)",
+            "问题解决时间(分钟)", "问题类型", "备注"],
+           [[days[i], f"T{i:04d}", f"A{rng.integers(1, 6)}", str(rng.choice(["电话", "在线", "邮件", "微信"])),
+             str(rng.choice(["新客户", "老客户", "VIP", ""])), str(rng.choice(["P1", "P2", "P3", "P4", ""])),
+             str(rng.choice(["已解决", "已解决", "处理中"])),
+             "" if rng.random() < 0.05 else str(round(float(rng.choice([4, 4.0000001, 3.9]) if rng.random() < 0.1
+                                                          else rng.lognormal(1.3, 0.8)), 2)),
+             "" if rng.random() < 0.05 else str(round(float(rng.lognormal(5, 1)), 1)),
+             str(rng.choice(ISSUES)), str(rng.choice(NOTES))] for i in range(n)])
+    _write(folder / "feedback.csv", ["工单编号", "日期", "评分(1-5星)", "评价内容"],
+           [[f"T{rng.integers(0, n + 40):04d}", f"2024-03-{rng.integers(1, 29):02d}", str(rng.integers(1, 6)),
+             str(rng.choice(COMMENTS))] for _ in range(m)])
+    return folder
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    if duckdb is None:
+        absent("duckdb is not installed (pip install 'cs_xl[duckdb]')")
+    return write_text_history(tmp_path_factory.mktemp("sql_analyses") / "history")
+
+
+def sql_figures(folder: Path, settings: Settings):
+    from cs_xl.backends.duckdb import DuckDBEngine
+    from cs_xl.backends.figures import SqlFigures
+    from cs_xl.backends.sql import SqlKpis
+    engine = DuckDBEngine(folder)
+    return engine, SqlFigures(SqlKpis(engine, settings), settings)
+
+
+def test_pareto_of_a_history_equals_the_records_path(history):
+    want = pareto.pareto(pandas_dataset(history), SETTINGS)
+    engine, figures = sql_figures(history, SETTINGS)
+    try:
+        got = figures.result("pareto", {})
+    finally:
+        engine.close()
+    assert [r.by for r in want["rankings"]] == ["issue_type", "note", "feedback_class"]
+    assert 0 < want["over"] < want["tickets"] and want["frt_over"] and want["late"]
+    assert want["rankings"][2].unclassified and want["rankings"][2].without  # 很满意 and blank comments
+    assert got == want
