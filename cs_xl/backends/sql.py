@@ -14,10 +14,14 @@ Python.  The steps:
    scale …), text columns take a SQL fast path for plain numbers and ISO
    dates, and every *other* distinct text value (units, full-width digits,
    是/否 words, error strings) is parsed once by the Python parser itself and
-   mapped in SQL, so the outcome and the counts are the loader's;
-3. :class:`SqlKpis` — scope views, then per table one aggregate query for
-   the parts of every metric (plus a few window queries), finished in Python
-   by the forms.
+   mapped in SQL, so the outcome and the counts are the loader's (those values
+   of every column found by one scan);
+3. :class:`SqlKpis` — a census scan per table (the cell rules' counts, blank
+   required cells, repeated ids), scope views, then per table one aggregate
+   query for the parts of every metric (plus a few window queries), finished
+   in Python by the forms.  ``kpis --json`` on a Parquet history: the census,
+   one narrow scan per label column the forms match (channel, status), the
+   aggregate.
 
 Covered of the loader's data-quality rules: every cell rule (parsing,
 negative / non-finite / off-scale values, error strings, placeholders),
