@@ -10,9 +10,7 @@ language, so switching 报表语言 leaves no stale sheets behind) are replaced.
 """
 from __future__ import annotations
 
-import importlib
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +19,11 @@ from typing import TYPE_CHECKING, Callable, TextIO
 from . import pipeline
 from .words import SHEET_NAMES, former_sheet_names, word
 
-# the data set, the report and the part writer bring pandas and scipy.stats (≈ 1.5 s): imported in a
-# thread while the book is parsed (_start_imports), not before the parse starts
+# the data set, the report and the part writer bring pandas and scipy.stats (≈ 1.5 s): imported where
+# they are first used, so the book's parse starts first (pipeline.read_path imports pandas meanwhile).
+# Importing the report in a thread during the parse was measured slower on an idle machine: the
+# thread's imports hold the GIL while the tables are built, and every numpy call of the build then
+# waits for it.
 if TYPE_CHECKING:
     from .dataset import DataSet
 
@@ -79,22 +80,6 @@ def _counts(ds: DataSet) -> dict[str, int]:
     return {t: len(f) for t in ("tickets", "feedback", "calls") if (f := ds.table(t)) is not None}
 
 
-def _import_report_and_writer() -> None:
-    """What the build and the drawing need (the report's analyses pull in scipy.stats): ≈ 1.5 s of
-    imports, made in a thread while calamine parses the book — the parse releases the GIL, so on a
-    second core the imports cost the refresh no time."""
-    # each imported again where it is used (at no cost then); the part writer brings xlsxwriter
-    for name in ("report", "render.layout", "book", "render.parts"):
-        try:
-            importlib.import_module(f"{__package__}.{name}")
-        except Exception:  # noqa: BLE001 — the refresh's own import raises it, in its thread, with its message
-            return
-
-
-def _start_imports() -> None:
-    threading.Thread(target=_import_report_and_writer, name="cs-xl-refresh-imports", daemon=True).start()
-
-
 def refresh(path, out=None, progress: Progress | None = None, data=None, engine: str = "duckdb",
             column_map: dict | None = None, master: str | None = None) -> RefreshResult:
     """Rebuild every generated sheet of the workbook ``path``; write to ``out`` (default: in place).
@@ -110,7 +95,6 @@ def refresh(path, out=None, progress: Progress | None = None, data=None, engine:
     case the workbook on disk is unchanged.
     """
     started = time.perf_counter()
-    _start_imports()
     path = Path(path)
     target = Path(out) if out is not None else path
     progress = progress or ConsoleProgress()
@@ -153,7 +137,7 @@ def refresh(path, out=None, progress: Progress | None = None, data=None, engine:
 
 def _draw(path: Path, target: Path, model, tick, timings: dict) -> list[str]:
     """Lay out the report and write its sheets into a copy of the book (the rest copied as is)."""
-    from .book import replace_sheets  # imported while the book was read (_start_imports)
+    from .book import replace_sheets
     from .render.layout import report_layouts
     t0 = time.perf_counter()
     layouts = report_layouts(model)
