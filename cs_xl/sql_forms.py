@@ -60,6 +60,10 @@ class Form:
     # a share of records: (met, counted) — the conditions of its numerator and denominator, so
     # a record it counts as missed is ``counted AND NOT met`` (帕累托's over-target records)
     conditions: tuple[str, str] | None = None
+    # a mean or percentile (``p``) of records: the per-record expression whose non-NULL values it
+    # aggregates (优化前后's bootstrap resamples them)
+    values: str | None = None
+    p: float | None = None
 
     def missed(self) -> str | None:
         """The records a share counts and that do not meet it (None: not a share)."""
@@ -99,7 +103,7 @@ def share(numerator: str, denominator: str) -> Form:
 
 def mean(expr: str) -> Form:
     """Mean of the non-NULL values; NULL (nan) when there are none."""
-    return Form({"v": f"avg({expr})"}, finish=lambda p, ctx: _float(p["v"]))
+    return Form({"v": f"avg({expr})"}, finish=lambda p, ctx: _float(p["v"]), values=expr)
 
 
 class Quantile(str):
@@ -115,7 +119,7 @@ class Quantile(str):
 
 
 def quantile(d: Dialect, expr: str, p: float) -> Form:
-    return Form({"v": Quantile(d, expr, p)}, finish=lambda parts, ctx: _float(parts["v"]))
+    return Form({"v": Quantile(d, expr, p)}, finish=lambda parts, ctx: _float(parts["v"]), values=expr, p=p)
 
 
 def _float(value) -> float:

@@ -373,8 +373,6 @@ REPORT.update({
     "why_no_data": ("生效日期前后没有数据", "no data on both sides of the date"),
     "why_too_few": ("窗口记录少于 {n} 条", "fewer than {n} records in a window"),
     "why_scope_column": ("数据中没有范围所指的列", "the data lacks the scope's column"),
-    "why_history": ("数据来自历史文件 (refresh --data): 前后比较的区间需要逐条记录, 请在含记录的工作簿中刷新",
-                    "records read from a history (refresh --data): the interval needs the records in a workbook"),
     "all_records": ("全部", "all"),
     "pareto_title": ("帕累托: 超时记录的原因 (按数量排序)", "Pareto: causes of the records over target, largest first"),
     "pareto_rule": ("超时 = 首次响应超过该渠道的目标, 或解决超过该优先级的完成时限 (参数 → 指标参数)。{tickets} 张工单中 "

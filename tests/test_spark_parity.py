@@ -18,11 +18,11 @@ import shutil
 import pytest
 
 from cs_xl import catalogue, kpis
-from cs_xl.analysis import pareto
+from cs_xl.analysis import compare, pareto
 from cs_xl.settings import Settings
 from tests.ci import absent
 from tests.history_data import pandas_dataset, write_dirty_history, write_timestamped_tickets
-from tests.test_sql_analyses import SETTINGS as TEXT_SETTINGS, write_text_history
+from tests.test_sql_analyses import COMPARE, SETTINGS as TEXT_SETTINGS, close, write_text_history
 
 pytestmark = pytest.mark.spark
 
@@ -70,12 +70,14 @@ def spark_results(tmp_path_factory):
         got["scoped"] = sql.headline()
         got["business"] = SqlKpis(SparkEngine(stamped, spark=spark), BUSINESS).headline()
         got["pareto"] = SqlFigures(SqlKpis(SparkEngine(texts, spark=spark), TEXT_SETTINGS), TEXT_SETTINGS).pareto()
+        got["compare"] = SqlFigures(SqlKpis(SparkEngine(texts, spark=spark), COMPARE), COMPARE).result("compare", {})
     finally:
         spark.stop()
     want = {"headline": kpis.headline(ds, SETTINGS),
             "scoped": kpis.headline(kpis.apply_scope(ds, SCOPED, WHERE), SCOPED),
             "business": kpis.headline(pandas_dataset(stamped, clock=BUSINESS.clock()), BUSINESS),
-            "pareto": pareto.pareto(pandas_dataset(texts), TEXT_SETTINGS)}
+            "pareto": pareto.pareto(pandas_dataset(texts), TEXT_SETTINGS),
+            "compare": compare.compare(pandas_dataset(texts), COMPARE)}
     for by in ("team", "week"):
         frame = kpis.grouped(ds, SETTINGS, by)
         want[by] = {_label(label): row.to_dict() for label, row in frame.iterrows()}
@@ -104,3 +106,11 @@ def test_pareto_on_spark_equals_the_records_path(spark_results):
     want, got, _quality = spark_results
     assert len(want["pareto"]["rankings"]) == 3 and want["pareto"]["over"] > 0
     assert got["pareto"] == want["pareto"]
+
+
+def test_compare_on_spark_equals_the_records_path(spark_results):
+    want, got, _quality = spark_results
+    assert {c.method for c in want["compare"]} >= {"bootstrap", "newcombe"}
+    for g, w in zip(got["compare"], want["compare"], strict=True):
+        assert (g.verdict, g.days, g.before and g.before.records) == (w.verdict, w.days, w.before and w.before.records)
+        assert all(close(getattr(g, f), getattr(w, f)) for f in ("change", "low", "high")), w.metric

@@ -16,8 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cs_xl.analysis import pareto
-from cs_xl.settings import Settings
+import datetime as dt
+
+from cs_xl.analysis import compare, pareto
+from cs_xl.settings import Change, Settings
 from tests.ci import absent
 from tests.history_data import pandas_dataset
 
@@ -31,6 +33,14 @@ NOTES = ("系统延迟", "客户未提供完整信息", " 系统延迟", "", "-"
 COMMENTS = ("排队等了很久", "客服态度也一般, 排队", "WAIT too long", "ｗａｉｔ and RUDE", "页面打不开, 系统崩溃",
             "回复很快, 很满意", "", "态度 态度 排队", "system error, page crash, queue")
 SETTINGS = Settings(frt_threshold_min=4, pareto_line=0.7)
+MID = dt.date(2024, 3, 15)
+CHANGES = (Change("新话术", MID, "frt_avg"), Change("新话术", MID, "frt_median"), Change("排班", MID, "frt_rate"),
+           Change("流程", MID, "resolve_p90", (("channel", ("电话", "在线")),)),
+           Change("回访", dt.date(2024, 3, 10), "csat_rate", (("customer_type", ("ＶＩＰ",)),)),  # feedback via its ticket
+           Change("回访", MID, "csat_avg"), Change("太早", dt.date(2023, 1, 1), "frt_avg"),
+           Change("太少", MID, "frt_avg", (("issue_type", ("物流",)), ("priority", ("P1",)))),
+           Change("没有列", MID, "frt_avg", (("team", ("一组",)),)))
+COMPARE = SETTINGS.with_(changes=CHANGES, compare_window_days=10, compare_resamples=300, compare_min_records=5)
 
 
 def _write(path: Path, header: list[str], rows: list[list]) -> None:
@@ -86,3 +96,27 @@ def test_pareto_of_a_history_equals_the_records_path(history):
     assert 0 < want["over"] < want["tickets"] and want["frt_over"] and want["late"]
     assert want["rankings"][2].unclassified and want["rankings"][2].without  # 很满意 and blank comments
     assert got == want
+
+
+def test_compare_of_a_history_equals_the_records_path(history):
+    want = compare.compare(pandas_dataset(history), COMPARE)
+    engine, figures = sql_figures(history, COMPARE)
+    try:
+        got = figures.result("compare", {})
+    finally:
+        engine.close()
+    verdicts = {c.method or c.why for c in want}
+    assert {"bootstrap", "newcombe", "no_data", "scope_column"} <= verdicts, verdicts
+    assert len(got) == len(want) == len(CHANGES)
+    for g, w in zip(got, want):
+        assert (g.verdict, g.why, g.method, g.days) == (w.verdict, w.why, w.method, w.days), w.measure
+        for gw, ww in ((g.before, w.before), (g.after, w.after)):
+            assert (gw is None) == (ww is None) and (gw is None or (gw.start, gw.end, gw.records)
+                                                     == (ww.start, ww.end, ww.records)), w.measure
+            assert gw is None or close(gw.value, ww.value), (w.metric, gw, ww)
+        for field in ("change", "relative", "low", "high"):
+            assert close(getattr(g, field), getattr(w, field)), (w.metric, field)
+
+
+def close(a, b) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and abs(a - b) <= 1e-9 * max(1, abs(b)))

@@ -10,6 +10,10 @@ its per-record values come from the same computation
 :mod:`.intervals`: Newcombe's for a rate, a seeded bootstrap for a mean,
 median or percentile.  The verdict reads the interval with the metric's
 direction: 显著改善 / 显著恶化 when it excludes 0, else 无显著变化.
+
+A SQL history (``cs-xl refresh --data``) is judged by the same :func:`judge`: its engine cuts the
+windows out of the scoped history and gives a rate's two counts (:class:`ShareCount`) or the
+non-blank values of a mean's / percentile's one input over a window (a numpy array of one column).
 """
 from __future__ import annotations
 
@@ -67,9 +71,10 @@ def _day(stamp) -> dt.date:
     return pd.Timestamp(stamp).date()
 
 
-def scope_reaches(ds: DataSet, table: str, scope) -> bool:
+def scope_reaches(ds, table: str, scope) -> bool:
     """Every scope column can select the metric's records (feedback reaches ticket columns
-    through its ticket, as the scope of 参数 does)."""
+    through its ticket, as the scope of 参数 does); ``ds`` anything with ``has(table, *columns)``
+    (a data set, a SQL history's figures)."""
     def reaches(key: str) -> bool:
         return ds.has(table, key) or (table == "feedback" and ds.has("tickets", key, "ticket_id")
                                       and ds.has("feedback", "ticket_id"))
@@ -82,8 +87,14 @@ def window_days(ds: DataSet, table: str, effective: dt.date, wanted: int) -> int
     when = None if frame is None else kpis.record_moment(frame, table)
     if when is None or when.dropna().empty:
         return 0
-    first, last = _day(when.min()), _day(when.max())
-    return max(0, min(wanted, (effective - first).days, (last - effective).days + 1))
+    return days_between_records(when.min(), when.max(), effective, wanted)
+
+
+def days_between_records(first, last, effective: dt.date, wanted: int) -> int:
+    """:func:`window_days` of the first and last record moment (None: no records)."""
+    if first is None or last is None:
+        return 0
+    return max(0, min(wanted, (effective - _day(first)).days, (_day(last) - effective).days + 1))
 
 
 def _measure(ds: DataSet, settings: Settings, key: str, start: dt.date, end: dt.date):
@@ -114,12 +125,30 @@ def _relative(before: Window | None, after: Window | None) -> float | None:
     return after.value / before.value - 1
 
 
-def interval(before: Sample, after: Sample, settings: Settings) -> tuple[str, float, float]:
+@dataclass(frozen=True)
+class ShareCount:
+    """A share's records counted, not listed (a SQL history's window): what Newcombe's interval needs."""
+    successes: int
+    records: int
+    kind: str = "share"
+
+
+def _tally(sample) -> tuple[int, int]:
+    """(successes, records) of a share's sample."""
+    if isinstance(sample, ShareCount):
+        return sample.successes, sample.records
+    return int(sample.values.sum()), int(sample.values.size)
+
+
+def sample_size(sample) -> int:
+    return sample.records if isinstance(sample, ShareCount) else int(sample.values.size)
+
+
+def interval(before: Sample | ShareCount, after: Sample | ShareCount, settings: Settings) -> tuple[str, float, float]:
     """(method, low, high) of after − before: Newcombe's interval for a share of records, else a
     bootstrap of the metric's own aggregation (mean, median, percentile)."""
     if before.kind == "share":
-        return "newcombe", *intervals.newcombe(int(before.values.sum()), before.values.size,
-                                               int(after.values.sum()), after.values.size, settings.compare_confidence)
+        return "newcombe", *intervals.newcombe(*_tally(before), *_tally(after), settings.compare_confidence)
     return "bootstrap", *intervals.bootstrap_difference(before.values, after.values, before.statistic,
                                                         settings.compare_confidence, settings.compare_resamples)
 
@@ -131,11 +160,17 @@ def compare_one(ds: DataSet, settings: Settings, change: Change) -> Comparison:
         return _not_judged(change, settings, "scope_column")
     scoped = kpis.apply_scope(ds, Settings(), where={k: list(v) for k, v in change.scope})
     days = window_days(scoped, metric.table, change.effective, settings.compare_window_days)
+    return judge(change, settings, days, lambda start, end: _measure(scoped, settings, change.metric, start, end))
+
+
+def judge(change: Change, settings: Settings, days: int, measure) -> Comparison:
+    """The row judged on ``days``-day windows; ``measure(first day, last day)`` → (Window, the
+    metric's sample over those days: a :class:`Sample`, or a :class:`ShareCount` for a share)."""
     if days < 1:
         return _not_judged(change, settings, "no_data")
     step = dt.timedelta(days=1)
-    before, b = _measure(scoped, settings, change.metric, change.effective - days * step, change.effective - step)
-    after, a = _measure(scoped, settings, change.metric, change.effective, change.effective + (days - 1) * step)
+    before, b = measure(change.effective - days * step, change.effective - step)
+    after, a = measure(change.effective, change.effective + (days - 1) * step)
     if b is None or a is None or min(before.records, after.records) < max(2, settings.compare_min_records):
         return _not_judged(change, settings, "too_few", days, before, after)
     method, low, high = interval(b, a, settings)

@@ -55,7 +55,9 @@ def bootstrap_difference(before: np.ndarray, after: np.ndarray, statistic: Calla
                          seed: int = BOOTSTRAP_SEED) -> tuple[float, float]:
     """Percentile-bootstrap interval of statistic(after) − statistic(before); ``statistic`` is the
     metric's own aggregation (:meth:`cs_xl.metrics.Sample.statistic`)."""
-    before, after = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
+    # sorted: the interval of the values, whatever the order of their records (a SQL history
+    # returns a window's values in no particular order)
+    before, after = np.sort(np.asarray(before, dtype=float)), np.sort(np.asarray(after, dtype=float))
     rng = np.random.default_rng(seed)
     differences = np.empty(int(resamples))
     for i in range(differences.size):

@@ -4,7 +4,9 @@
 with aggregate queries over the scoped views of :class:`.sql.SqlKpis`: KPIs per
 group, counts, the weekday × hour load, the staffing slots, the queue per clock
 hour, per-period groups for the trend checks, 帕累托's over-target counts per
-cause.  Only aggregate rows come back.
+cause, 优化前后's windows (a rate's counts; a mean's or percentile's values of its
+one input column over a window, for the bootstrap).  Only aggregate rows — and
+those window columns — come back.
 
 Two lists are per record and are not copied out of a history of millions of rows:
 
@@ -20,8 +22,10 @@ from typing import Any
 
 import pandas as pd
 
+from .. import catalogue
 from ..analysis import alerts, compare, pareto, run, staffing, trends
 from ..dataset import ROW
+from ..metrics import Sample
 from ..schema import TABLES
 from ..settings import Settings
 from ..sql_forms import GROUP, _queued, _resolved, queue_levels, queued_calls, slot_calls, weekday_days
@@ -83,8 +87,8 @@ class SqlFigures:
     def has_column(self, key: str) -> bool:
         return self.sql.has_column(key)
 
-    def has(self, table: str, column: str | None = None) -> bool:
-        return table in self.sql.clean and (column is None or self.sql.has(table, column))
+    def has(self, table: str, *columns: str) -> bool:
+        return table in self.sql.clean and all(self.sql.has(table, c) for c in columns)
 
     def counts(self, which: str = "scoped") -> dict[str, int]:
         found = self.sql.record_counts("scoped" if which == "scoped" else "clean")
@@ -232,8 +236,8 @@ class SqlFigures:
             return self.pareto()
         if name == "segments":  # a rank test: per record, not aggregates
             return None
-        if name == "compare":  # its intervals resample the records of both windows: not an aggregate
-            return [compare._not_judged(change, s, "history") for change in s.changes]
+        if name == "compare":
+            return [self.compare_one(change) for change in s.changes]
         if name == "audit":
             frame, _total = self.audit_records()
             columns = [c for c in run.AUDIT_COLUMNS if c in frame.columns]
@@ -271,6 +275,40 @@ class SqlFigures:
             classes, silent, unclassified = {}, 0, 0
         rankings.append(pareto.ranked_counts(classes, s.pareto_line, silent, "feedback_class", unclassified))
         return pareto.pareto_result(tickets, over, frt_over, late, s, rankings)
+
+    def compare_one(self, change) -> compare.Comparison:
+        """One 优化记录 row (compare.compare_one): the change's scope and each window as views of the
+        scoped history; a rate's window is two counts, a mean's or percentile's the non-blank values
+        of its one input over that window (a numpy array: one column of one window, never a table),
+        and compare.judge works out the interval as for a book."""
+        s, key = self.settings, change.metric
+        table = catalogue.get(key).table
+        form = self.sql.forms.get(key)
+        if not compare.scope_reaches(self, table, change.scope):
+            return compare._not_judged(change, s, "scope_column")
+        self.sql.scope_views({k: list(v) for k, v in change.scope}, Settings(), "scoped", "change")
+        when = self.sql.moment(table)
+        first, last = (None, None) if when is None else self.engine.one(f"SELECT min({when}), max({when}) FROM change_{table}")
+        days = compare.days_between_records(first, last, change.effective, s.compare_window_days)
+        return compare.judge(change, s, days, lambda start, end: self._window(key, form, start, end))
+
+    def _window(self, key: str, form, start, end) -> tuple:
+        """(compare.Window, sample) of metric ``key`` from day ``start`` to ``end`` of the change's scope."""
+        self.sql.scope_views({}, Settings(period_start=start, period_end=end), "change", "window")
+        value = plain(self.sql.headline([key], view="window")[key])
+        table = catalogue.get(key).table
+        if form is None or not catalogue.comparable(key):
+            sample = None
+        elif form.conditions is not None:
+            met, counted = form.conditions
+            successes, records = self.engine.one(
+                f"SELECT count(CASE WHEN ({met}) AND ({counted}) THEN 1 END), count(CASE WHEN {counted} THEN 1 END) "
+                f"FROM window_{table}")
+            sample = compare.ShareCount(int(successes), int(records))
+        else:
+            values = self.engine.values(f"SELECT {form.values} FROM window_{table} WHERE ({form.values}) IS NOT NULL")
+            sample = Sample("percentile" if form.p is not None else "mean", values, form.p)
+        return compare.Window(start, end, 0 if sample is None else compare.sample_size(sample), value), sample
 
     # ---------------------------------------------------------------- data quality
 

@@ -122,6 +122,12 @@ class Engine:
     def one(self, sql: str) -> tuple:
         return next(iter(self.stream(sql)))
 
+    def values(self, sql: str):
+        """The one column of ``sql`` as a float numpy array (NULL → nan), streamed row by row;
+        DuckDB fetches it as one array."""
+        import numpy as np
+        return np.fromiter((np.nan if row[0] is None else row[0] for row in self.stream(sql)), dtype=float)
+
 
 # ====================================================================== where the tables are
 
@@ -794,7 +800,14 @@ class SqlKpis:
         return created or date
 
     def _scope(self, where: dict) -> None:
-        s = self.settings
+        self.scope_views(where)
+
+    def scope_views(self, where: dict, settings: Settings | None = None, source: str = "clean",
+                    target: str = "scoped") -> None:
+        """Views ``{target}_{table}`` of the rows of ``{source}_{table}`` inside the period and scope
+        of ``settings`` (default: the history's) and ``where`` (kpis.apply_scope; 优化前后 cuts its
+        windows out of the scoped views so)."""
+        s = settings or self.settings
         filters = {col: list(getattr(s, f)) for f, col in kpis.SCOPE_FIELDS.items() if getattr(s, f)}
         for key, wanted in where.items():
             filters[key] = list(wanted)
@@ -821,10 +834,10 @@ class SqlKpis:
                     and self.has("feedback", "ticket_id"):
                 # feedback follows its ticket: out-of-scope tickets take their feedback with them
                 conditions[table].append(
-                    "(ticket_id IS NULL OR ticket_id NOT IN (SELECT ticket_id FROM clean_tickets WHERE ticket_id IS NOT NULL) "
-                    "OR ticket_id IN (SELECT ticket_id FROM scoped_tickets WHERE ticket_id IS NOT NULL))")
+                    f"(ticket_id IS NULL OR ticket_id NOT IN (SELECT ticket_id FROM {source}_tickets WHERE ticket_id IS NOT NULL) "
+                    f"OR ticket_id IN (SELECT ticket_id FROM {target}_tickets WHERE ticket_id IS NOT NULL))")
             clause = " AND ".join(conditions[table]) or "TRUE"
-            self.engine.execute(f"CREATE OR REPLACE TEMP VIEW scoped_{table} AS SELECT * FROM clean_{table} WHERE {clause}")
+            self.engine.execute(f"CREATE OR REPLACE TEMP VIEW {target}_{table} AS SELECT * FROM {source}_{table} WHERE {clause}")
 
     def _matches(self, table: str, key: str, wanted) -> str:
         """kpis._matches: priorities by level, other values width- and case-insensitive."""
@@ -912,12 +925,13 @@ class SqlKpis:
                 out[(key, name)] = per_group
         return out
 
-    def headline(self, keys=None) -> dict[str, float]:
-        """The KPIs of the scoped history (kpis.headline)."""
+    def headline(self, keys=None, view: str = "scoped") -> dict[str, float]:
+        """The KPIs of the scoped history (kpis.headline); ``view``: of other views made by
+        :meth:`scope_views`."""
         keys = kpis.metric_keys(keys)
         rows, parts, windows = {}, {}, {}
         for table in self.clean:
-            relation = f"(SELECT *, 0 AS {GROUP} FROM scoped_{table}) AS t"
+            relation = f"(SELECT *, 0 AS {GROUP} FROM {view}_{table}) AS t"
             self.engine.progress(f"{table}: computing {sum(catalogue.get(k).table == table for k in self.forms)} metrics")
             parts[table] = self._aggregate(table, relation, grouped=False)[0]
             rows[table] = parts[table]["_rows"]
