@@ -383,9 +383,6 @@ REPORT.update({
                     "{frt_over}, resolution {late}). Vital few = the causes that, largest first, together reach "
                     "{line} (Settings → Pareto); comments are classed process / people / tools by Settings → "
                     "Feedback classes."),
-    "history_per_record": ("数据来自历史文件 (cs-xl refresh --data): 本表需要逐条记录, 请在含记录的工作簿中刷新。",
-                           "Records read from a history (cs-xl refresh --data): this sheet needs the records in a "
-                           "workbook; refresh a book that holds them."),
     "pareto_findings_block": ("主要原因", "Leading causes"),
     "pareto_by_issue_type": ("按问题类型", "By issue type"),
     "pareto_by_note": ("按备注原因", "By cause note"),

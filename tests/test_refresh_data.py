@@ -30,7 +30,8 @@ try:
 except ImportError:  # pragma: no cover - the extra is part of [test]
     duckdb = None
 
-KPI_SHEETS = ("summary", "agents", "breakdowns", "trends", "load", "staffing", "alerts", "compare", "pareto")
+KPI_SHEETS = ("summary", "agents", "breakdowns", "trends", "load", "staffing", "alerts", "compare", "pareto",
+              "segments")
 # as_of: 数据截至 is the build day of each refresh, and the two run at different moments of the test
 SKIP_WORDS = ()
 

@@ -18,11 +18,11 @@ import shutil
 import pytest
 
 from cs_xl import catalogue, kpis
-from cs_xl.analysis import compare, pareto
+from cs_xl.analysis import compare, pareto, segments
 from cs_xl.settings import Settings
 from tests.ci import absent
 from tests.history_data import pandas_dataset, write_dirty_history, write_timestamped_tickets
-from tests.test_sql_analyses import COMPARE, SETTINGS as TEXT_SETTINGS, close, write_text_history
+from tests.test_sql_analyses import COMPARE, SEGMENTS, SETTINGS as TEXT_SETTINGS, close, write_text_history
 
 pytestmark = pytest.mark.spark
 
@@ -71,13 +71,15 @@ def spark_results(tmp_path_factory):
         got["business"] = SqlKpis(SparkEngine(stamped, spark=spark), BUSINESS).headline()
         got["pareto"] = SqlFigures(SqlKpis(SparkEngine(texts, spark=spark), TEXT_SETTINGS), TEXT_SETTINGS).pareto()
         got["compare"] = SqlFigures(SqlKpis(SparkEngine(texts, spark=spark), COMPARE), COMPARE).result("compare", {})
+        got["segments"] = SqlFigures(SqlKpis(SparkEngine(texts, spark=spark), SEGMENTS), SEGMENTS).result("segments", {})
     finally:
         spark.stop()
     want = {"headline": kpis.headline(ds, SETTINGS),
             "scoped": kpis.headline(kpis.apply_scope(ds, SCOPED, WHERE), SCOPED),
             "business": kpis.headline(pandas_dataset(stamped, clock=BUSINESS.clock()), BUSINESS),
             "pareto": pareto.pareto(pandas_dataset(texts), TEXT_SETTINGS),
-            "compare": compare.compare(pandas_dataset(texts), COMPARE)}
+            "compare": compare.compare(pandas_dataset(texts), COMPARE),
+            "segments": segments.segment_gaps(pandas_dataset(texts), SEGMENTS)}
     for by in ("team", "week"):
         frame = kpis.grouped(ds, SETTINGS, by)
         want[by] = {_label(label): row.to_dict() for label, row in frame.iterrows()}
@@ -114,3 +116,11 @@ def test_compare_on_spark_equals_the_records_path(spark_results):
     for g, w in zip(got["compare"], want["compare"], strict=True):
         assert (g.verdict, g.days, g.before and g.before.records) == (w.verdict, w.days, w.before and w.before.records)
         assert all(close(getattr(g, f), getattr(w, f)) for f in ("change", "low", "high")), w.metric
+
+
+def test_segment_gaps_on_spark_equal_the_records_path(spark_results):
+    want, got, _quality = spark_results
+    assert len(want["segments"]) > 10
+    for g, w in zip(got["segments"], want["segments"], strict=True):
+        assert (g.dim, g.value, g.metric, g.n, g.n_rest, g.flagged) == (w.dim, w.value, w.metric, w.n, w.n_rest, w.flagged)
+        assert all(close(getattr(g, f), getattr(w, f)) for f in ("group", "rest", "p", "effect")), (w.value, w.metric)

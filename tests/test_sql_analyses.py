@@ -18,7 +18,7 @@ import pytest
 
 import datetime as dt
 
-from cs_xl.analysis import compare, pareto
+from cs_xl.analysis import compare, pareto, segments
 from cs_xl.settings import Change, Settings
 from tests.ci import absent
 from tests.history_data import pandas_dataset
@@ -77,21 +77,21 @@ def history(tmp_path_factory):
     return write_text_history(tmp_path_factory.mktemp("sql_analyses") / "history")
 
 
-def sql_figures(folder: Path, settings: Settings):
+def sql_result(folder: Path, settings: Settings, name: str):
+    """The analysis ``name`` of the history through DuckDB (refresh --data's figures)."""
     from cs_xl.backends.duckdb import DuckDBEngine
     from cs_xl.backends.figures import SqlFigures
     from cs_xl.backends.sql import SqlKpis
     engine = DuckDBEngine(folder)
-    return engine, SqlFigures(SqlKpis(engine, settings), settings)
+    try:
+        return SqlFigures(SqlKpis(engine, settings), settings).result(name, {})
+    finally:
+        engine.close()
 
 
 def test_pareto_of_a_history_equals_the_records_path(history):
     want = pareto.pareto(pandas_dataset(history), SETTINGS)
-    engine, figures = sql_figures(history, SETTINGS)
-    try:
-        got = figures.result("pareto", {})
-    finally:
-        engine.close()
+    got = sql_result(history, SETTINGS, "pareto")
     assert [r.by for r in want["rankings"]] == ["issue_type", "note", "feedback_class"]
     assert 0 < want["over"] < want["tickets"] and want["frt_over"] and want["late"]
     assert want["rankings"][2].unclassified and want["rankings"][2].without  # 很满意 and blank comments
@@ -100,11 +100,7 @@ def test_pareto_of_a_history_equals_the_records_path(history):
 
 def test_compare_of_a_history_equals_the_records_path(history):
     want = compare.compare(pandas_dataset(history), COMPARE)
-    engine, figures = sql_figures(history, COMPARE)
-    try:
-        got = figures.result("compare", {})
-    finally:
-        engine.close()
+    got = sql_result(history, COMPARE, "compare")
     verdicts = {c.method or c.why for c in want}
     assert {"bootstrap", "newcombe", "no_data", "scope_column"} <= verdicts, verdicts
     assert len(got) == len(want) == len(CHANGES)
@@ -120,3 +116,35 @@ def test_compare_of_a_history_equals_the_records_path(history):
 
 def close(a, b) -> bool:
     return (a is None and b is None) or (a is not None and b is not None and abs(a - b) <= 1e-9 * max(1, abs(b)))
+
+
+SEGMENTS = SETTINGS.with_(segment_columns=("customer_type", "channel", "priority"), segment_min_records=20)
+
+
+def test_segment_gaps_of_a_history_equal_the_records_path(history):
+    want = segments.segment_gaps(pandas_dataset(history), SEGMENTS)
+    got = sql_result(history, SEGMENTS, "segments")
+    assert {g.metric for g in want} == set(segments.KEYS) - {"fcr_rate"} and {g.test for g in want} == {"mann_whitney",
+                                                                                         "two_proportion_z"}
+    assert [(g.dim, g.value, g.metric, g.n, g.n_rest, g.test, g.flagged, g.worse) for g in got] == \
+        [(g.dim, g.value, g.metric, g.n, g.n_rest, g.test, g.flagged, g.worse) for g in want]
+    for g, w in zip(got, want):
+        for field in ("group", "rest", "difference", "statistic", "p", "effect"):
+            assert close(getattr(g, field), getattr(w, field)), (w.dim, w.value, w.metric, field)
+
+
+def test_the_rank_test_from_counts_is_scipys_mann_whitney():
+    """The U, p and r 客群差异 shows (a book's and a history's): scipy's mannwhitneyu on the values."""
+    from scipy import stats
+    from cs_xl.analysis import significance
+    rng = np.random.default_rng(8)
+    for size_a, size_b, digits in ((9, 9, 0), (40, 300, 1), (500, 80, 2), (12, 5000, 0), (3, 50, 1)):
+        a = np.round(rng.lognormal(1, 1, size_a), digits)
+        b = np.round(rng.lognormal(1.2, 1, size_b), digits)
+        u, p = stats.mannwhitneyu(a, b, alternative="two-sided")
+        values, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+        counted = significance.durations_of_counts(values, np.bincount(inverse[:a.size], minlength=values.size),
+                                                   np.bincount(inverse[a.size:], minlength=values.size))
+        for test in (significance.durations(a, b), counted):
+            assert test.statistic == u and abs(test.p - p) <= 1e-12, (size_a, size_b)
+            assert abs(test.effect - (2 * u / (a.size * b.size) - 1)) <= 1e-12

@@ -14,6 +14,11 @@ A gap is *flagged* only when it is significant (p < ``segment_alpha``) **and** i
 reaches ``segment_min_effect`` — with thousands of tickets a difference of a few seconds is
 "significant" and still not worth a manager's time.  Segments (and rests) with fewer than
 ``segment_min_records`` records are not tested.  Feedback belongs to its ticket's segment.
+
+A SQL history (``cs-xl refresh --data``) gives the same gaps from counts: a share's successes and
+records per segment, a duration's records per distinct value and segment
+(:func:`cs_xl.analysis.significance.durations_of_counts`: the same U, p and r); :func:`judged_gap`
+judges both.
 """
 from __future__ import annotations
 
@@ -93,24 +98,32 @@ class Segments:
 def metric_gaps(settings: Settings, dim: str, key: str, columns: dict, segments_of: dict) -> list[SegmentGap]:
     """``key`` of every segment of ``dim`` against the rest; ``segments_of``: each table's
     :class:`Segments` (None: the table has no segments of ``dim``; feedback: its ticket's segment)."""
-    metric = catalogue.get(key)
-    segments = segments_of.get(metric.table)
+    segments = segments_of.get(catalogue.get(key).table)
     if segments is None:
         return []
     out = []
     for value, inside_rows, rest_rows in segments.sides():
         inside = _side(columns, settings, key, inside_rows)
         rest = _side(columns, settings, key, rest_rows)
-        if inside is None or rest is None or min(inside.values.size, rest.values.size) < settings.segment_min_records:
+        if inside is None or rest is None or not enough_records(settings, inside.values.size, rest.values.size):
             continue
-        group, other = inside.statistic(inside.values), rest.statistic(rest.values)
-        test = _test(inside, rest)
-        flagged = test.p < settings.segment_alpha and abs(test.effect) >= settings.segment_min_effect
-        worse = group < other if metric.higher_is_better else group > other
-        out.append(SegmentGap(dim, plain(value), key, inside.values.size, rest.values.size, group, other,
-                              group - other, test.test, test.statistic, test.p, test.effect, bool(flagged),
-                              bool(worse)))
+        out.append(judged_gap(settings, dim, value, key, inside.values.size, rest.values.size,
+                              inside.statistic(inside.values), rest.statistic(rest.values), _test(inside, rest)))
     return out
+
+
+def enough_records(settings: Settings, n: int, n_rest: int) -> bool:
+    """Whether a segment and its rest have records enough to be tested."""
+    return min(n, n_rest) >= settings.segment_min_records
+
+
+def judged_gap(settings: Settings, dim: str, value, key: str, n: int, n_rest: int, group: float, other: float,
+               test: significance.GroupTest) -> SegmentGap:
+    """One segment's gap, flagged and judged worse or not (also a SQL history's, from its counts)."""
+    flagged = test.p < settings.segment_alpha and abs(test.effect) >= settings.segment_min_effect
+    worse = group < other if catalogue.get(key).higher_is_better else group > other
+    return SegmentGap(dim, plain(value), key, int(n), int(n_rest), group, other, group - other, test.test,
+                      test.statistic, test.p, test.effect, bool(flagged), bool(worse))
 
 
 def segment_gaps(ds: DataSet, settings: Settings, keys=KEYS) -> list[SegmentGap]:

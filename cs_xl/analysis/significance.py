@@ -46,9 +46,49 @@ def durations(group, rest) -> GroupTest | None:
     a, b = _clean(group), _clean(rest)
     if not a.size or not b.size:
         return None
-    u, p = stats.mannwhitneyu(a, b, alternative="two-sided")
-    return GroupTest("mann_whitney", float(u), float(p), float(2 * u / (a.size * b.size) - 1),
-                float(a.mean() - b.mean()))
+    if min(a.size, b.size) <= SMALL:  # scipy may take the exact distribution: its own test
+        u, p = stats.mannwhitneyu(a, b, alternative="two-sided")
+        return GroupTest("mann_whitney", float(u), float(p), float(2 * u / (a.size * b.size) - 1),
+                         float(a.mean() - b.mean()))
+    values, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+    return rank_test(np.bincount(inverse[:a.size], minlength=values.size),
+                     np.bincount(inverse[a.size:], minlength=values.size), float(a.mean() - b.mean()))
+
+
+SMALL = 8  # scipy's mannwhitneyu is exact (no ties) while a side has at most this many values
+
+
+def durations_of_counts(values, in_group, in_rest) -> GroupTest | None:
+    """:func:`durations` of the ascending distinct ``values`` counted ``in_group`` / ``in_rest``
+    times (a SQL history's ``GROUP BY value``); a side of at most :data:`SMALL` values is
+    spelled out for scipy's exact test."""
+    values, in_group, in_rest = (np.asarray(x) for x in (values, in_group, in_rest))
+    n1, n2 = int(in_group.sum()), int(in_rest.sum())
+    if min(n1, n2) <= SMALL:
+        return durations(np.repeat(values, in_group), np.repeat(values, in_rest)) if min(n1, n2) else None
+    return rank_test(in_group, in_rest, float(np.dot(values, in_group) / n1 - np.dot(values, in_rest) / n2))
+
+
+def rank_test(in_group, in_rest, difference: float) -> GroupTest:
+    """Mann-Whitney U from how many values of each side each distinct value has (ascending values;
+    more than :data:`SMALL` on either side): scipy's asymptotic test — mid-ranks for ties, the tie
+    correction of the variance, the continuity correction — on counts, so a SQL history needs
+    only ``GROUP BY value`` (客群差异 of ``refresh --data``).  ``difference``: of the means.
+
+    >>> t = rank_test(np.array([0, 0, 5, 5]), np.array([5, 5, 0, 0]), 2.0)  # scipy: U = 100, p = 0.000114
+    >>> t.statistic, t.effect, round(t.p, 6)
+    (100.0, 1.0, 0.000114)
+    """
+    in_group, in_rest = np.asarray(in_group, dtype=float), np.asarray(in_rest, dtype=float)
+    n1, n2 = float(in_group.sum()), float(in_rest.sum())
+    n = n1 + n2
+    ties = in_group + in_rest
+    mid_ranks = np.cumsum(ties) - (ties - 1) / 2
+    u1 = float(np.dot(in_group, mid_ranks)) - n1 * (n1 + 1) / 2
+    spread = math.sqrt(n1 * n2 / 12 * ((n + 1) - float(np.sum(ties ** 3 - ties)) / (n * (n - 1))))
+    z = (max(u1, n1 * n2 - u1) - n1 * n2 / 2 - 0.5) / spread if spread else math.inf
+    p = min(1.0, max(0.0, float(2 * stats.norm.sf(z)))) if spread else 1.0
+    return GroupTest("mann_whitney", u1, p, float(2 * u1 / (n1 * n2) - 1), difference)
 
 
 def cohens_h(p1: float, p2: float) -> float:

@@ -20,10 +20,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .. import catalogue
-from ..analysis import alerts, compare, pareto, run, staffing, trends
+from ..analysis import alerts, compare, pareto, run, segments, significance, staffing, trends
 from ..dataset import ROW
 from ..metrics import Sample
 from ..schema import TABLES
@@ -234,8 +235,8 @@ class SqlFigures:
             return trends.trends(self, s)
         if name == "pareto":
             return self.pareto()
-        if name == "segments":  # a rank test: per record, not aggregates
-            return None
+        if name == "segments":
+            return self.segment_gaps()
         if name == "compare":
             return [self.compare_one(change) for change in s.changes]
         if name == "audit":
@@ -310,6 +311,49 @@ class SqlFigures:
             sample = Sample("percentile" if form.p is not None else "mean", values, form.p)
         return compare.Window(start, end, 0 if sample is None else compare.sample_size(sample), value), sample
 
+    def segment_gaps(self) -> list:
+        """客群差异 (segments.segment_gaps) from counts: per 参数 segment column and metric, a share's
+        successes and records per segment, a duration's records per distinct value and segment
+        (the rank test needs no more: significance.durations_of_counts); the rest of a segment is
+        every other labelled record, as for a book."""
+        dims = [d for d in self.settings.segment_columns if self.sql.has("tickets", d)]
+        out = []
+        for dim in dims:
+            relations = self.sql.group_labels(dim)  # feedback: its ticket's segment
+            for key in segments.KEYS:
+                relation, form = relations.get(catalogue.get(key).table), self.sql.forms.get(key)
+                if relation is not None and form is not None and catalogue.comparable(key):
+                    out += self._gaps(dim, key, form, relation)
+        return out
+
+    def _gaps(self, dim: str, key: str, form, relation: str) -> list:
+        s = self.settings
+        if form.conditions is not None:
+            met, counted = form.conditions
+            per = {g: (int(x), int(n)) for g, x, n in self._rows(
+                f"SELECT {GROUP}, count(CASE WHEN ({met}) AND ({counted}) THEN 1 END), "
+                f"count(CASE WHEN {counted} THEN 1 END) FROM {relation} GROUP BY {GROUP}")}
+            all_x, all_n = sum(x for x, _n in per.values()), sum(n for _x, n in per.values())
+            return [segments.judged_gap(s, dim, g, key, n, all_n - n, x / n, (all_x - x) / (all_n - n),
+                                        significance.proportions(x, n, all_x - x, all_n - n))
+                    for g, (x, n) in _in_order(per) if segments.enough_records(s, n, all_n - n)]
+        rows = self._rows(f"SELECT v, {GROUP}, count(*) FROM (SELECT {form.values} AS v, {GROUP} FROM {relation}) AS s "
+                          f"WHERE v IS NOT NULL GROUP BY v, {GROUP}")
+        values = np.unique(np.array([float(v) for v, _g, _n in rows], dtype=float))
+        counts: dict = {}
+        for v, g, n in rows:
+            counts.setdefault(g, np.zeros(values.size, dtype=np.int64))[np.searchsorted(values, float(v))] += int(n)
+        total = sum(counts.values(), np.zeros(values.size, dtype=np.int64))
+        out = []
+        for g, inside in _in_order(counts):
+            rest = total - inside
+            n, n_rest = int(inside.sum()), int(rest.sum())
+            if segments.enough_records(s, n, n_rest):
+                out.append(segments.judged_gap(s, dim, g, key, n, n_rest, _statistic(form, values, inside),
+                                               _statistic(form, values, rest),
+                                               significance.durations_of_counts(values, inside, rest)))
+        return out
+
     # ---------------------------------------------------------------- data quality
 
     def quality_issues(self) -> None:
@@ -355,6 +399,18 @@ def _frame(groups: list[tuple[Any, dict]], by: str, keys) -> pd.DataFrame:
                          index=[label for label, _values in groups], columns=keys, dtype=float)
     frame.index.name = by
     return frame
+
+
+def _in_order(per_segment: dict) -> list:
+    """The segments in report order (segments.Segments: by type, then value)."""
+    return sorted(per_segment.items(), key=lambda kv: (str(type(kv[0])), kv[0]))
+
+
+def _statistic(form, values: np.ndarray, counts: np.ndarray) -> float:
+    """The metric's aggregation (a mean or a percentile) of ``values`` each counted ``counts`` times."""
+    if form.p is None:
+        return float(np.dot(values, counts) / counts.sum())
+    return Sample("percentile", np.repeat(values, counts), form.p).statistic(np.repeat(values, counts))
 
 
 def _series(values: dict[tuple[int, int], float]) -> pd.Series:

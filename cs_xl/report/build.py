@@ -834,9 +834,6 @@ def pareto_table(ctx: Context, ranking, line: float) -> TableBlock:
 def build_pareto(ctx: Context) -> SheetModel:
     """帕累托: the leading causes as sentences, then each ranking with its bar + cumulative-line chart."""
     result = ctx.result("pareto")
-    if result is None:  # a SQL history: no records to rank
-        return SheetModel("pareto", sheet_name("pareto", ctx.lang), ctx.w("pareto_title"),
-                          [TextBlock([ctx.w("history_per_record")])])
     share = result["over"] / result["tickets"] if result["tickets"] else None
     rule = ctx.w("pareto_rule").format(tickets=number_text(result["tickets"], "count"),
                                        over=number_text(result["over"], "count"),
@@ -875,9 +872,6 @@ def build_segments(ctx: Context) -> SheetModel:
     """客群差异: the flagged gaps as sentences, then every test, one table per metric."""
     s = ctx.settings
     gaps = ctx.result("segments")
-    if gaps is None:  # a SQL history: no records to rank
-        return SheetModel("segments", sheet_name("segments", ctx.lang), ctx.w("segments_title"),
-                          [TextBlock([ctx.w("history_per_record")])])
     rule = ctx.w("segments_rule").format(alpha=f"{s.segment_alpha:g}", effect=f"{s.segment_min_effect:g}",
                                          records=s.segment_min_records)
     blocks: list = [TextBlock([rule])]
