@@ -158,6 +158,14 @@ def test_wilson_matches_the_formula(k, n):
     assert intervals.wilson(k, n) == pytest.approx(wilson_by_hand(k, n), abs=1e-9)
 
 
+@pytest.mark.parametrize("k, n, confidence", [(0, 1, 0.95), (3, 7, 0.9), (48, 80, 0.95), (999, 1000, 0.99),
+                                             (412, 1800, 0.8)])
+def test_wilson_equals_scipys_binomtest_interval(k, n, confidence):
+    from scipy.stats import binomtest
+    ci = binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
+    assert intervals.wilson(k, n, confidence) == pytest.approx((ci.low, ci.high), abs=1e-12)
+
+
 @pytest.mark.parametrize("before, after", [((48, 80), (56, 70)), ((5, 40), (1, 35)), ((0, 20), (0, 25))])
 def test_newcombe_matches_the_hand_computation(before, after):
     (k1, n1), (k2, n2) = before, after

@@ -206,3 +206,8 @@ def test_demo_sheet_shows_vip_and_email_gaps_with_the_input_sheets_numbers(demo_
         scale = 100 if unit == "%" else 1
         assert f"{row['该组'] * scale:.{1 if unit == '%' else 2}f}" == group and int(n.replace(",", "")) == row["该组记录数"]
         assert f"{row['其余'] * scale:.{1 if unit == '%' else 2}f}" == rest and row["标记"] == "是"
+
+
+@pytest.mark.parametrize("z", [0.0, 0.5, 1.96, 3.0, 6.0, 10.0])
+def test_two_sided_normal_tail_equals_scipy(z):
+    assert significance._two_sided(z) == pytest.approx(2 * stats.norm.sf(z), rel=1e-12, abs=1e-300)
