@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Callable, TextIO
 from . import pipeline
 from .words import SHEET_NAMES, former_sheet_names, word
 
-# the data set, the report and the part writer bring pandas and scipy.stats (≈ 1.5 s): imported where
+# the data set, the report and the part writer bring pandas (≈ 0.5 s): imported where
 # they are first used, so the book's parse starts first (pipeline.read_path imports pandas meanwhile).
 # Importing the report in a thread during the parse was measured slower on an idle machine: the
 # thread's imports hold the GIL while the tables are built, and every numpy call of the build then
