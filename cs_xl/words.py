@@ -401,6 +401,8 @@ REPORT.update({
     "pareto_chart": ("{by}: 数量与累计占比", "{by}: count and cumulative share"),
     "no_over": ("没有超时的记录 (或工单表没有首次响应时间与解决时间)。",
                 "No record is over target (or the tickets carry neither first response nor resolution times)."),
+    "no_causes": ("超时工单没有可排序的原因: 工单表没有问题类型、备注或评价内容。",
+                  "Over-target tickets have no cause to rank: the tickets carry no issue type, note or comment."),
     "segments_title": ("客群差异 (每个客群与其余记录比较)", "Segment gaps (each segment against the rest)"),
     "segments_rule": ("时长: Mann-Whitney U 检验, 效应量为秩二列相关 r; 比率: 双比例 z 检验, 效应量为 Cohen's h "
                       "(正 = 该组高于其余)。标记 = p < {alpha} 且 |效应量| ≥ {effect}; 记录少于 {records} 条的客群不检验。"

@@ -143,6 +143,23 @@ def test_classify_takes_the_class_with_most_hits():
     assert pareto.classify(None, classes) is None
 
 
+def pareto_lines(ds: DataSet) -> list[str]:
+    sheet = next(s for s in build_report(ds, Settings(), lang="zh").sheets if s.key == "pareto")
+    return [line for b in sheet.blocks for line in getattr(b, "lines", [])]
+
+
+def test_over_target_tickets_without_a_cause_column_are_not_called_none_over_target():
+    """Tickets over target but with no 问题类型/备注/评价内容: the sheet says there is no cause to
+    rank — not that no ticket is over target (a 10M history without those columns said so)."""
+    t = planted()["tickets"].drop(columns=["issue_type", "note"])
+    assert over(t).sum() > 0
+    lines = pareto_lines(DataSet(tickets=t.assign(_row=range(3, 3 + len(t)), priority=3), sheets=SHEETS))
+    assert any("没有可排序的原因" in line for line in lines)
+    assert not any("没有超时的记录" in line for line in lines)
+    fast = t.assign(frt_min=1.0, resolve_min=10.0, _row=range(3, 3 + len(t)), priority=3)
+    assert any("没有超时的记录" in line for line in pareto_lines(DataSet(tickets=fast, sheets=SHEETS)))
+
+
 def test_report_and_json_name_the_leading_cause():
     frames = planted()
     ds = loaded(frames)

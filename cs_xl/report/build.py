@@ -841,8 +841,8 @@ def build_pareto(ctx: Context) -> SheetModel:
                                        late=number_text(result["late"], "count"),
                                        line=number_text(result["line"], "pct"), share=number_text(share, "pct"))
     blocks: list = [TextBlock([rule])]
-    if not result["rankings"]:
-        blocks.append(TextBlock([ctx.w("no_over")]))
+    if not result["rankings"]:  # none over target, or over-target tickets without a cause column
+        blocks.append(TextBlock([ctx.w("no_over" if not result["over"] else "no_causes")]))
     else:
         blocks += [TextBlock([ctx.w("pareto_findings_block")], "heading"),
                    TextBlock([sentence_of(ctx, f) for f in pareto.findings(result, ctx.settings)], "alert")]
