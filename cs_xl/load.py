@@ -128,14 +128,10 @@ class EarlyTables:
 
     def offer(self, grid: Grid) -> None:
         for key in self._tables:
-            table = TABLES[key]
-            if grid.text_only or normalize_header(grid.name) not in {normalize_header(n) for n in table.sheet_names}:
-                continue
-            index, mapping = _best_header_row(table, grid)
-            if mapping:
-                placement = Placement(grid, index, mapping)
+            placement = _placed_by_name(TABLES[key], grid)
+            if placement is not None:
                 try:
-                    outcome = _build_table(table, placement, today=self.today, clock=self.clock)
+                    outcome = _build_table(TABLES[key], placement, today=self.today, clock=self.clock)
                 except Exception as exc:  # raised by take(), when load_grids would have built it too
                     outcome = exc
                 self._built[key, id(grid)] = (placement, outcome)
@@ -195,6 +191,15 @@ def _qualifies(table: Table, mapping: dict[int, str]) -> bool:
             and bool(keys & _OWN_KEYS[table.key]))
 
 
+def _placed_by_name(table: Table, grid: Grid) -> Placement | None:
+    """``grid`` as ``table`` when the sheet carries one of the table's names and a row of its
+    headers (the first rule of :func:`_place_tables`, and what :class:`EarlyTables` builds on)."""
+    if grid.text_only or normalize_header(grid.name) not in {normalize_header(n) for n in table.sheet_names}:
+        return None
+    index, mapping = _best_header_row(table, grid)
+    return Placement(grid, index, mapping) if mapping else None
+
+
 def _place_tables(grids: list[Grid], wanted: tuple[str, ...]) -> dict[str, Placement]:
     """Sheets by name first; then each remaining sheet goes to the table whose
     headers it matches best (over all tables, so a ticket sheet is never taken
@@ -202,14 +207,10 @@ def _place_tables(grids: list[Grid], wanted: tuple[str, ...]) -> dict[str, Place
     placements: dict[str, Placement] = {}
     taken: set[int] = set()
     for key in wanted:
-        table = TABLES[key]
-        names = {normalize_header(n) for n in table.sheet_names}
         for i, grid in enumerate(grids):
-            if i in taken or grid.text_only or normalize_header(grid.name) not in names:
-                continue
-            index, mapping = _best_header_row(table, grid)
-            if mapping:
-                placements[key] = Placement(grid, index, mapping)
+            placement = None if i in taken else _placed_by_name(TABLES[key], grid)
+            if placement is not None:
+                placements[key] = placement
                 taken.add(i)
                 break
     candidates: dict[str, list[tuple[int, int, Placement]]] = {}

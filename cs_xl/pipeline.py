@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from .read_files import Grid, Grids, stream_sheets
+from .read_files import Grid, Grids, is_sheet_named, stream_sheets
 from .schema import SETTINGS_SHEET
 from .settings import Settings
 from .words import generated_sheet_names
@@ -90,7 +90,7 @@ class _Arrivals:
         self._early: EarlyTables | None = None
 
     def take(self, grid: Grid) -> None:
-        if not self.is_csv and self._early is None and grid.name.strip().casefold() in _SETTINGS_NAMES:
+        if not self.is_csv and self._early is None and is_sheet_named(grid.name, SETTINGS_SHEET.values()):
             if self.settings is None:  # settings given by the caller stand instead of the book's
                 self.settings = self._read_params(Grids(grid.name, [grid]))
             return
@@ -101,9 +101,6 @@ class _Arrivals:
             rules = self.settings or Settings()
             self._early = self._early_tables(rules.today(), rules.clock())
         return self._early
-
-
-_SETTINGS_NAMES = {name.casefold() for name in SETTINGS_SHEET.values()}
 
 
 def scope(ds: DataSet, settings: Settings, where: dict | None = None) -> DataSet:

@@ -192,8 +192,7 @@ class SheetStream:
 def _reading_order(names: list[str], sizes: dict[str, int], first: Iterable[str]) -> tuple[list[str], list[str]]:
     """(the sheets named in ``first``, every sheet in the order to parse it): those first, then
     the biggest first, so the longest parse starts at once and the small ones fill the other core."""
-    wanted = {n.strip().casefold() for n in first}
-    firsts = [n for n in names if n.strip().casefold() in wanted]
+    firsts = [n for n in names if is_sheet_named(n, first)]
     return firsts, firsts + sorted((n for n in names if n not in firsts), key=lambda n: -sizes.get(n, 0))
 
 
@@ -364,6 +363,11 @@ def _put_error(grid: Grid, excel_row: int, column: int, text: str) -> None:
         grid.rows[i][j] = text
 
 
+def is_sheet_named(name: str, names: Iterable[str]) -> bool:
+    """Whether a sheet called ``name`` is one of ``names`` (case and outer spaces ignored)."""
+    return name.strip().casefold() in {n.strip().casefold() for n in names}
+
+
 @dataclass
 class Grids:
     """Every sheet of one source, as read: what :func:`cs_xl.load.load_grids` takes."""
@@ -373,8 +377,7 @@ class Grids:
 
     def sheet(self, names: Iterable[str]) -> Grid | None:
         """The first sheet whose name is one of ``names`` (case and outer spaces ignored)."""
-        wanted = {n.strip().casefold() for n in names}
-        return next((g for g in self.sheets if g.name.strip().casefold() in wanted), None)
+        return next((g for g in self.sheets if is_sheet_named(g.name, names)), None)
 
 
 def read_grids(path, skip: Iterable[str] = ()) -> Grids:
