@@ -18,14 +18,13 @@ import re
 import threading
 import zipfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from itertools import chain
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from defusedxml import ElementTree as SafeET
 
-from cs_xl import zipcheck
+from cs_xl import sheet_pieces, zipcheck
 from cs_xl.schema import TABLES
 
 SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".csv")
@@ -129,49 +128,94 @@ class SheetStream:
     before any other, then the rest as they finish, the biggest having started first), so
     the caller can import, read 参数 and build one table while the next is parsed.
     :meth:`grids` gives every sheet in book order.  Use it as a context manager: leaving
-    the block stops the parsing nobody waits for any more."""
+    the block stops the parsing nobody waits for any more.
+
+    A sheet that outweighs all the others together is parsed in pieces on both workers
+    (:mod:`cs_xl.sheet_pieces`), so that one sheet does not keep one core busy alone."""
 
     def __init__(self, path: Path, skip: frozenset[str] = frozenset(), first: Iterable[str] = ()):
         self.path = path
-        data = _read_bytes(path)
+        self._data = data = _read_bytes(path)
         if not zipfile.is_zipfile(io.BytesIO(data)):
             raise LoadError(_not_a_zip_message(path, data))
         zipcheck.check(path, LoadError)  # zip bombs, DOCTYPEs: refused before calamine inflates anything
         first_book = _calamine_book(path, data)
         self._names = [name for name in first_book.sheet_names if name not in skip]
         sizes = _part_sizes(data)
-        firsts, order = _reading_order(self._names, sizes, first)
+        self._firsts, order = _reading_order(self._names, sizes, first)
+        big = _sheet_to_cut(order, self._firsts, sizes)
         # a CalamineWorkbook is not shared between threads: one per worker, the first worker taking
         # the one opened here (opening parses the shared strings: 0.2 s for 400,000 of them)
-        books, spare = threading.local(), [first_book]
-
-        def parse(name: str) -> Grid:
-            if not hasattr(books, "book"):
-                try:
-                    books.book = spare.pop()
-                except IndexError:
-                    books.book = _calamine_book(path, data)
-            return _sheet_grid(books.book, name)
-
+        self._books, self._spare = threading.local(), [first_book]
         self._parser = ThreadPoolExecutor(PARSE_THREADS, thread_name_prefix="cs_xl sheet")
         # python-calamine returns error cells as '': a thread of its own finds them in the sheet XML,
-        # smallest sheet first (the order the parsed sheets come back in)
+        # the sheet to cut first (its pieces wait for it), then the smallest first (the order the
+        # parsed sheets come back in)
         self._scanner = ThreadPoolExecutor(1, thread_name_prefix="cs_xl error cells")
-        self._scans = {name: self._scanner.submit(_error_cells_of, data, name)
-                       for name in sorted(order, key=lambda n: sizes.get(n, 0))}
-        self._parses = {self._parser.submit(parse, name): name for name in order}
-        self._in_front = [future for future, name in self._parses.items() if name in firsts]
+        self._scans = {name: self._scanner.submit(_scan_sheet, data, name, name == big)
+                       for name in sorted(order, key=lambda n: (n != big, sizes.get(n, 0)))}
+        # the pieces after the other sheets: they wait for the cut, the others can start at once
+        self._jobs = {name: [self._parser.submit(self._parse, name)] for name in order if name != big}
+        if big is not None:
+            self._jobs[big] = [self._parser.submit(self._parse_piece, big, i) for i in range(PARSE_THREADS)]
+        self._sheet_of = {job: name for name, jobs in self._jobs.items() for job in jobs}
         self._grids: dict[str, Grid] = {}
 
+    def _book(self):
+        """This worker's own CalamineWorkbook of the file."""
+        if not hasattr(self._books, "book"):
+            try:
+                self._books.book = self._spare.pop()
+            except IndexError:
+                self._books.book = _calamine_book(self.path, self._data)
+        return self._books.book
+
+    def _parse(self, name: str) -> Grid:
+        return _sheet_grid(self._book(), name)
+
+    def _parse_piece(self, name: str, i: int):
+        """Piece ``i`` of a cut sheet as (start, rows); when the sheet could not be cut, the
+        first piece's job parses it whole (a :class:`Grid`) and the others have nothing to do."""
+        scan = self._scans[name].result()
+        if scan.pieces is None:
+            return self._parse(name) if i == 0 else None
+        piece, scan.pieces[i] = scan.pieces[i], None
+        book = _calamine_book(self.path, piece)
+        del piece  # calamine holds its own copy: 60 MB of a 100,000-row sheet less to keep
+        sheet = book.get_sheet_by_name(name)
+        return sheet.start, ([] if sheet.start is None else sheet.to_python(skip_empty_area=True))
+
     def __iter__(self) -> Iterator[Grid]:
-        rest = as_completed(set(self._parses) - set(self._in_front))
-        for future in chain(self._in_front, rest):
-            name = self._parses[future]
+        for name in self._firsts:
             if name not in self._grids:
-                grid = _parsed(self.path, future)
-                _restore_error_cells(self.path, self._scans[name], grid)
-                self._grids[name] = grid
-                yield grid
+                yield self._take(name)
+        rest = [job for job, name in self._sheet_of.items() if name not in self._firsts]
+        for job in as_completed(rest):
+            name = self._sheet_of[job]
+            if name not in self._grids and all(j.done() for j in self._jobs[name]):
+                yield self._take(name)
+
+    def _take(self, name: str) -> Grid:
+        """The sheet's grid once all its jobs are done, error cells put back."""
+        jobs = self._jobs[name]
+        grid = _parsed(self.path, jobs[0]) if len(jobs) == 1 else self._joined(name, jobs)
+        _restore_error_cells(self.path, self._scans[name], grid)
+        self._grids[name] = grid
+        return grid
+
+    def _joined(self, name: str, jobs: list) -> Grid:
+        """A cut sheet's grid from its pieces; parsed whole when a piece failed or does not fit
+        (so a damaged sheet is reported exactly as when it is parsed whole)."""
+        try:
+            results = [job.result() for job in jobs]
+            if isinstance(results[0], Grid):  # not cut
+                return results[0]
+            start, rows = sheet_pieces.join(results, self._scans[name].result().first_rows)
+        except Exception:  # noqa: BLE001 — the whole parse below raises it as the user should see it
+            start, rows = None, None
+        if rows is None:
+            return _whole_sheet(self.path, self._data, name)
+        return Grid(name, rows, first_row=start[0] + 1, first_col=start[1]) if start else Grid(name, [])
 
     def grids(self) -> Grids:
         for _ in self:  # the sheets not yet taken
@@ -187,6 +231,16 @@ class SheetStream:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _sheet_to_cut(order: list[str], firsts: list[str], sizes: dict[str, int]) -> str | None:
+    """The sheet to parse in pieces, if any: the biggest, when it outweighs the others together."""
+    candidates = [n for n in order if n not in firsts]
+    if PARSE_THREADS < 2 or not candidates:
+        return None
+    big = max(candidates, key=lambda n: sizes.get(n, 0))
+    others = [sizes.get(n, 0) for n in order if n != big]
+    return big if sheet_pieces.worth_cutting(sizes.get(big, 0), others) else None
 
 
 def _reading_order(names: list[str], sizes: dict[str, int], first: Iterable[str]) -> tuple[list[str], list[str]]:
@@ -224,11 +278,17 @@ def _calamine_book(path: Path, data: bytes):
 
 
 def _parsed(path: Path, future) -> Grid:
+    return _said_as_load_error(path, future.result)
+
+
+def _said_as_load_error(path: Path, work, *args):
+    """``work(*args)``, python-calamine's own errors (ZipError, XmlError, PasswordError …) said
+    as a one-line LoadError in the user's words."""
     try:
-        return future.result()
+        return work(*args)
     except LoadError:
         raise
-    except Exception as exc:  # calamine raises its own types (ZipError, XmlError, PasswordError …)
+    except Exception as exc:
         raise LoadError(_unreadable_zip_message(path, exc)) from None
 
 
@@ -261,6 +321,11 @@ def _not_a_zip_message(path: Path, data: bytes) -> str:
     return f"{path}: not a valid .xlsx workbook (not a zip archive; the file may be damaged or not from Excel)"
 
 
+def _whole_sheet(path: Path, data: bytes, name: str) -> Grid:
+    """``name`` parsed whole by a CalamineWorkbook of its own, errors said as the workers' are."""
+    return _said_as_load_error(path, lambda: _sheet_grid(_calamine_book(path, data), name))
+
+
 def _sheet_grid(book, name: str) -> Grid:
     sheet = book.get_sheet_by_name(name)
     if sheet.start is None:  # empty sheet
@@ -276,27 +341,41 @@ _CELL_REF = re.compile(rb"""\br\s*=\s*["']([A-Z]{1,3})(\d+)["']""")
 _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _CELL_END = re.compile(rb"</(?:\w+:)?c>")
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_WORKBOOK, _WORKBOOK_RELS = "xl/workbook.xml", "xl/_rels/workbook.xml.rels"
+_CARRIED_TYPES = ("/styles", "/sharedStrings")
 
 
-def _error_cells_of(data: bytes, sheet: str) -> list[tuple[int, int, str]]:
-    """(Excel row, 0-based column, error text) of the error cells of ``sheet``.
+@dataclass
+class _Scan:
+    """What the scanner found in one sheet's XML: its error cells and, for the sheet to cut, the
+    stored workbooks of its pieces (None: parse it whole) and the row each piece starts with."""
+    errors: list[tuple[int, int, str]]
+    pieces: list[bytes | None] | None = None
+    first_rows: list[int] = field(default_factory=list)
 
-    The sheet XML is inflated a second time (calamine keeps what it parsed), but
-    inflating releases the GIL, so on a spare core the scan costs next to nothing."""
+
+def _scan_sheet(data: bytes, sheet: str, cut: bool = False) -> _Scan:
+    """The error cells of ``sheet`` as (Excel row, 0-based column, error text), and its pieces
+    when ``cut``.
+
+    The sheet XML is inflated a second time (calamine keeps what it parsed), but inflating
+    releases the GIL, so on a spare core the scan costs little; the pieces of a cut sheet are
+    stored, so calamine does not inflate that sheet at all."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         part = _sheet_parts(archive).get(sheet)
         if part is None or part not in archive.namelist():
-            return []
+            return _Scan([])
         xml = archive.read(part)
-    if b't="e"' not in xml and b"t='e'" not in xml:  # bytes.find is far faster than a regex here
-        return []
-    return list(_error_cells(xml))
+        found = sheet_pieces.cut(xml, PARSE_THREADS) if cut else None
+        pieces = None if found is None else sheet_pieces.piece_books(archive, part, _carried_parts(archive), found)
+    has_errors = b't="e"' in xml or b"t='e'" in xml  # bytes.find is far faster than a regex here
+    return _Scan(list(_error_cells(xml)) if has_errors else [], pieces, found.first_rows if found else [])
 
 
 def _restore_error_cells(path: Path, scan, grid: Grid) -> None:
     """Put each error cell's text back into ``grid`` (only where calamine left '')."""
     try:
-        found = scan.result()
+        found = scan.result().errors
     except (zipfile.BadZipFile, KeyError, SafeET.ParseError) as exc:
         raise LoadError(f"{path}: damaged workbook structure ({exc})") from None
     if grid.rows:
@@ -306,18 +385,27 @@ def _restore_error_cells(path: Path, scan, grid: Grid) -> None:
 
 def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name → zip member of its XML, via xl/workbook.xml and its rels."""
-    workbook = SafeET.fromstring(archive.read("xl/workbook.xml"))
-    rels = SafeET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
-    parts = {}
-    for sheet in workbook.iter():
-        if sheet.tag.rsplit("}", 1)[-1] != "sheet":
-            continue
-        target = targets.get(sheet.get(f"{{{_REL_NS}}}id"), "")
-        # Excel writes targets relative to xl/; some writers use an absolute "/xl/…"
-        member = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-        parts[sheet.get("name")] = member
-    return parts
+    workbook = SafeET.fromstring(archive.read(_WORKBOOK))
+    targets = {rel.get("Id"): rel.get("Target", "") for rel in SafeET.fromstring(archive.read(_WORKBOOK_RELS))}
+    return {sheet.get("name"): _member(targets.get(sheet.get(f"{{{_REL_NS}}}id"), ""))
+            for sheet in workbook.iter() if sheet.tag.rsplit("}", 1)[-1] == "sheet"}
+
+
+def _member(target: str) -> str:
+    """The zip member a workbook relationship points to: Excel writes targets relative to xl/,
+    some writers an absolute "/xl/…"."""
+    return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+
+
+def _carried_parts(archive: zipfile.ZipFile) -> list[str]:
+    """Every part python-calamine reads besides the sheets: the package's content types and rels,
+    the workbook part and its rels, its styles (number formats say which numbers are dates) and
+    shared strings."""
+    rels = SafeET.fromstring(archive.read(_WORKBOOK_RELS))
+    names = ["[Content_Types].xml", "_rels/.rels", _WORKBOOK, _WORKBOOK_RELS]
+    names += [_member(rel.get("Target", "")) for rel in rels if rel.get("Type", "").endswith(_CARRIED_TYPES)]
+    present = set(archive.namelist())
+    return [name for name in dict.fromkeys(names) if name in present]
 
 
 def _error_attributes(xml: bytes) -> list[tuple[int, int]]:
