@@ -16,6 +16,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
+from itertools import repeat
 from operator import itemgetter
 from typing import Any, Callable, NamedTuple
 
@@ -468,27 +469,21 @@ def _mostly_typed(cells: np.ndarray, kind: str) -> Coerced | None:
     ``datetime`` (or ``date``) objects — the usual shape of a column Excel typed: those cells are
     converted in one vectorised step by the group converters' rules, without hashing each; the
     rest (blanks, text, odd cells) take :func:`_distinct_values`.  None: not such a column."""
-    if kind in _NUMERIC_KINDS:
-        convert = _number_cells
-    elif kind in ("date", "datetime"):
-        convert = _date_cells
-    else:
+    found = _typed_cells(cells, kind)
+    if found is None:
         return None
-    types = _TYPE_OF(cells)
-    if convert is _number_cells:
-        fast = (types == float) | (types == int)
-    else:  # one class at a time: the most frequent of datetime, date and serial numbers (Office.js)
-        fast, convert = max(((types == dt.datetime, _date_cells), (types == dt.date, _date_cells),
-                             ((types == float) | (types == int), _serial_cells)),
-                            key=lambda pair: np.count_nonzero(pair[0]))
-    at = np.flatnonzero(fast)
-    if len(at) < len(cells) / 2:
-        return None
+    convert, at = found
     typed = _blank_storage(kind, len(cells))
+    if at is None:  # every cell of the one class: no positions to pick
+        typed[:], found = convert(cells, kind)
+        return Coerced(_series(typed, kind), [(int(pos), cells[pos], problem) for pos, problem in found],
+                       np.isnan(typed) if typed.dtype == float else np.isnat(typed), None, None)
     typed[at], found = convert(cells[at], kind)
     problems = [(int(at[pos]), cells[at[pos]], problem) for pos, problem in found]
     codes = uniques = None
-    rest = np.flatnonzero(~fast)
+    rest = np.ones(len(cells), dtype=bool)
+    rest[at] = False
+    rest = np.flatnonzero(rest)
     if len(rest):
         other = _distinct_values(cells[rest], kind)
         typed[rest] = other.typed.to_numpy(dtype=typed.dtype)
@@ -499,6 +494,30 @@ def _mostly_typed(cells: np.ndarray, kind: str) -> Coerced | None:
         uniques = other.uniques
     missing = np.isnan(typed) if typed.dtype == float else np.isnat(typed)
     return Coerced(_series(typed, kind), problems, missing, codes, uniques)
+
+
+def _typed_cells(cells: np.ndarray, kind: str):
+    """(converter, positions) of the cells :func:`_mostly_typed` converts at once — positions None
+    when every cell is of that class — or None when they are not at least half of the column."""
+    if kind in _NUMERIC_KINDS:
+        options = ((_NUMBER_CLASSES, _number_cells),)
+    elif kind in ("date", "datetime"):  # the most frequent of datetime, date and serial numbers (Office.js)
+        options = (((dt.datetime,), _date_cells), ((dt.date,), _day_cells), (_NUMBER_CLASSES, _serial_cells))
+    else:
+        return None
+    classes = set(map(type, cells))  # exact classes: one C pass, no array of them
+    if not classes:
+        return options[0][1], None
+    for wanted, convert in options:
+        if classes.issubset(wanted):
+            return convert, None
+    if len(classes) < 2:  # one class, and not one of these (a column of text)
+        return None
+    types = _TYPE_OF(cells)
+    fast, convert = max(((np.logical_or.reduce([types == cls for cls in wanted]), convert) for wanted, convert in options),
+                        key=lambda pair: np.count_nonzero(pair[0]))
+    at = np.flatnonzero(fast)
+    return (convert, at) if len(at) >= len(cells) / 2 else None
 
 
 def _object_array(values) -> np.ndarray:
@@ -591,9 +610,13 @@ def _class_groups(values: np.ndarray) -> list[tuple[type, np.ndarray | None]]:
 
 
 def _group_converter(cls: type, kind: str):
+    if kind == "text" and cls is str:  # (a str subclass reads the same: see _text_cells)
+        return _text_cells
     if kind in _NUMERIC_KINDS and cls in _NUMBER_CLASSES:
         return _number_cells
-    if kind in ("date", "datetime") and cls in _DATE_CLASSES:
+    if kind in ("date", "datetime") and cls is dt.date:  # exact classes: pd.Timestamp and friends take the parser
+        return _day_cells
+    if kind in ("date", "datetime") and cls is dt.datetime:
         return _date_cells
     if kind in ("date", "datetime") and cls in _NUMBER_CLASSES:
         return _serial_cells
@@ -607,9 +630,31 @@ def _each_cell(cells: np.ndarray, kind: str) -> tuple[np.ndarray, list[tuple[int
     return _storage([r[0] for r in results], kind), [(pos, r[1]) for pos, r in enumerate(results) if r[1] is not None]
 
 
+def _text_cells(cells: np.ndarray, kind: str) -> tuple[np.ndarray, list[tuple[int, Problem]]]:
+    """Strings as :func:`text` reads them, a C call or two a string: each is stripped, and only
+    those that might be blank, a placeholder or an error text — at most as long as the longest
+    placeholder, or starting with '#'/'＃' as every error text does — take the parser.  (``str.strip``
+    gives a plain ``str`` for a subclass too, as the parser's ``str(value).strip()`` does.)
+
+    >>> typed, problems = _text_cells(np.array([" T-001 ", "N/A", "#N/A", "合计"], dtype=object), "text")
+    >>> typed.tolist(), [(pos, p.action) for pos, p in problems]
+    (['T-001', None, None, '合计'], [(2, 'dropped')])
+    """
+    n = len(cells)
+    stripped = np.fromiter(map(str.strip, cells), dtype=object, count=n)
+    suspect = np.fromiter(map(len, stripped), dtype=np.intp, count=n) <= _LONGEST_PLACEHOLDER
+    joined = "".join(stripped)
+    if "#" in joined or "＃" in joined:
+        suspect |= np.fromiter(map(str.startswith, stripped, repeat(("#", "＃"))), dtype=bool, count=n)
+    at = np.flatnonzero(suspect)
+    if not len(at):
+        return stripped, []
+    stripped[at], found = _each_cell(cells[at], kind)
+    return stripped, [(int(at[pos]), problem) for pos, problem in found]
+
+
 _YEAR_BOUNDS = (np.datetime64(f"{_FIRST_YEAR}-01-01", "us"), np.datetime64(f"{_LAST_YEAR + 1}-01-01", "us"))
 _NUMBER_CLASSES = (float, int)  # exact classes: a bool is an int but a problem in a number column
-_DATE_CLASSES = (dt.datetime, dt.date)  # exact classes: pd.Timestamp and friends take the parser
 _NAT = np.datetime64("NaT", "ns")
 
 
@@ -663,6 +708,27 @@ def _date_cells(cells: np.ndarray, kind: str) -> tuple[np.ndarray, list[tuple[in
     if kind == "date":
         stamps = stamps.astype("datetime64[D]")  # midnight of the day, as Timestamp.normalize
     typed = np.where(outside, np.datetime64("NaT", "ns"), stamps.astype("datetime64[ns]"))
+    return typed, [(int(pos), DROP_DATE_RANGE) for pos in np.flatnonzero(outside)]
+
+
+_ORDINAL_1970 = dt.date(1970, 1, 1).toordinal()
+_DAY_BOUNDS = tuple(bound.astype("datetime64[D]") for bound in _YEAR_BOUNDS)
+
+
+def _day_cells(cells: np.ndarray, kind: str) -> tuple[np.ndarray, list[tuple[int, Problem]]]:
+    """``date`` objects (exact class) as :func:`moment` / :func:`day` read them — midnight of the
+    day, dates outside the supported years dropped — from each one's ordinal: one C call a cell,
+    where building a DatetimeIndex costs twice as much.
+
+    >>> typed, problems = _day_cells(np.array([dt.date(2024, 2, 29), dt.date(1, 1, 1)], dtype=object), "datetime")
+    >>> str(typed[0]), str(typed[1]), [(pos, p.action) for pos, p in problems]
+    ('2024-02-29T00:00:00.000000000', 'NaT', [(1, 'dropped')])
+    """
+    days = np.fromiter(map(dt.date.toordinal, cells), dtype=np.int64, count=len(cells)) - _ORDINAL_1970
+    stamps = days.astype("datetime64[D]")
+    outside = (stamps < _DAY_BOUNDS[0]) | (stamps >= _DAY_BOUNDS[1])
+    typed = stamps.astype("datetime64[ns]")  # days outside the ns clock wrap here, and are blanked next
+    typed[outside] = _NAT
     return typed, [(int(pos), DROP_DATE_RANGE) for pos in np.flatnonzero(outside)]
 
 

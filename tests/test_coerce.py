@@ -350,3 +350,94 @@ def test_coerce_cells_equals_the_parser_on_long_mixed_columns(cells, kind):
     assert all(raw is cells[pos] for pos, raw, _ in coerced.problems)
     labels = frozenset({"合计", "T-001"})
     assert coerced.cells_in(labels).tolist() == [isinstance(c, str) and c in labels for c in cells]
+
+
+# ---------------------------------------------------------------- column fast paths = the parser
+
+def _column(cells) -> np.ndarray:
+    array = np.empty(len(cells), dtype=object)  # filled cell by cell: a tuple stays one cell
+    for i, cell in enumerate(cells):
+        array[i] = cell
+    return array
+
+
+def assert_column_is_the_parser(cells, kind):
+    """coerce_cells over ``cells`` = coerce.PARSERS[kind] applied to each cell: values (with their
+    class and the sign of zero), problems with the original cells, blanks, exact-text lookups."""
+    coerced = coerce.coerce_cells(_column(cells), kind)
+    expected = [coerce.PARSERS[kind](cell) for cell in cells]
+    assert len(coerced.typed) == len(cells)
+    for pos, (value, _) in enumerate(expected):
+        got = coerced.typed.iloc[pos]
+        if value is None:
+            assert pd.isna(got), (pos, cells[pos], got)
+            continue
+        assert got == value, (pos, cells[pos], got, value)
+        if isinstance(value, str):
+            assert type(got) is str, (pos, cells[pos], type(got))
+        if isinstance(value, float):
+            assert math.copysign(1.0, got) == math.copysign(1.0, value), (pos, cells[pos], got)
+    assert [(pos, problem) for pos, _, problem in coerced.problems] == \
+        [(pos, problem) for pos, (_, problem) in enumerate(expected) if problem is not None]
+    assert all(raw is cells[pos] for pos, raw, _ in coerced.problems)
+    assert coerced.missing.tolist() == [value is None for value, _ in expected]
+    labels = frozenset({"合计", "Total", "T-001"})
+    assert coerced.cells_in(labels).tolist() == [isinstance(c, str) and c in labels for c in cells]
+
+
+# every kind of space str.strip removes (and U+200B, which it keeps), at either end
+_SPACES = [" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\xa0", "\u1680", "\u2003", "\u2028",
+           "\u202f", "\u205f", "\u3000"]
+_TRICKY_TEXT = [
+    "", " ", "  ", "\u3000", "\xa0", "\u200b", "T-001", " T-001", "T-001\u3000", "\xa0T-001\xa0", "T-001\u200b",
+    "-", " - ", "--", "—", "－", "N/A", "n/a", "Ｎ／Ａ", " null ", "NONE", "NaN", "?", "？", " ？ ", "na", "NA ",
+    "#N/A", " #N/A ", "＃N/A", "#DIV/0!", "#div/0!", "#REF!\u3000", "#N/A N/A", "#hashtag label", "＃1 组", "A#1",
+    "123", "１２３", "123.0", "0", "-0.0", "1,234", "合计", " 合计 ", "Total", "总计：", "张三", "ß", "ẞ", "ﬁ",
+    "long label with spaces inside", "\u3000全角空格\u3000", "x" * 300,
+]
+
+
+def test_text_columns_of_strings_are_the_parser_cell_by_cell():
+    """A column of strings only (the usual text column) is stripped in one pass and only its short
+    or '#'-led strings take the parser: every whitespace, placeholder and error text as the parser."""
+    assert coerce._group_converter(str, "text") is coerce._text_cells  # the path under test
+    padded = [space + word + space for space in _SPACES for word in ("T-9", "N/A", "#N/A", "－", "长一点的标签")]
+    assert_column_is_the_parser(_TRICKY_TEXT, "text")
+    assert_column_is_the_parser(padded, "text")
+    assert_column_is_the_parser(_TRICKY_TEXT * 3 + padded, "text")  # repeated cells: one distinct value each
+    assert_column_is_the_parser([f"T{i:06d}" for i in range(2000)] + ["#N/A", " T000001"], "text")
+    assert_column_is_the_parser([np.str_(" T-002 "), np.str_("N/A"), "T-002", np.str_("#N/A")], "text")
+
+
+def test_text_columns_of_mixed_cells_are_the_parser_cell_by_cell():
+    """Strings among numbers, bools, dates and blanks: the strings take the stripped path, the rest
+    their parser (123.0 → '123', True → 'True' …)."""
+    others = [None, float("nan"), 123.0, 1.5, -0.0, 0, 1, True, False, np.True_, np.float64(7.0), pd.NA, pd.NaT,
+              dt.date(2024, 3, 1), dt.datetime(2024, 3, 1, 8, 30), np.str_(" S-1 "), ("a", "b")]
+    assert_column_is_the_parser(_TRICKY_TEXT + others, "text")
+    assert_column_is_the_parser(others + _TRICKY_TEXT[::-1], "text")
+
+
+@pytest.mark.parametrize("kind, cells", [
+    ("minutes", [1.5, 0, -0.0, 3, -2, 7.25, 10 ** 6, 2.0, float("nan"), float("inf"), -float("inf"), 1e308]),
+    ("count", [1.0, 2, 2.5, -1, 0, -0.0, float("nan"), 3.0]),
+    ("seconds", [float(i) for i in range(50)]),
+    ("number", [5.0, 1, 0.0, -0.0, 11, float("nan")]),
+    ("datetime", [dt.datetime(2024, 3, 1, 8, 30, 15, 999999), dt.datetime(1850, 1, 1), dt.datetime(1900, 1, 1),
+                  dt.datetime(2261, 12, 31, 23, 59, 59), dt.datetime(2262, 1, 1), dt.datetime(9999, 12, 31),
+                  dt.datetime(1, 1, 1)]),
+    ("date", [dt.datetime(2024, 3, 1, 23, 59, 59), dt.datetime(1899, 12, 31, 23, 0), dt.datetime(1900, 1, 1, 0, 0, 1)]),
+    ("date", [dt.date(2024, 2, 29), dt.date(1, 1, 1), dt.date(1899, 12, 31), dt.date(1900, 1, 1),
+              dt.date(2261, 12, 31), dt.date(2262, 1, 1), dt.date(9999, 12, 31), dt.date(1970, 1, 1)]),
+    ("datetime", [dt.date(2024, 2, 29), dt.date(1677, 9, 21), dt.date(2262, 4, 12), dt.date(1969, 12, 31)]),
+    ("datetime", [45352.5, 45352, 1.0, 0.5, 2958465.99999, 2958466, float("nan"), -3.0, 60.0]),
+    ("date", [45352.75, 45353, 3000000.0]),
+    ("minutes", []), ("date", []),
+])
+def test_columns_of_one_class_are_the_parser_cell_by_cell(kind, cells):
+    """A column whose cells are all of one class Excel types (floats and ints, datetimes, dates,
+    serial numbers) is converted whole, without looking for the class of each cell."""
+    if cells:
+        assert coerce._typed_cells(_column(cells), kind)[1] is None  # the path under test: no positions
+    assert_column_is_the_parser(cells, kind)
+    assert_column_is_the_parser(cells * 3 + ["", None, "合计"], kind)  # with a few others: by class
