@@ -397,6 +397,9 @@ class Coerced(NamedTuple):
     missing: np.ndarray                       # per cell: the typed value is blank
     codes: np.ndarray | None                  # per cell: index of its distinct value (len(uniques): blank)
     uniques: np.ndarray | None                # the distinct cells (None: a column of numbers or dates only)
+    # ``codes`` again when equal codes mean equal typed values, as in a column of ids that are strings
+    # read as themselves (None: unknown, e.g. ' T1' and 'T1' read alike)
+    value_codes: np.ndarray | None = None
 
     def cells_in(self, texts: frozenset[str]) -> np.ndarray:
         """Per cell: the cell, as typed, is one of ``texts`` (decided once per distinct value)."""
@@ -461,7 +464,17 @@ def _distinct_values(cells: np.ndarray, kind: str) -> Coerced:
     typed = values_u.take(codes)
     missing = (np.equal(values_u, None) if kind == "text" else np.isnan(values_u) if values_u.dtype == float
                else np.isnat(values_u))[codes]
-    return Coerced(_series(typed, kind), problems, missing, codes, uniques)
+    value_codes = codes if kind == "text" and _read_as_themselves(uniques, values_u, groups) else None
+    return Coerced(_series(typed, kind), problems, missing, codes, uniques, value_codes)
+
+
+def _read_as_themselves(uniques: np.ndarray, values_u: np.ndarray, groups: list) -> bool:
+    """Every distinct cell is a string that reads as itself or as blank: then distinct cells are
+    distinct values (what lets the loader find repeated ids by their codes, without hashing again)."""
+    if [cls for cls, _ in groups] != [str]:
+        return False
+    read = values_u[:len(uniques)]
+    return bool(((read == uniques) | np.equal(read, None)).all())
 
 
 def _mostly_typed(cells: np.ndarray, kind: str) -> Coerced | None:

@@ -27,6 +27,7 @@ metric: the frames hold typed cell values, :mod:`cs_xl.metrics` does the rest.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain
 from operator import itemgetter
 from typing import Any, Sequence
 
@@ -310,13 +311,18 @@ def _build_table(table: Table, placement: Placement, *, today: pd.Timestamp, clo
 
 
 def _columns(rows: list[list], mapping: dict[int, str]) -> dict[str, np.ndarray]:
-    """key → the cells of its column, as object arrays (one C pass over the grid:
-    the array is built column-major, so each column is a contiguous slice)."""
-    cells = np.array(rows, dtype=object, order="F") if rows else np.empty((0, 0), dtype=object)
-    if cells.ndim != 2 or (rows and cells.shape[1] != len(rows[0])):  # ragged rows, or cells holding sequences
-        return {key: np.fromiter(map(itemgetter(pos), rows), dtype=object, count=len(rows))
-                for pos, key in mapping.items()}
-    return {key: cells[:, pos] if rows else np.empty(0, dtype=object) for pos, key in mapping.items()}
+    """key → the cells of its column, as object arrays, each cell as it is (a list stays one cell).
+
+    A rectangular grid (every sheet read from a file) is copied into one row-major array in a
+    single C pass, each column a view of it: numpy's ``np.array(rows)`` would look into every
+    cell for nested sequences first, at twice the cost."""
+    width = len(rows[0]) if rows else 0
+    if rows and list(map(len, rows)).count(width) == len(rows):
+        cells = np.fromiter(chain.from_iterable(rows), dtype=object, count=len(rows) * width)
+        cells = cells.reshape(len(rows), width)
+        return {key: cells[:, pos] for pos, key in mapping.items()}
+    return {key: np.fromiter(map(itemgetter(pos), rows), dtype=object, count=len(rows))
+            for pos, key in mapping.items()}
 
 
 def _report_header_problems(work: _Work, table: Table, header_row, mapping) -> None:
@@ -484,7 +490,7 @@ def _dedupe(work: _Work, keep: np.ndarray) -> np.ndarray:
         return survivors
     ids = work.typed[id_key]
     candidates = keep & ids.notna().to_numpy()
-    repeated = np.flatnonzero(candidates & ids.where(candidates).duplicated(keep=False).to_numpy())
+    repeated = np.flatnonzero(candidates & _repeated(work, id_key, candidates))
     if not len(repeated):
         return survivors
     # completeness is compared among the rows of a repeated id only
@@ -496,3 +502,13 @@ def _dedupe(work: _Work, keep: np.ndarray) -> np.ndarray:
         work.report(int(pos), id_key, ids.iat[pos], reason("duplicate", key=id_key), "dropped")
     survivors[dropped] = False
     return survivors
+
+
+def _repeated(work: _Work, key: str, candidates: np.ndarray) -> np.ndarray:
+    """Per row: a candidate whose typed ``key`` another candidate shares (by the codes coercion
+    left when they tell the values apart, else by hashing the values)."""
+    ids, coerced = work.typed[key], work.coerced.get(key)
+    if coerced is None or ids is not coerced.typed or coerced.value_codes is None:
+        return ids.where(candidates).duplicated(keep=False).to_numpy()
+    codes = coerced.value_codes
+    return np.bincount(codes[candidates], minlength=len(coerced.uniques) + 1)[codes] > 1

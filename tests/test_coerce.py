@@ -441,3 +441,19 @@ def test_columns_of_one_class_are_the_parser_cell_by_cell(kind, cells):
         assert coerce._typed_cells(_column(cells), kind)[1] is None  # the path under test: no positions
     assert_column_is_the_parser(cells, kind)
     assert_column_is_the_parser(cells * 3 + ["", None, "合计"], kind)  # with a few others: by class
+
+
+@pytest.mark.parametrize("cells, told_apart", [
+    (["T1", "T2", "T1", "N/A", "", "#N/A", "T3"], True),      # each string reads as itself or as blank
+    (["T1", " T1", "T2"], False),                            # ' T1' reads as T1: codes would tell them apart
+    (["101", 101.0, "T2"], False),                           # 101.0 reads as '101'
+    ([None, "T1", float("nan"), "T1"], True),
+])
+def test_value_codes_tell_values_apart_only_when_cells_read_as_themselves(cells, told_apart):
+    coerced = coerce.coerce_cells(_column(cells), "text")
+    assert (coerced.value_codes is not None) == told_apart
+    if told_apart:
+        values = [coerce.text(cell)[0] for cell in cells]
+        for i, j in ((i, j) for i in range(len(cells)) for j in range(len(cells))):
+            if values[i] is not None and values[j] is not None:
+                assert (coerced.value_codes[i] == coerced.value_codes[j]) == (values[i] == values[j]), (i, j)

@@ -404,6 +404,23 @@ def test_duplicate_call_ids(tmp_path):
     assert issues_of(ds) == [(2, "话务编号", "K1", "duplicate call_id", "dropped")]
 
 
+def test_duplicate_ids_are_the_same_id_once_read(tmp_path):
+    """Ids that read alike are one id: ' T1' is T1 (stripped) and 101.0 is '101'; ids that differ
+    only by class are not merged away from their own text ('T1' vs 'T１' stay two ids)."""
+    from cs_xl.read_files import Grid, Grids
+
+    def dropped(ids):
+        rows = [["工单编号", "日期", "客服工号"]] + [[i, D(2024, 3, 1), "A1"] for i in ids]
+        ds = load_module.load_grids(Grids("g", [Grid("响应时间统计表", rows)]), tables=("tickets",))
+        return [(i.row, i.value) for i in ds.quality.issues if i.reason == "duplicate ticket_id"]
+
+    # rows 2.. ; equal completeness everywhere, so the last of each id is kept
+    assert dropped(["T1", "T2", "T1", "T3", "T2", "T1"]) == [(2, "T1"), (3, "T2"), (4, "T1")]
+    assert dropped(["T1", " T1", "T1\u3000", "T2"]) == [(2, "T1"), (3, "T1")]
+    assert dropped(["101", 101.0, "T1", "T１", "-", "-", "", ""]) == [(2, "101")]
+    assert dropped([f"T{i}" for i in range(50)] + ["T7"]) == [(9, "T7")]
+
+
 # ====================================================================== timestamps
 
 def test_minutes_computed_from_timestamps_and_impossible_orders_dropped(tmp_path):
@@ -733,3 +750,23 @@ def test_load_100k_ticket_rows(tmp_path):
     print(f"\nload: {n} ticket rows in {elapsed:.2f} s")
     assert len(ds.tickets) == n
     assert ds.tickets["frt_min"].sum() == pytest.approx(frt.sum())
+
+
+def test_columns_keep_every_cell_as_it_is():
+    """Rectangular grids (one row-major copy) and ragged ones (column by column) alike: each
+    mapped column holds its cells as they are, in order — a tuple, a list or an array one cell."""
+    zero_d, pair, listed, moment, day = np.array(5), (1, 2), [3], T(2024, 3, 1, 8), D(2024, 3, 1)
+    rows = [["a", 1.5, pair, None], [" b ", listed, zero_d, moment], ["", True, -0.0, day]]
+    ragged = [row + [None] * i for i, row in enumerate(rows)]
+    mapping = {0: "text", 2: "odd", 3: "when"}
+    expected = {"text": ["a", " b ", ""], "odd": [pair, zero_d, -0.0], "when": [None, moment, day]}
+    for grid in (rows, ragged):
+        columns = load_module._columns(grid, mapping)
+        assert list(columns) == ["text", "odd", "when"]
+        for key, cells in columns.items():
+            assert cells.dtype == object and cells.shape == (3,)
+            assert all(got is want for got, want in zip(cells, expected[key], strict=True)), key
+    assert load_module._columns([], mapping)["odd"].shape == (0,)
+    same_shape = [[(1, 2), (3, 4)], [(5, 6), (7, 8)]]  # every cell a pair: still one cell each, not a 3-D array
+    columns = load_module._columns(same_shape, {0: "x", 1: "y"})
+    assert columns["x"].tolist() == [(1, 2), (5, 6)] and columns["y"].tolist() == [(3, 4), (7, 8)]
