@@ -524,13 +524,22 @@ def _typed_cells(cells: np.ndarray, kind: str):
     for wanted, convert in options:
         if classes.issubset(wanted):
             return convert, None
-    if len(classes) < 2:  # one class, and not one of these (a column of text)
+    options = [(classes.intersection(wanted), convert) for wanted, convert in options]
+    if not any(present for present, _ in options):  # none of these classes (a column of text)
         return None
     types = _TYPE_OF(cells)
-    fast, convert = max(((np.logical_or.reduce([types == cls for cls in wanted]), convert) for wanted, convert in options),
+    fast, convert = max(((_of_classes(types, present), convert) for present, convert in options),
                         key=lambda pair: np.count_nonzero(pair[0]))
     at = np.flatnonzero(fast)
     return (convert, at) if len(at) >= len(cells) / 2 else None
+
+
+def _of_classes(types: np.ndarray, classes) -> np.ndarray:
+    """Per cell (given its class): the class is one of ``classes``."""
+    found = np.zeros(len(types), dtype=bool)
+    for cls in classes:
+        found |= types == cls
+    return found
 
 
 def _object_array(values) -> np.ndarray:
@@ -654,16 +663,17 @@ def _text_cells(cells: np.ndarray, kind: str) -> tuple[np.ndarray, list[tuple[in
     (['T-001', None, None, '合计'], [(2, 'dropped')])
     """
     n = len(cells)
-    stripped = np.fromiter(map(str.strip, cells), dtype=object, count=n)
+    stripped = list(map(str.strip, cells.tolist()))  # plain lists: numpy's per-item access costs more
     suspect = np.fromiter(map(len, stripped), dtype=np.intp, count=n) <= _LONGEST_PLACEHOLDER
     joined = "".join(stripped)
     if "#" in joined or "＃" in joined:
         suspect |= np.fromiter(map(str.startswith, stripped, repeat(("#", "＃"))), dtype=bool, count=n)
+    typed = _object_array(stripped)
     at = np.flatnonzero(suspect)
     if not len(at):
-        return stripped, []
-    stripped[at], found = _each_cell(cells[at], kind)
-    return stripped, [(int(at[pos]), problem) for pos, problem in found]
+        return typed, []
+    typed[at], found = _each_cell(cells[at], kind)
+    return typed, [(int(at[pos]), problem) for pos, problem in found]
 
 
 _YEAR_BOUNDS = (np.datetime64(f"{_FIRST_YEAR}-01-01", "us"), np.datetime64(f"{_LAST_YEAR + 1}-01-01", "us"))
