@@ -219,3 +219,25 @@ def test_period_scope_uses_the_same_moment():
 def test_load_matrix_leaves_out_tickets_without_a_time():
     m = kpis.load_matrix(DataSet(tickets=_typed_tickets()))
     assert m.values.sum() == 2 and m.loc[5, 10] == 1 and m.loc[6, 23] == 1
+
+
+@pytest.mark.parametrize("labels", [
+    pd.Series(["b", None, "a", "b", np.nan, "a"], index=[9, 3, 7, 1, 5, 2]),
+    pd.Series(pd.array([2, pd.NA, 1, 2, 1], dtype="Int64")),
+    pd.Series(pd.array([True, None, False, True], dtype="boolean")),
+    pd.Series([1.5, np.nan, 2.0, 1.5]),
+    pd.Series(pd.to_datetime(["2024-01-02", None, "2024-01-01", "2024-01-02"])),
+    pd.Series(["x", None, "y", "x"]).astype("category"),
+    pd.Series(["x", None, "y", "x"], dtype="string"),
+    pd.Series([1, "a", None, 1.0, "a"], dtype=object),  # 1 and 1.0 are one label, as pandas hashes them
+    pd.Series([None, np.nan], dtype=object),
+])
+def test_label_positions_are_what_a_groupby_gives(labels):
+    """kpis.label_positions hashes the labels once: the groups, their rows and the labels' types
+    (numpy scalars for a numpy column, Timestamps for dates) are pandas' groupby and unique's."""
+    plain = labels.reset_index(drop=True)
+    expected = plain.groupby(plain, sort=False, dropna=True).indices
+    got = kpis.label_positions(labels)
+    assert list(got) == list(plain.dropna().unique())
+    assert [type(k) for k in got] == [type(k) for k in plain.dropna().unique()]
+    assert {k: v.tolist() for k, v in got.items()} == {k: v.tolist() for k, v in expected.items()}

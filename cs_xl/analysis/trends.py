@@ -57,9 +57,9 @@ def period_parts(ds: DataSet, grain: str) -> "Periods":
     100k-ticket refresh's analysis."""
     memo = ("period_parts", grain)
     if memo not in ds.memo:
-        labels = kpis.group_labels(ds, grain)
+        positions = kpis.group_positions(ds, grain)
         # undated records belong to no period; a table that cannot be dated has no rows in any
-        ds.memo[memo] = Periods(ds, {t: None if labels[t] is None else _label_positions(labels[t])
+        ds.memo[memo] = Periods(ds, {t: None if positions[t] is None else {str(k): v for k, v in positions[t].items()}
                                      for t in _TABLES})
     return ds.memo[memo]
 
@@ -95,10 +95,6 @@ class Periods(Mapping):
         return len(self._labels)
 
 
-def _label_positions(labels: pd.Series) -> dict[str, np.ndarray]:
-    """label → positions of its rows, ascending (blank labels: no entry)."""
-    labels = labels.reset_index(drop=True)
-    return {str(k): v for k, v in labels.groupby(labels, sort=False, dropna=True).indices.items()}
 
 
 def per_period(ds: DataSet, settings: Settings, grain: str, by: str, keys, last: int | None = None

@@ -69,10 +69,9 @@ class DataSetFigures:
     def periods_present(self, grain: str) -> dict[str, set[str]]:
         """period label → the input tables that have at least one record in it."""
         present: dict[str, set[str]] = {}
-        for table, labels in kpis.group_labels(self.scoped, grain).items():
-            if labels is not None:
-                for label in labels.dropna().unique():
-                    present.setdefault(str(label), set()).add(table)
+        for table, positions in kpis.group_positions(self.scoped, grain).items():
+            for label in positions or ():
+                present.setdefault(str(label), set()).add(table)
         return present
 
     def agent_names(self) -> dict:
