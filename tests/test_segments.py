@@ -211,3 +211,17 @@ def test_demo_sheet_shows_vip_and_email_gaps_with_the_input_sheets_numbers(demo_
 @pytest.mark.parametrize("z", [0.0, 0.5, 1.96, 3.0, 6.0, 10.0])
 def test_two_sided_normal_tail_equals_scipy(z):
     assert significance._two_sided(z) == pytest.approx(2 * stats.norm.sf(z), rel=1e-12, abs=1e-300)
+
+
+def test_value_counts_count_each_distinct_value_of_both_sides():
+    """significance.value_counts against collections.Counter: ties across and within the sides,
+    minus zero as zero, whole-minute and fractional values."""
+    from collections import Counter
+    rng = np.random.default_rng(5)
+    a = np.append(np.round(rng.lognormal(1, 1, 300), 1), [-0.0, 0.0, 7.0])
+    b = np.append(np.round(rng.lognormal(1.2, 1, 900), 1), [0.0, 7.0, 7.0])
+    in_a, in_b = significance.value_counts(a, b)
+    count_a, count_b = Counter(a.tolist()), Counter(b.tolist())  # -0.0 == 0.0: one key
+    values = sorted(set(count_a) | set(count_b))
+    assert in_a.tolist() == [count_a[v] for v in values]
+    assert in_b.tolist() == [count_b[v] for v in values]

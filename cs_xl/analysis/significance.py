@@ -50,9 +50,23 @@ def durations(group, rest) -> GroupTest | None:
         u, p = stats.mannwhitneyu(a, b, alternative="two-sided")
         return GroupTest("mann_whitney", float(u), float(p), float(2 * u / (a.size * b.size) - 1),
                          float(a.mean() - b.mean()))
-    values, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
-    return rank_test(np.bincount(inverse[:a.size], minlength=values.size),
-                     np.bincount(inverse[a.size:], minlength=values.size), float(a.mean() - b.mean()))
+    return rank_test(*value_counts(a, b), float(a.mean() - b.mean()))
+
+
+def value_counts(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How many values of ``a`` and of ``b`` each distinct value of both has, values ascending.
+
+    One sort of both and a search of ``a`` (the segment, the smaller side) in the distinct values:
+    ``np.unique(..., return_inverse=True)`` took twice as long, and 客群差异 tests every segment's
+    minutes against the other 100k records.
+
+    >>> [c.tolist() for c in value_counts(np.array([2.0, 1.0, 2.0]), np.array([3.0, 2.0]))]
+    [[1, 2, 0], [0, 1, 1]]
+    """
+    both = np.sort(np.concatenate([a, b]))
+    starts = np.flatnonzero(np.concatenate(([True], both[1:] != both[:-1])))  # first of each distinct value
+    in_a = np.bincount(np.searchsorted(both[starts], a), minlength=starts.size)
+    return in_a, np.diff(starts, append=both.size) - in_a
 
 
 SMALL = 8  # scipy's mannwhitneyu is exact (no ties) while a side has at most this many values
