@@ -13,7 +13,8 @@ per group.
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -189,36 +190,58 @@ def group_labels(ds: DataSet, by: str) -> dict[str, pd.Series | None]:
     """The group label of every row of each table (None: the table can't be grouped by `by`).
     Worked out once per data set and grouping: the report groups by the same columns and periods
     for several sheets and analyses.  The labels are shared: callers must not change them."""
-    return _kept(ds, ("group_labels", by), lambda: _new_group_labels(ds, by))
+    return {table: table_labels(ds, by, table) for table in _TABLES}
 
 
-def _new_group_labels(ds: DataSet, by: str) -> dict[str, pd.Series | None]:
-    labels: dict[str, pd.Series | None] = {}
-    for table in ("tickets", "feedback", "calls"):
-        frame = ds.table(table)
-        if frame is None:
-            labels[table] = None
-        elif by in PERIODS:
-            when = _when(frame, table, by)
-            labels[table] = None if when is None else _period_labels(when, by)
-        elif by in frame.columns and (table != "feedback" or by in ("customer_id", "ticket_id")):
-            labels[table] = frame[by]
-        else:
-            labels[table] = None
-    t = ds.tickets
-    if (labels["feedback"] is None and ds.feedback is not None and t is not None and by in t.columns
-            and "ticket_id" in t.columns and "ticket_id" in ds.feedback.columns):
+def table_labels(ds: DataSet, by: str, table: str) -> pd.Series | None:
+    """:func:`group_labels` of one table, worked out once per data set, grouping and table, and only
+    when asked for: :func:`grouped` reads a table's labels when a metric of it is computed."""
+    source = _label_sources(ds, by)[table]
+    return None if source is None else _kept(ds, ("group_labels", by, table), source.labels)
+
+
+@dataclass(frozen=True)
+class _LabelSource:
+    """How a table's rows get their group label."""
+    labels: Callable[[], pd.Series]
+    carried: bool  # the tickets' labels carried to the rows (by ticket id or agent): they add no group
+
+
+def _label_sources(ds: DataSet, by: str) -> dict[str, _LabelSource | None]:
+    return _kept(ds, ("label_sources", by), lambda: {table: _label_source(ds, by, table) for table in _TABLES})
+
+
+def _label_source(ds: DataSet, by: str, table: str) -> _LabelSource | None:
+    frame, t = ds.table(table), ds.tickets
+    if frame is None:
+        return None
+    if by in PERIODS and (when := _when(frame, table, by)) is not None:
+        return _LabelSource(lambda: _period_labels(when, by), carried=False)
+    if by not in PERIODS and by in frame.columns and (table != "feedback" or by in ("customer_id", "ticket_id")):
+        return _LabelSource(lambda: frame[by], carried=False)
+    if t is None or by not in t.columns:
+        return None
+    if table == "feedback" and "ticket_id" in t.columns and "ticket_id" in frame.columns:
         # feedback has no group column of its own: it belongs to its ticket's group
-        rows, at = _feedback_tickets(ds)
-        labels["feedback"] = pd.Series(t[by].array.take(rows).take(at, allow_fill=True),
-                                       index=ds.feedback.index, name="ticket_id")
-    if labels["calls"] is None and ds.calls is not None and by not in PERIODS and t is not None \
-            and by in t.columns and "agent_id" in t.columns and "agent_id" in ds.calls.columns:
+        return _LabelSource(lambda: _ticket_labels(ds, by), carried=True)
+    if table == "calls" and by not in PERIODS and "agent_id" in t.columns and "agent_id" in frame.columns:
         # agent attributes (team, name) reach calls through the agent id, when each agent has one value
-        per_agent = t[["agent_id", by]].dropna().groupby("agent_id")[by].agg(
-            lambda v: v.iloc[0] if v.nunique() == 1 else None)
-        labels["calls"] = ds.calls["agent_id"].map(per_agent.dropna())
-    return labels
+        return _LabelSource(lambda: _agent_labels(t, frame, by), carried=True)
+    return None
+
+
+def _ticket_labels(ds: DataSet, by: str) -> pd.Series:
+    """Each feedback row's ticket's ``by`` (blank without such a ticket)."""
+    rows, at = _feedback_tickets(ds)
+    return pd.Series(ds.tickets[by].array.take(rows).take(at, allow_fill=True), index=ds.feedback.index,
+                     name="ticket_id")
+
+
+def _agent_labels(tickets: pd.DataFrame, calls: pd.DataFrame, by: str) -> pd.Series:
+    """Each call's agent's ``by``, where the agent's tickets have one value of it (blank otherwise)."""
+    per_agent = tickets[["agent_id", by]].dropna().groupby("agent_id")[by].agg(
+        lambda v: v.iloc[0] if v.nunique() == 1 else None)
+    return calls["agent_id"].map(per_agent.dropna())
 
 
 def _feedback_tickets(ds: DataSet) -> tuple[np.ndarray, np.ndarray]:
@@ -244,17 +267,17 @@ def grouped(ds: DataSet, settings: Settings | None, by: str, keys=None) -> pd.Da
     if not has_column(ds, by):
         raise KeyError(by)
     keys = metric_keys(keys)
-    groups = {table: positions for table, positions in group_positions(ds, by).items() if positions is not None}
-    values = sorted({v for positions in groups.values() for v in positions}, key=lambda v: (str(type(v)), v))
-    columns = {table: (cols if table in groups else None) for table, cols in table_columns(ds).items()}
+    groups = _TablePositions(ds, by)
+    # a table carrying the tickets' labels (feedback by ticket, calls by agent) has none of its own
+    values = sorted({v for table, source in groups.sources.items() if source is not None and not source.carried
+                     for v in groups[table]}, key=lambda v: (str(type(v)), v))
+    columns = {table: (cols if groups.sources[table] is not None else None) for table, cols in table_columns(ds).items()}
     # only answered calls carry an agent: queue-level rates per agent would read 100 %
     undefined = {k for k in keys if by in AGENT_KEYS and catalogue.get(k).queue}
-    none = np.empty(0, dtype=np.intp)
     settings, shared = settings or Settings(), {}
     rows = {}
     for value in values:
-        records = Records(columns, settings, {table: positions.get(value, none) for table, positions in groups.items()},
-                          shared)
+        records = Records(columns, settings, _GroupRows(groups, value), shared)
         rows[value] = [np.nan if k in undefined else records.value(k) for k in keys]
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=keys)
     frame.index.name = by
@@ -264,8 +287,48 @@ def grouped(ds: DataSet, settings: Settings | None, by: str, keys=None) -> pd.Da
 def group_positions(ds: DataSet, by: str) -> dict[str, dict | None]:
     """Per table, group label → positions of its rows (None: the table can't be grouped by ``by``),
     of :func:`group_labels`; worked out once per data set and grouping, like the labels."""
-    return _kept(ds, ("group_positions", by), lambda: {
-        table: None if labels is None else label_positions(labels) for table, labels in group_labels(ds, by).items()})
+    return {table: table_positions(ds, by, table) for table in _TABLES}
+
+
+def table_positions(ds: DataSet, by: str, table: str) -> dict | None:
+    """:func:`group_positions` of one table (worked out when asked for, like :func:`table_labels`)."""
+    labels = table_labels(ds, by, table)
+    return None if labels is None else _kept(ds, ("group_positions", by, table), lambda: label_positions(labels))
+
+
+class _TablePositions(dict):
+    """table → group label → rows, of one grouping: a table's labels are worked out when a metric
+    first reads that table.  The report's breakdowns and trend checks read tickets and feedback
+    only, and carrying each agent's team or name to 50k calls cost as much as the rest of a grouping."""
+
+    def __init__(self, ds: DataSet, by: str):
+        super().__init__()
+        self.ds, self.by, self.sources = ds, by, _label_sources(ds, by)
+
+    def __missing__(self, table: str) -> dict:
+        positions = self[table] = table_positions(self.ds, self.by, table)
+        return positions
+
+
+_NO_ROWS = np.empty(0, dtype=np.intp)
+
+
+class _GroupRows(Mapping):
+    """table → the rows of one group (a :class:`Records`' positions) of the tables that can be grouped."""
+
+    def __init__(self, groups: _TablePositions, value):
+        self._groups, self._value = groups, value
+
+    def __getitem__(self, table: str) -> np.ndarray:
+        if self._groups.sources.get(table) is None:
+            raise KeyError(table)
+        return self._groups[table].get(self._value, _NO_ROWS)
+
+    def __iter__(self):
+        return (table for table, source in self._groups.sources.items() if source is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def label_positions(labels: pd.Series) -> dict:

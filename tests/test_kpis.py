@@ -241,3 +241,15 @@ def test_label_positions_are_what_a_groupby_gives(labels):
     assert list(got) == list(plain.dropna().unique())
     assert [type(k) for k in got] == [type(k) for k in plain.dropna().unique()]
     assert {k: v.tolist() for k, v in got.items()} == {k: v.tolist() for k, v in expected.items()}
+
+
+def test_grouped_reads_a_carried_table_only_for_its_metrics(ds):
+    """kpis.grouped works out the calls' team (through their agent) only when a calls metric is
+    asked; either way the groups are the tickets' teams and the numbers are plain pandas'."""
+    tickets_only = kpis.grouped(ds, None, "team", keys=["volume"])
+    assert "calls" not in {key[2] for key in ds.memo if key[0] == "group_labels"}  # never carried
+    both = kpis.grouped(ds, None, "team", keys=["volume", "offered", "aht"])
+    assert list(tickets_only.index) == list(both.index) == ["一组", "二组"]
+    assert tickets_only["volume"].tolist() == both["volume"].tolist() == [2, 4]
+    # C001 (一组) answered the 100 s call, C002 (二组) the 200 s one; the two calls without an agent have no team
+    assert both["offered"].tolist() == [1, 1] and both["aht"].tolist() == [100.0, 200.0]

@@ -129,11 +129,12 @@ def judged_gap(settings: Settings, dim: str, value, key: str, n: int, n_rest: in
 def segment_gaps(ds: DataSet, settings: Settings, keys=KEYS) -> list[SegmentGap]:
     """Every segment × metric tested, per 参数 segment column, in column then metric order."""
     columns = kpis.table_columns(ds)  # each column coerced once for every segment and metric
+    tables = {catalogue.get(key).table for key in keys}  # only these tables' labels are needed
     out = []
     for dim in segment_dims(ds, settings):
-        # once per column, for every metric (feedback: its ticket's segment, kpis.group_labels)
-        segments_of = {table: None if labels is None else Segments(labels)
-                       for table, labels in kpis.group_labels(ds, dim).items()}
+        # once per column, for every metric (feedback: its ticket's segment, kpis.table_labels)
+        segments_of = {table: None if (labels := kpis.table_labels(ds, dim, table)) is None else Segments(labels)
+                       for table in tables}
         out += [gap for key in keys for gap in metric_gaps(settings, dim, key, columns, segments_of)]
     return out
 
