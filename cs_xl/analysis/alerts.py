@@ -15,7 +15,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from .. import metrics
+from .. import kpis, metrics
 from ..settings import Settings
 from ..values import plain
 from .findings import Finding
@@ -57,7 +57,7 @@ def rule_breaches(values: Mapping, settings: Settings, day: dt.date | None = Non
 
 def rule_days(by_day: pd.DataFrame, settings: Settings) -> list[Breach]:
     """Every day (in date order) that broke a rule; ``by_day`` is ``kpis.grouped(…, "day")``."""
-    return [breach for label, values in by_day.iterrows()
+    return [breach for label, values in kpis.cells(by_day).items()
             for breach in rule_breaches(values, settings, dt.date.fromisoformat(str(label)))]
 
 

@@ -196,7 +196,8 @@ def falling(ds: DataSet, settings: Settings, dims=FALLING_DIMS, keys=FALLING_KEY
     """Every metric × dimension value worse ``trend_periods`` months (or more) in a row up to
     the latest month, by at least ``trend_min_change`` in all; the largest fall first."""
     def runs(frames: dict[str, pd.DataFrame]):
-        rows = {label: _cells(frame) for label, frame in frames.items()}  # read cell by cell below
+        # read cell by cell below: DataFrame.at per value × metric × month cost the check a tenth of its time
+        rows = {label: kpis.cells(frame) for label, frame in frames.items()}
         for value in sorted({v for frame in frames.values() for v in frame.index}, key=str):
             for key in keys:
                 yield value, key, _run_of_worse(key, _series(rows, value, key), settings)
@@ -213,14 +214,8 @@ def falling(ds: DataSet, settings: Settings, dims=FALLING_DIMS, keys=FALLING_KEY
     return sorted(out, key=lambda f: -abs(f.change))
 
 
-def _cells(frame: pd.DataFrame) -> dict:
-    """group → metric → value of a grouped frame, as plain dicts: the checks read every dimension
-    value × metric × month, and ``DataFrame.at`` cost them a tenth of their time (``to_dict`` as much)."""
-    return {group: dict(zip(frame.columns, row)) for group, row in zip(frame.index, frame.to_numpy().tolist())}
-
-
 def _series(rows: dict[str, dict], value, key: str) -> list[tuple[str, float | None, float | None]]:
-    """(month, value of ``key``, records) of the group ``value`` in each month's :func:`_cells`
+    """(month, value of ``key``, records) of the group ``value`` in each month's :func:`cs_xl.kpis.cells`
     (None where it has none)."""
     return [(label, plain(groups[value][key]) if value in groups else None,
              plain(groups[value][COUNT_KEY]) if value in groups else None)

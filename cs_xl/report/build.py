@@ -17,6 +17,7 @@ empty cells.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -362,7 +363,7 @@ def masked_names(pairs: dict, mask: bool) -> dict:
 
 
 def _group_rows(frame: pd.DataFrame, keys, label=lambda v: v) -> list[list]:
-    return [[label(clean(idx)), *(clean(row[k]) for k in keys)] for idx, row in frame.iterrows()]
+    return [[label(clean(idx)), *(clean(row[k]) for k in keys)] for idx, row in kpis.cells(frame).items()]
 
 
 def build_agents(ctx: Context) -> SheetModel:
@@ -376,7 +377,7 @@ def build_agents(ctx: Context) -> SheetModel:
     rank_values = frame[RANK_KEY].tolist() if RANK_KEY in frame.columns else [None] * len(frame)
     rank = ranks(rank_values, catalogue.get(RANK_KEY).higher_is_better)
     rows = []
-    for (agent, row), r in zip(frame.iterrows(), rank):
+    for (agent, row), r in zip(kpis.cells(frame).items(), rank):
         agent = clean(agent)
         rows.append([agent, names.get(agent), *(clean(row[k]) for k in keys), r])
     columns = ([ColumnSpec("agent_id", ctx.w("agent_id"), "text"),
@@ -431,7 +432,7 @@ def trend_rows(frame: pd.DataFrame, grain: str, keys, delta_keys, present: dict[
             return None
         return clean(row[key])
 
-    by_label = {str(idx): row for idx, row in frame.iterrows()}
+    by_label = {str(idx): row for idx, row in kpis.cells(frame).items()}
     values = {label: {k: value(row, label, k) for k in keys} for label, row in by_label.items()}
     rows = []
     for label, mine in values.items():
@@ -538,12 +539,16 @@ def audit_table(ctx: Context) -> TableBlock:
     cols = [ColumnSpec(k, ctx.w(k), f, wrap=(k == "why")) for k, f in specs]
     rows = []
     read = ("date", "status", ROW, "ticket_id", "agent_id", "issue_type", "resolve_min")
+    # thousands of records, a few hundred days and a handful of statuses: each worded once
+    week_of = functools.cache(lambda day: periods.label_of(day, "week"))
+    why_of = functools.cache(lambda status: ctx.w("why_open").format(status=status) if status is not None
+                             else ctx.w("why_unresolved"))
     for rec in t[[k for k in read if k in t.columns]].to_dict("records"):  # not the ~25 columns a ticket has
         get = lambda k: clean(rec.get(k))  # noqa: E731
         date, status = get("date"), get("status")
-        why = ctx.w("why_open").format(status=status) if status is not None else ctx.w("why_unresolved")
+        why = why_of(status)
         day = date.date() if date is not None else None
-        rows.append([periods.label_of(day, "week") if day is not None else None, why, get(ROW), get("ticket_id"), day,
+        rows.append([week_of(day) if day is not None else None, why, get(ROW), get("ticket_id"), day,
                      get("agent_id"), names.get(get("agent_id")), get("issue_type"), status,
                      get("resolve_min")])
     rows.sort(key=lambda r: (r[0] or "", r[2] or 0))
