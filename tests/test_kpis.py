@@ -253,3 +253,15 @@ def test_grouped_reads_a_carried_table_only_for_its_metrics(ds):
     assert tickets_only["volume"].tolist() == both["volume"].tolist() == [2, 4]
     # C001 (一组) answered the 100 s call, C002 (二组) the 200 s one; the two calls without an agent have no team
     assert both["offered"].tolist() == [1, 1] and both["aht"].tolist() == [100.0, 200.0]
+
+
+def test_feedback_reaches_the_last_ticket_row_of_its_id():
+    """Each feedback row is grouped by the last ticket row with its id; a blank or unknown id
+    belongs to no group (hand-worked: T1's last row is 二组, T9 is no ticket)."""
+    tickets = pd.DataFrame({"ticket_id": ["T1", "T2", None, "T1"], "team": ["一组", "一组", "二组", "二组"]})
+    feedback = pd.DataFrame({"ticket_id": ["T1", "T2", None, "T9", "T2"], "rating": [5.0, 1.0, 5.0, 5.0, 2.0]})
+    labels = kpis.group_labels(DataSet(tickets=tickets, feedback=feedback), "team")["feedback"]
+    assert labels.tolist()[:2] == ["二组", "一组"] and labels.isna().tolist() == [False, False, True, True, False]
+    assert labels.iloc[4] == "一组"
+    empty = kpis.group_labels(DataSet(tickets=tickets.iloc[:0], feedback=feedback), "team")["feedback"]
+    assert empty.isna().all() and len(empty) == 5
