@@ -225,3 +225,28 @@ def test_value_counts_count_each_distinct_value_of_both_sides():
     values = sorted(set(count_a) | set(count_b))
     assert in_a.tolist() == [count_a[v] for v in values]
     assert in_b.tolist() == [count_b[v] for v in values]
+
+
+def test_ranked_counts_each_sides_values_from_one_sort_of_the_whole():
+    """segments.Ranked: a side's counts per distinct value of both sides (collections.Counter on the
+    raw values), read off the whole's codes; a side whose values are not the whole's at its records
+    (a metric that does not read each record alone) gets None, and its test sorts as before."""
+    from collections import Counter
+    from cs_xl.metrics import Sample
+    minutes = np.array([3.0, np.nan, 1.5, 3.0, 7.0, 1.5, 2.0, 9.0])
+    labelled = np.array([0, 1, 2, 3, 4, 5, 6])  # record 7 has no segment
+
+    def sample(positions):  # a mean's sample: the valid values and where they are among the records
+        values = minutes[positions]
+        return Sample("mean", values[~np.isnan(values)], rows=np.flatnonzero(~np.isnan(values)))
+
+    ranked = segments.Ranked(sample(labelled), labelled, len(minutes))
+    inside_rows, rest_rows = np.array([0, 4]), np.array([1, 2, 3, 5, 6])
+    in_group, in_rest = ranked.pair(sample(inside_rows), inside_rows, sample(rest_rows), rest_rows)
+    group, rest = Counter([3.0, 7.0]), Counter([1.5, 3.0, 1.5, 2.0])
+    values = sorted(set(group) | set(rest))
+    assert in_group.tolist() == [group[v] for v in values] and in_rest.tolist() == [rest[v] for v in values]
+    changed = Sample("mean", np.array([3.5, 7.0]), rows=np.array([0, 1]))  # not the whole's 3.0 at record 0
+    assert ranked.pair(changed, inside_rows, sample(rest_rows), rest_rows) is None
+    outside = np.array([7])  # a record the whole never saw
+    assert ranked.counts(sample(outside), outside) is None

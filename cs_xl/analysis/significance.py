@@ -40,8 +40,9 @@ def _clean(values) -> np.ndarray:
     return x[~np.isnan(x)]
 
 
-def durations(group, rest) -> GroupTest | None:
-    """Mann-Whitney U of ``group`` against ``rest`` (NaN left out); None when either is empty."""
+def durations(group, rest, counts: tuple[np.ndarray, np.ndarray] | None = None) -> GroupTest | None:
+    """Mann-Whitney U of ``group`` against ``rest`` (NaN left out); None when either is empty.
+    ``counts``: their :func:`value_counts`, when the caller has them already."""
     a, b = _clean(group), _clean(rest)
     if not a.size or not b.size:
         return None
@@ -50,7 +51,7 @@ def durations(group, rest) -> GroupTest | None:
         u, p = stats.mannwhitneyu(a, b, alternative="two-sided")
         return GroupTest("mann_whitney", float(u), float(p), float(2 * u / (a.size * b.size) - 1),
                          float(a.mean() - b.mean()))
-    return rank_test(*value_counts(a, b), float(a.mean() - b.mean()))
+    return rank_test(*(value_counts(a, b) if counts is None else counts), float(a.mean() - b.mean()))
 
 
 def value_counts(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
