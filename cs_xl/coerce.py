@@ -663,12 +663,12 @@ def _text_cells(cells: np.ndarray, kind: str) -> tuple[np.ndarray, list[tuple[in
     (['T-001', None, None, '合计'], [(2, 'dropped')])
     """
     n = len(cells)
-    stripped = list(map(str.strip, cells.tolist()))  # plain lists: numpy's per-item access costs more
+    typed = np.fromiter(map(str.strip, cells), dtype=object, count=n)
+    stripped = typed.tolist()  # str.join would make this list of an array anyway
     suspect = np.fromiter(map(len, stripped), dtype=np.intp, count=n) <= _LONGEST_PLACEHOLDER
     joined = "".join(stripped)
     if "#" in joined or "＃" in joined:
         suspect |= np.fromiter(map(str.startswith, stripped, repeat(("#", "＃"))), dtype=bool, count=n)
-    typed = _object_array(stripped)
     at = np.flatnonzero(suspect)
     if not len(at):
         return typed, []
