@@ -231,6 +231,7 @@ def test_load_matrix_leaves_out_tickets_without_a_time():
     pd.Series(["x", None, "y", "x"], dtype="string"),
     pd.Series([1, "a", None, 1.0, "a"], dtype=object),  # 1 and 1.0 are one label, as pandas hashes them
     pd.Series([None, np.nan], dtype=object),
+    pd.Series([f"id{i % 40_000}" for i in range(90_000)]),  # more labels than 16-bit codes hold
 ])
 def test_label_positions_are_what_a_groupby_gives(labels):
     """kpis.label_positions hashes the labels once: the groups, their rows and the labels' types
