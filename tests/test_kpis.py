@@ -264,5 +264,7 @@ def test_feedback_reaches_the_last_ticket_row_of_its_id():
     labels = kpis.group_labels(DataSet(tickets=tickets, feedback=feedback), "team")["feedback"]
     assert labels.tolist()[:2] == ["二组", "一组"] and labels.isna().tolist() == [False, False, True, True, False]
     assert labels.iloc[4] == "一组"
+    positions = kpis.group_positions(DataSet(tickets=tickets, feedback=feedback), "team")["feedback"]
+    assert {team: rows.tolist() for team, rows in positions.items()} == {"二组": [0], "一组": [1, 4]}
     empty = kpis.group_labels(DataSet(tickets=tickets.iloc[:0], feedback=feedback), "team")["feedback"]
     assert empty.isna().all() and len(empty) == 5
