@@ -80,6 +80,7 @@ def _counts(ds: DataSet) -> dict[str, int]:
     return {t: len(f) for t in ("tickets", "feedback", "calls") if (f := ds.table(t)) is not None}
 
 
+@pipeline.cycle_collector_paused()  # the data set's objects would be walked again and again
 def refresh(path, out=None, progress: Progress | None = None, data=None, engine: str = "duckdb",
             column_map: dict | None = None, master: str | None = None) -> RefreshResult:
     """Rebuild every generated sheet of the workbook ``path``; write to ``out`` (default: in place).

@@ -221,3 +221,29 @@ def test_an_early_build_that_failed_raises_only_when_taken(monkeypatch):
     placed = next(iter(early._built.values()))[0]
     with pytest.raises(ZeroDivisionError):
         early.take("tickets", placed, rules.today(), early.clock)
+
+
+def test_the_cycle_collector_is_paused_while_a_book_is_read_and_refreshed(tmp_path):
+    """Paused during the read (seen from the progress callback) and the refresh, then as it was."""
+    import gc
+    from cs_xl.refresh import refresh
+    path = three_table_book(tmp_path / "book.xlsx")
+    seen = []
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            pipeline.read_path(path, on_step=lambda message: seen.append(gc.isenabled()))
+            after_read = gc.isenabled()
+            refresh(path, progress=lambda done, total, message: seen.append(gc.isenabled()))
+            assert (after_read, gc.isenabled()) == (enabled, enabled)
+        finally:
+            gc.enable()
+    assert seen and not any(seen)
+
+
+def test_the_cycle_collector_comes_back_after_a_failed_read(tmp_path):
+    import gc
+    (tmp_path / "empty.xlsx").write_bytes(b"")
+    with pytest.raises(read_files.LoadError):
+        pipeline.read_path(tmp_path / "empty.xlsx")
+    assert gc.isenabled()
