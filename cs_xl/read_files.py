@@ -182,8 +182,7 @@ class SheetStream:
         piece, scan.pieces[i] = scan.pieces[i], None
         book = _calamine_book(self.path, piece)
         del piece  # calamine holds its own copy: 60 MB of a 100,000-row sheet less to keep
-        sheet = book.get_sheet_by_name(name)
-        return sheet.start, ([] if sheet.start is None else sheet.to_python(skip_empty_area=True))
+        return _sheet_cells(book, name)
 
     def __iter__(self) -> Iterator[Grid]:
         for name in self._firsts:
@@ -215,7 +214,7 @@ class SheetStream:
             start, rows = None, None
         if rows is None:
             return _whole_sheet(self.path, self._data, name)
-        return Grid(name, rows, first_row=start[0] + 1, first_col=start[1]) if start else Grid(name, [])
+        return _grid(name, start, rows)
 
     def grids(self) -> Grids:
         for _ in self:  # the sheets not yet taken
@@ -327,12 +326,20 @@ def _whole_sheet(path: Path, data: bytes, name: str) -> Grid:
 
 
 def _sheet_grid(book, name: str) -> Grid:
+    return _grid(name, *_sheet_cells(book, name))
+
+
+def _sheet_cells(book, name: str) -> tuple[tuple[int, int] | None, list[list[Any]]]:
+    """(0-based start, rows) of a sheet's used range as python-calamine reads it; (None, []) when empty."""
     sheet = book.get_sheet_by_name(name)
-    if sheet.start is None:  # empty sheet
-        return Grid(name, [])
-    rows = sheet.to_python(skip_empty_area=True)
-    first_row, first_col = sheet.start
-    return Grid(name, rows, first_row=first_row + 1, first_col=first_col)
+    if sheet.start is None:
+        return None, []
+    return sheet.start, sheet.to_python(skip_empty_area=True)
+
+
+def _grid(name: str, start: tuple[int, int] | None, rows: list[list[Any]]) -> Grid:
+    """The grid of cells read from ``start`` (0-based row, column; None: an empty sheet)."""
+    return Grid(name, []) if start is None else Grid(name, rows, first_row=start[0] + 1, first_col=start[1])
 
 
 # python-calamine returns error cells (#N/A, #DIV/0!) as '': they would be read as
